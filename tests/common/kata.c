@@ -1,0 +1,474 @@
+/* Test harness shared by every exercise: see kata.h. */
+#define _GNU_SOURCE
+#include "kata.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static pid_t test_pid;
+static char test_id[256];
+static volatile int test_finished;
+static volatile int test_timed_out;
+static volatile pid_t watchdog_tid;
+/* Threads that existed before the test body ran belong to the test runner. */
+static pid_t runner_tids[32];
+static int runner_tid_count;
+
+static int is_harness_thread(pid_t tid)
+{
+    if (tid == watchdog_tid)
+        return 1;
+    for (int i = 0; i < runner_tid_count; i++)
+        if (runner_tids[i] == tid && tid != test_pid)
+            return 1;
+    return 0;
+}
+static void (*timeout_explainer)(FILE *out);
+
+double kata_test_seconds(void)
+{
+    const char *s = getenv("KATA_TEST_SECONDS");
+    double v = s ? atof(s) : 0;
+    return v > 0 ? v : 3.0;
+}
+
+void kata_on_timeout(void (*explain)(FILE *out))
+{
+    timeout_explainer = explain;
+}
+
+/* Writes `text` to the marker file <KATA_MARKS>/<test id><suffix>. */
+static void write_marker(const char *suffix, const char *text)
+{
+    const char *dir = getenv("KATA_MARKS");
+    if (!dir || !*dir)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s%s", dir, test_id, suffix);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    size_t len = strlen(text);
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n <= 0)
+            break;
+        text += n;
+        len -= (size_t)n;
+    }
+    close(fd);
+}
+
+/* ---- /proc helpers ---------------------------------------------------- */
+
+static int read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return (int)n;
+}
+
+/* State letter and parent pid from /proc/<pid>/stat (or a task's stat). */
+static int read_stat(const char *stat_path, char *state, pid_t *ppid)
+{
+    char buf[512];
+    if (read_small(stat_path, buf, sizeof buf) < 0)
+        return -1;
+    char *p = strrchr(buf, ')'); /* the name may contain spaces and ')' */
+    if (!p || p[1] == '\0')
+        return -1;
+    int pp = 0;
+    if (sscanf(p + 2, "%c %d", state, &pp) != 2)
+        return -1;
+    if (ppid)
+        *ppid = pp;
+    return 0;
+}
+
+int kata_children(pid_t parent, pid_t *pids, int max)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], state;
+        pid_t ppid;
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        if (read_stat(path, &state, &ppid) == 0 && ppid == parent) {
+            if (pids && n < max)
+                pids[n] = pid;
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static int collect_descendants(pid_t root, pid_t *out, int max)
+{
+    int n = 0;
+    pid_t frontier[256];
+    int nf = kata_children(root, frontier, 256);
+    if (nf > 256)
+        nf = 256;
+    for (int i = 0; i < nf && n < max; i++) {
+        out[n++] = frontier[i];
+        n += collect_descendants(frontier[i], out + n, max - n);
+    }
+    return n;
+}
+
+void kata_kill_descendants(void)
+{
+    pid_t pids[512];
+    for (int round = 0; round < 50; round++) {
+        int n = collect_descendants(getpid(), pids, 512);
+        int alive = 0;
+        for (int i = 0; i < n; i++) {
+            char path[64], state;
+            snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+            if (read_stat(path, &state, NULL) == 0 && state != 'Z') {
+                kill(pids[i], SIGKILL);
+                alive++;
+            }
+        }
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if (alive == 0 && kata_children(getpid(), NULL, 0) == 0)
+            return;
+        usleep(2000);
+    }
+}
+
+/* ---- describing what a stuck process is doing -------------------------- */
+
+static const char *explain_wait(char state, const char *wchan)
+{
+    if (state == 'R')
+        return "running: still computing, or spinning in a loop that never ends";
+    if (state == 'Z')
+        return "finished, but never reaped with waitpid (a zombie)";
+    if (state == 'T' || state == 't')
+        return "stopped";
+    if (strstr(wchan, "futex"))
+        return "waiting on a mutex, a condition variable or pthread_join";
+    if (strstr(wchan, "wait4") || strcmp(wchan, "do_wait") == 0)
+        return "waiting for a child process (wait/waitpid)";
+    if (strstr(wchan, "pipe_read") || strstr(wchan, "pipe_wait"))
+        return "blocked reading a pipe that nobody writes to (is a write end still open?)";
+    if (strstr(wchan, "pipe_write"))
+        return "blocked writing to a full pipe that nobody reads";
+    if (strstr(wchan, "nanosleep") || strstr(wchan, "clock_nanosleep"))
+        return "sleeping";
+    if (strstr(wchan, "poll") || strstr(wchan, "select"))
+        return "waiting in poll/select";
+    if (strstr(wchan, "sigsuspend") || strstr(wchan, "pause") ||
+        strstr(wchan, "sigtimedwait"))
+        return "waiting for a signal";
+    if (strstr(wchan, "read") || strstr(wchan, "recv"))
+        return "blocked reading";
+    return *wchan && strcmp(wchan, "0") != 0 ? wchan : "blocked";
+}
+
+static void describe_threads(FILE *out, pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || (pid == getpid() && is_harness_thread(tid)))
+            continue;
+        char path[128], comm[64] = "?", wchan[128] = "", state = '?';
+        snprintf(path, sizeof path, "%s/%d/comm", dir, tid);
+        read_small(path, comm, sizeof comm);
+        snprintf(path, sizeof path, "%s/%d/wchan", dir, tid);
+        read_small(path, wchan, sizeof wchan);
+        snprintf(path, sizeof path, "%s/%d/stat", dir, tid);
+        read_stat(path, &state, NULL);
+        fprintf(out, "  %s %d (\"%s\"): %s\n", tid == pid ? "main thread" : "thread",
+                tid, comm, explain_wait(state, wchan));
+    }
+    closedir(d);
+}
+
+static void describe_stuck(FILE *out, double seconds)
+{
+    fprintf(out, "timed out after %.0f s: the test did not finish. At that moment:\n",
+            seconds);
+    describe_threads(out, getpid());
+    pid_t kids[64];
+    int n = collect_descendants(getpid(), kids, 64);
+    for (int i = 0; i < n; i++) {
+        fprintf(out, " child process %d:\n", kids[i]);
+        describe_threads(out, kids[i]);
+    }
+    if (timeout_explainer)
+        timeout_explainer(out);
+    fprintf(out, "Threads that all wait and none runs are deadlocked or missed a "
+                 "wake-up; a thread that keeps running is in an endless loop.\n");
+}
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    watchdog_tid = (pid_t)syscall(SYS_gettid);
+    prctl(PR_SET_NAME, "kata-watchdog");
+    double seconds = kata_test_seconds();
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)seconds;
+    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+        ;
+    if (test_finished)
+        return NULL;
+    test_timed_out = 1;
+    static char report[8192];
+    FILE *out = fmemopen(report, sizeof report - 1, "w");
+    if (out) {
+        describe_stuck(out, seconds);
+        fclose(out);
+    } else {
+        snprintf(report, sizeof report, "timed out after %.0f s\n", seconds);
+    }
+    write_marker(".timeout", report);
+    ssize_t ignored = write(STDERR_FILENO, report, strlen(report));
+    (void)ignored;
+    kata_kill_descendants();
+    _exit(KATA_EXIT_TIMEOUT);
+}
+
+/* ---- begin / end of a test -------------------------------------------- */
+
+static void remember_runner_threads(void);
+
+void kata_begin(const char *suite, const char *test)
+{
+    test_pid = getpid();
+    test_finished = 0;
+    test_timed_out = 0;
+    remember_runner_threads();
+    snprintf(test_id, sizeof test_id, "%s::%s", suite, test);
+    /* Orphans of the test's processes come back to this process, so that
+     * kata_end and kata_run_in_child can see and end them. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, watchdog, NULL) != 0)
+        cr_assert_fail("the test harness could not start its watchdog thread");
+    pthread_attr_destroy(&attr);
+    while (watchdog_tid == 0)
+        sched_yield();
+}
+
+static void remember_runner_threads(void)
+{
+    runner_tid_count = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && runner_tid_count < 32) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid > 0)
+            runner_tids[runner_tid_count++] = tid;
+    }
+    closedir(d);
+}
+
+void kata_end(void)
+{
+    if (getpid() != test_pid) {
+        /* A child forked by the code under test returned into the test. */
+        write_marker(".forked", "a child process returned into the test");
+        _exit(KATA_EXIT_FORKED);
+    }
+    while (test_timed_out) /* the watchdog is reporting and will end the process */
+        pause();
+    test_finished = 1;
+    pid_t kids[16];
+    int n = kata_children(getpid(), kids, 16);
+    if (n > 0) {
+        char what[512] = "";
+        size_t used = 0;
+        for (int i = 0; i < n && i < 16 && used < sizeof what - 80; i++) {
+            char path[64], state = '?';
+            snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
+            read_stat(path, &state, NULL);
+            used += (size_t)snprintf(what + used, sizeof what - used, "%s%d (%s)",
+                                     i ? ", " : "", kids[i],
+                                     state == 'Z' ? "exited but never reaped: a zombie"
+                                                  : "still running");
+        }
+        kata_kill_descendants();
+        cr_assert_fail("the test ended with %d child process(es) left behind: %s. "
+                       "Every child you fork must end (_exit) and be reaped with "
+                       "waitpid before your function returns.", n, what);
+    }
+    write_marker(".done", "finished");
+}
+
+int kata_thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid > 0 && !is_harness_thread(tid))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* ---- running student code in a helper process ------------------------- */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
+                                   void *out, size_t out_size, double seconds)
+{
+    struct kata_proc r = {0};
+    int data[2], escape[2];
+    if (out_size > 60 * 1024)
+        out_size = 60 * 1024;
+    if (pipe(data) != 0 || pipe(escape) != 0)
+        cr_assert_fail("the test harness could not create a pipe");
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    fflush(NULL); /* so the helper does not print the test's buffered output again */
+    pid_t helper = fork();
+    if (helper < 0)
+        cr_assert_fail("the test harness could not fork a helper process");
+    if (helper == 0) {
+        close(data[0]);
+        close(escape[0]);
+        pid_t me = getpid();
+        fn(arg, out);
+        if (getpid() != me) {
+            write_all(escape[1], "E", 1);
+            _exit(KATA_EXIT_FORKED);
+        }
+        write_all(data[1], out, out_size);
+        _exit(0);
+    }
+    close(data[1]);
+    close(escape[1]);
+    fcntl(data[0], F_SETFL, O_NONBLOCK);
+    fcntl(escape[0], F_SETFL, O_NONBLOCK);
+    double deadline = now_seconds() + seconds;
+    int wstatus = 0, reaped = 0;
+    size_t got = 0;
+    for (;;) {
+        char c;
+        if (read(escape[0], &c, 1) == 1)
+            r.escaped = 1;
+        ssize_t n;
+        while (got < out_size && (n = read(data[0], (char *)out + got, out_size - got)) > 0)
+            got += (size_t)n;
+        if (reaped)
+            break;
+        if (waitpid(helper, &wstatus, WNOHANG) == helper) {
+            reaped = 1; /* one more pass drains what it wrote last */
+            continue;
+        }
+        if (now_seconds() > deadline) {
+            r.timed_out = 1;
+            kill(helper, SIGKILL);
+            waitpid(helper, &wstatus, 0);
+            break;
+        }
+        struct pollfd pf[2] = {{data[0], POLLIN, 0}, {escape[0], POLLIN, 0}};
+        poll(pf, 2, 5);
+    }
+    close(data[0]);
+    close(escape[0]);
+    kata_kill_descendants();
+    r.out_len = got;
+    if (!r.timed_out) {
+        r.exited = WIFEXITED(wstatus);
+        r.status = r.exited ? WEXITSTATUS(wstatus) : 0;
+        r.signaled = WIFSIGNALED(wstatus);
+        r.sig = r.signaled ? WTERMSIG(wstatus) : 0;
+    }
+    r.completed = !r.timed_out && r.exited && r.status == 0 && got == out_size &&
+                  !r.escaped;
+    return r;
+}
+
+const char *kata_proc_describe(const struct kata_proc *p)
+{
+    static char buf[256];
+    if (p->escaped)
+        return "a child process forked by your code returned from the function "
+               "instead of ending with _exit(): after fork() the child must _exit()";
+    if (p->timed_out)
+        return "it did not return in time (a child that never exits? a read "
+               "or waitpid that waits forever?)";
+    if (p->signaled)
+        snprintf(buf, sizeof buf, "it crashed: killed by signal %d (%s)", p->sig,
+                 strsignal(p->sig));
+    else if (p->exited && !p->completed)
+        snprintf(buf, sizeof buf,
+                 "the calling process ended with exit status %d instead of "
+                 "returning: only a child should end itself", p->status);
+    else
+        snprintf(buf, sizeof buf, "it returned normally");
+    return buf;
+}
