@@ -472,3 +472,15 @@ const char *kata_proc_describe(const struct kata_proc *p)
         snprintf(buf, sizeof buf, "it returned normally");
     return buf;
 }
+
+/* ---- in the runner process: record which signal ended a crashed test ---- */
+
+#include <criterion/hooks.h>
+
+ReportHook(TEST_CRASH)(struct criterion_test_stats *stats)
+{
+    char sig[16];
+    snprintf(test_id, sizeof test_id, "%s::%s", stats->test->category, stats->test->name);
+    snprintf(sig, sizeof sig, "%d", stats->signal);
+    write_marker(".crash", sig);
+}

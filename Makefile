@@ -1,0 +1,41 @@
+# Concurrency katas in C. The targets are the interface: see README.md.
+#   make [status]                 where you are and what to run next
+#   make test [EX=03] [SRC=dir]   build and run an exercise's tests (all without EX)
+#   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
+#   make hint EX=03 [N=2]         the next hint (or hint N)
+#   make check                    the repository's self-test (what CI runs)
+#   make deps                     install what is missing (Debian/Ubuntu)
+#   make clean                    remove build/
+
+PYTHON ?= python3
+KATA = $(PYTHON) tools/kata.py
+ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)'
+ENGINE_TARGETS := status test helgrind hint compdb check
+
+ifneq ($(shell uname -s),Linux)
+$(error kata: unsupported OS '$(shell uname -s)': the katas need Linux (pthreads, /proc, valgrind); use a Linux machine, VM, container or WSL)
+endif
+
+# Bad input and missing tools stop here, with one line, before anything runs.
+GOALS := $(or $(MAKECMDGOALS),status)
+ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
+ifeq ($(shell command -v $(PYTHON)),)
+$(error kata: $(PYTHON) not found: run `make deps`)
+endif
+PREFLIGHT := $(shell $(KATA) preflight --ex '$(EX)' --src '$(SRC)' --n '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))')
+ifneq ($(PREFLIGHT),)
+$(error $(PREFLIGHT))
+endif
+endif
+
+.DEFAULT_GOAL := status
+.PHONY: $(ENGINE_TARGETS) deps clean
+
+$(ENGINE_TARGETS):
+	@$(KATA) $@ $(ARGS)
+
+deps:
+	@sh tools/deps.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,50 @@
+"""A throw-away copy of the engine with a one-exercise course, for the
+engine's own tests."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "tests", "tools", "fixtures")
+
+
+def make_repo():
+    """Creates the copy; returns its path (remove it with shutil.rmtree)."""
+    repo = tempfile.mkdtemp(prefix="kata-minirepo-")
+    shutil.copy(os.path.join(ROOT, "Makefile"), repo)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(os.path.join(ROOT, "tools"), os.path.join(repo, "tools"), ignore=ignore)
+    shutil.copytree(os.path.join(ROOT, "tests", "common"), os.path.join(repo, "tests", "common"))
+    course = os.path.join(FIXTURES, "minicourse")
+    for top in os.listdir(course):
+        shutil.copytree(os.path.join(course, top), os.path.join(repo, top), dirs_exist_ok=True)
+    return repo
+
+
+def make(repo, *args, env=None, timeout=120):
+    """Runs make in the copy; returns (exit status, output, seconds)."""
+    start = time.monotonic()
+    proc = subprocess.run(["make", "--no-print-directory", "-C", repo] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout.decode(errors="replace"), time.monotonic() - start
+
+
+def processes_under(path, exe_only=False):
+    """Processes whose program (or command line) mentions `path`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            exe = os.readlink("/proc/%s/exe" % entry)
+        except OSError:
+            continue
+        if path in exe or (not exe_only and path in cmd):
+            found.append((int(entry), cmd.strip()))
+    return found

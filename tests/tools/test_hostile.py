@@ -1,0 +1,92 @@
+"""Hostile submissions never earn a pass, end in bounded time, and leave no
+process behind. Each case is a SRC folder under fixtures/hostile/."""
+
+import os
+import shutil
+import time
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.tools.minirepo import FIXTURES, make, make_repo, processes_under
+
+HOSTILE = os.path.join(FIXTURES, "hostile")
+
+# case: words the verdict must contain
+EXPECTED = {
+    "crash": "crashed: a segmentation fault",
+    "exit_in_test": "called exit()",
+    "underscore_exit_in_test": "called exit()",
+    "exit_before_main": "exited with status 0 without reporting its results",
+    "crash_before_main": "killed before it reported its results: a segmentation fault",
+    "fake_output": "exited with status 0 without reporting its results",
+    "fake_output_in_test": "1 + ... + 10 is 55, not 0",
+    "hang_before_main": "stopped after 6 s and never reported",
+    "spin_in_test": "spinning in a loop that never ends",
+    "self_deadlock": "waiting on a mutex",
+    "child_returns": "returned into the test",
+    "daemon_in_test": "child process(es) left behind",
+    "daemon_before_main": "left",
+    "compile_error": "your code does not compile",
+}
+BOUND_SECONDS = 20
+
+
+class HostileSubmissions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = make_repo()
+        # Build the shared test objects once, then run every case at once.
+        make(cls.repo, "test", "EX=01", "SRC=solutions")
+
+        def run(case):
+            src = os.path.join(HOSTILE, case)
+            rc, out, secs = make(cls.repo, "test", "EX=01", "SRC=" + src)
+            time.sleep(0.2)
+            # Programs of this case are built under a folder named after it.
+            return case, (rc, out, secs, processes_under("hostile_" + case + "-", exe_only=True))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            cls.runs = dict(pool.map(run, sorted(EXPECTED)))
+
+        time.sleep(0.2)
+        cls.left_at_end = processes_under(cls.repo)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo, ignore_errors=True)
+
+    def check(self, case):
+        rc, out, secs, left = self.runs[case]
+        self.assertNotEqual(rc, 0, "%s earned a pass:\n%s" % (case, out))
+        self.assertNotIn("All 2 tests pass", out)
+        self.assertIn(EXPECTED[case], out, out)
+        self.assertLess(secs, BOUND_SECONDS, "%s took %.1f s" % (case, secs))
+        self.assertEqual(left, [], "%s left processes behind" % case)
+
+
+    def test_nothing_of_any_run_is_left(self):
+        self.assertEqual(self.left_at_end, [])
+
+
+def _add_case(case):
+    setattr(HostileSubmissions, "test_" + case, lambda self: self.check(case))
+
+
+for _case in EXPECTED:
+    _add_case(_case)
+
+
+class ReferenceStillPasses(unittest.TestCase):
+    def test_solution_passes_in_the_same_engine(self):
+        repo = make_repo()
+        try:
+            rc, out, _ = make(repo, "test", "EX=01", "SRC=solutions")
+            self.assertEqual(rc, 0, out)
+            self.assertIn("All 2 tests pass", out)
+            rc, out, _ = make(repo, "test", "EX=01", "SRC=" + os.path.join(HOSTILE, "header_beside"))
+            self.assertEqual(rc, 0, "a header beside the submitted file was used:\n" + out)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,204 @@
+"""Incremental builds of an exercise's test and helgrind programs.
+
+Layout under build/<exercise>/:
+  tests-obj/          objects of the tree's own tests and harness (shared)
+  <variant>/src/      the learner's .c files, copied with a #line so that
+                      messages still name the original file; a header beside
+                      a submitted file is never seen
+  <variant>/obj/      their objects
+  <variant>/test, <variant>/helgrind-driver
+"""
+
+import hashlib
+import os
+import shlex
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from course import ROOT, UsageError
+
+CC = os.environ.get("CC", "gcc")
+CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
+BUILD = os.path.join(ROOT, "build")
+
+
+class BuildError(Exception):
+    """The code does not compile or link; .output holds the compiler's words."""
+
+    def __init__(self, output, student):
+        super().__init__(output)
+        self.output = output
+        self.student = student
+
+
+def variant_name(src):
+    """A folder name for where the learner's files come from."""
+    if src is None:
+        return "exercises"
+    rel = os.path.relpath(os.path.abspath(src), ROOT)
+    if not rel.startswith(".."):
+        return rel.replace(os.sep, "_")
+    tail = "_".join(os.path.abspath(src).split(os.sep)[-2:])
+    tail = "".join(c if c.isalnum() or c in "-_." else "_" for c in tail)
+    return "ext-%s-%s" % (tail, hashlib.sha1(os.path.abspath(src).encode()).hexdigest()[:8])
+
+
+def student_paths(ex, src):
+    """The learner's .c files for an exercise: from exercises/ or SRC/<ex>/."""
+    base = ex.path("exercises") if src is None else os.path.join(os.path.abspath(src), ex.name)
+    paths = [os.path.join(base, f) for f in ex.files]
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise UsageError("missing %s (SRC must hold <exercise>/<file>.c)" % _shown(missing[0]))
+    return paths
+
+
+def _shown(path):
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def _write_if_changed(path, data):
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    except OSError:
+        pass
+    _atomic_write(path, data)
+
+
+def _atomic_write(path, data):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def stage(paths, stage_dir):
+    """Copies the learner's files into the build folder, each starting with a
+    #line that names the original file."""
+    os.makedirs(stage_dir, exist_ok=True)
+    staged = []
+    for p in paths:
+        with open(p, "rb") as f:
+            body = f.read()
+        head = ('#line 1 "%s"\n' % _shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
+        dest = os.path.join(stage_dir, os.path.basename(p))
+        _write_if_changed(dest, head + body)
+        staged.append(dest)
+    return staged
+
+
+def _deps_fresh(obj, depfile):
+    try:
+        mtime = os.path.getmtime(obj)
+        with open(depfile) as f:
+            text = f.read().replace("\\\n", " ")
+    except OSError:
+        return False
+    deps = text.split(":", 1)[1].split() if ":" in text else []
+    for d in deps:
+        try:
+            if os.path.getmtime(d) > mtime:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _compile(src, obj, flags):
+    """Compiles src to obj unless obj is newer than everything it includes."""
+    depfile = obj + ".d"
+    stamp = obj + ".flags"
+    line = " ".join(flags)
+    try:
+        with open(stamp) as f:
+            same_flags = f.read() == line
+    except OSError:
+        same_flags = False
+    if same_flags and _deps_fresh(obj, depfile):
+        return None
+    tmp = "%s.%d.tmp" % (obj, os.getpid())
+    cmd = [CC] + flags + ["-MMD", "-MF", depfile + ".tmp%d" % os.getpid(), "-c", src, "-o", tmp]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    if proc.returncode != 0:
+        return proc.stdout.decode(errors="replace") or "compiler failed"
+    os.replace(depfile + ".tmp%d" % os.getpid(), depfile)
+    os.replace(tmp, obj)
+    _atomic_write(stamp, line.encode())
+    return None
+
+
+def _compile_all(jobs):
+    """jobs: (src, obj, flags, is_student). Raises BuildError on the first
+    failure, student code first."""
+    for _, obj, _, _ in jobs:
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        results = list(pool.map(lambda j: (_compile(j[0], j[1], j[2]), j[3]), jobs))
+    errors = [(out, student) for out, student in results if out]
+    errors.sort(key=lambda e: not e[1])
+    if errors:
+        raise BuildError(errors[0][0], errors[0][1])
+
+
+def _link(objs, out, ldflags, libs):
+    if os.path.exists(out):
+        t = os.path.getmtime(out)
+        if all(os.path.getmtime(o) <= t for o in objs):
+            return
+    tmp = "%s.%d.tmp" % (out, os.getpid())
+    cmd = [CC, "-pthread"] + objs + ldflags + libs + ["-o", tmp]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    if proc.returncode != 0:
+        raise BuildError(proc.stdout.decode(errors="replace"), True)
+    os.replace(tmp, out)
+
+
+def _common_sources(with_harness):
+    d = os.path.join(ROOT, "tests", "common")
+    srcs = sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".c"))
+    return [s for s in srcs if with_harness or os.path.basename(s) != "kata.c"]
+
+
+def _flags(ex):
+    return CFLAGS + ["-I", ex.path("exercises"), "-I", os.path.join(ROOT, "tests", "common")]
+
+
+def build(ex, src=None, helgrind=False, test_sources=None):
+    """Builds the test program (or the helgrind driver); returns its path."""
+    var_dir = os.path.join(BUILD, ex.name, variant_name(src))
+    staged = stage(student_paths(ex, src), os.path.join(var_dir, "src"))
+    flags = _flags(ex)
+    jobs = [(s, os.path.join(var_dir, "obj", os.path.basename(s)[:-2] + ".o"), flags, True)
+            for s in staged]
+    shared = os.path.join(BUILD, ex.name, "tests-obj")
+    if helgrind:
+        if not ex.helgrind_source():
+            raise UsageError("%s has no helgrind check (tests/%s/helgrind.c)" % (ex.name, ex.name))
+        others = [ex.helgrind_source()] + _common_sources(False)
+        out, libs = os.path.join(var_dir, "helgrind-driver"), []
+    else:
+        others = (test_sources or ex.test_sources()) + _common_sources(True)
+        out, libs = os.path.join(var_dir, "test"), ["-lcriterion"]
+    jobs += [(s, os.path.join(shared, os.path.basename(s)[:-2] + ".o"), flags, False)
+             for s in others]
+    _compile_all(jobs)
+    _link([j[1] for j in jobs], out, ex.ldflags, libs)
+    return out
+
+
+def compile_commands(exercises):
+    """Entries for compile_commands.json: every source with its real flags."""
+    entries = []
+    for ex in exercises:
+        flags = _flags(ex)
+        srcs = [ex.path("exercises", f) for f in ex.files] + ex.test_sources()
+        if ex.helgrind_source():
+            srcs.append(ex.helgrind_source())
+        for s in srcs:
+            entries.append({"directory": ROOT, "file": s,
+                            "command": shlex.join([CC] + flags + ["-c", s])})
+    return entries

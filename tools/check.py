@@ -1,0 +1,224 @@
+"""`make check`: the repository tests itself.
+
+For every exercise: the stub fails every test, the reference solution passes
+every test and is helgrind-clean, and every known-wrong solution fails the
+tests its MISTAKE file names (and helgrind says what MISTAKE expects). Then the
+tools' own tests, shellcheck, and the consistency of the course files.
+The last line is 'check: N passed, N failed'."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import build
+import course
+import report
+import ui
+from course import ROOT
+
+KATA = os.path.join(ROOT, "tools", "kata.py")
+CHECK_DIR = os.path.join(build.BUILD, "check")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def record(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print("  %s %s" % (ui.paint("ok  ", "green"), what))
+        else:
+            self.failed += 1
+            print("  %s %s" % (ui.paint("FAIL", "red"), what))
+            if detail:
+                print(ui.wrap(detail, "       "))
+        sys.stdout.flush()
+
+
+def read_mistake(folder):
+    """The MISTAKE file: {'what': str, 'fail': [tests], 'helgrind': str|None}."""
+    info = {"what": "", "fail": [], "helgrind": None}
+    path = os.path.join(folder, "MISTAKE")
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "fail":
+                info["fail"].append(value)
+            elif key in ("what", "helgrind"):
+                info[key] = value
+    return info
+
+
+def overlay(ex, wrong_dir):
+    """A SRC folder: the reference solution with the wrong files on top."""
+    root = os.path.join(CHECK_DIR, ex.name, os.path.basename(wrong_dir))
+    dest = os.path.join(root, ex.name)
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(dest)
+    for f in ex.files:
+        src = os.path.join(wrong_dir, f)
+        if not os.path.exists(src):
+            src = ex.path("solutions", f)
+        shutil.copyfile(src, os.path.join(dest, f))
+    return root
+
+
+def _kata(cmd, ex, src):
+    """Runs one engine command in its own process (each is its own
+    subreaper); returns the JSON it saved."""
+    argv = [sys.executable, KATA, cmd, "--ex", ex.name, "--src", src]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    name = "results.json" if cmd == "test" else "helgrind.json"
+    path = os.path.join(build.BUILD, ex.name, build.variant_name(src), name)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = {"ok": False, "results": [], "problem": proc.stdout.decode(errors="replace")[-2000:],
+                "text": proc.stdout.decode(errors="replace")[-2000:]}
+    data["output"] = proc.stdout.decode(errors="replace")
+    return data
+
+
+def lint(exercises, tally):
+    problems = []
+    for ex in exercises:
+        for rel in ["README.md", "HINTS.md"] + ex.files:
+            if not os.path.isfile(ex.path("exercises", rel)):
+                problems.append("exercises/%s/%s is missing" % (ex.name, rel))
+        for f in ex.files:
+            if not os.path.isfile(ex.path("solutions", f)):
+                problems.append("solutions/%s/%s is missing" % (ex.name, f))
+        if not ex.test_sources():
+            problems.append("tests/%s has no test_*.c" % ex.name)
+        if not ex.helgrind_source():
+            problems.append("tests/%s/helgrind.c is missing" % ex.name)
+        for src in ex.test_sources():
+            problems += [os.path.relpath(p, ROOT) for p in report.lint_test_source(src)]
+        tests = set(report.expected_tests(ex.test_sources()))
+        wrongs = ex.wrong_solutions()
+        if len(wrongs) < 3:
+            problems.append("%s has %d known-wrong solutions; at least 3 are needed" % (ex.name, len(wrongs)))
+        for w in wrongs:
+            rel = os.path.relpath(w, ROOT)
+            try:
+                info = read_mistake(w)
+            except OSError:
+                problems.append("%s has no MISTAKE file" % rel)
+                continue
+            if not info["what"]:
+                problems.append("%s/MISTAKE has no 'what:' line" % rel)
+            if not info["fail"] and info["helgrind"] != "fail":
+                problems.append("%s/MISTAKE names no test that must fail" % rel)
+            for t in info["fail"]:
+                if t not in tests:
+                    problems.append("%s/MISTAKE names unknown test %s" % (rel, t))
+            extra = [f for f in os.listdir(w) if f != "MISTAKE" and f not in ex.files]
+            if extra:
+                problems.append("%s holds files the exercise does not have: %s" % (rel, ", ".join(extra)))
+    tally.record(not problems, "course files are consistent (%d exercises)" % len(exercises),
+                 "\n".join(problems))
+
+
+def submit_exercise(ex, pool):
+    """Starts every run an exercise needs; returns (wrongs, jobs)."""
+    wrongs = [(w, read_mistake(w), overlay(ex, w)) for w in ex.wrong_solutions()
+              if os.path.exists(os.path.join(w, "MISTAKE"))]
+    jobs = {
+        "stub": pool.submit(_kata, "test", ex, os.path.join(ROOT, "exercises")),
+        "solution": pool.submit(_kata, "test", ex, os.path.join(ROOT, "solutions")),
+        "solution-hg": pool.submit(_kata, "helgrind", ex, os.path.join(ROOT, "solutions")),
+    }
+    for w, info, src in wrongs:
+        jobs[w] = pool.submit(_kata, "test", ex, src)
+        if info["helgrind"]:
+            jobs[w + "-hg"] = pool.submit(_kata, "helgrind", ex, src)
+    return wrongs, jobs
+
+
+def report_exercise(ex, wrongs, jobs, tally):
+    print(ui.paint("%s %s" % (ex.name, ex.title), "bold"))
+    expected = report.expected_tests(ex.test_sources())
+    stub = jobs["stub"].result()
+    passing = [r["test"] for r in stub["results"] if r["passed"]]
+    tally.record(len(stub["results"]) == len(expected) and not passing and expected,
+                 "stub fails all %d tests" % len(expected),
+                 "tests that pass on the stub cannot fail: %s" % ", ".join(passing) if passing
+                 else stub.get("problem", ""))
+    sol = jobs["solution"].result()
+    failing = [r for r in sol["results"] if not r["passed"]]
+    tally.record(sol["ok"] and len(sol["results"]) == len(expected),
+                 "solution passes all %d tests" % len(expected),
+                 "\n".join("%s: %s" % (r["test"], r["message"]) for r in failing)
+                 or sol.get("problem", ""))
+    hg = jobs["solution-hg"].result()
+    tally.record(hg["ok"], "solution is helgrind-clean", "" if hg["ok"] else hg["text"])
+    for w, info, _ in wrongs:
+        name = "wrong/" + os.path.basename(w)
+        res = jobs[w].result()
+        by_test = {r["test"]: r for r in res["results"]}
+        slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True)]
+        caught = [t for t in info["fail"] if t not in slipped]
+        label = ("%s rejected by %s" % (name, ", ".join(caught) or "helgrind") if not slipped
+                 else "%s must fail %s" % (name, ", ".join(info["fail"])))
+        tally.record(not slipped, label,
+                     "%s (%s) passed: %s" % (name, info["what"], ", ".join(slipped)))
+        if info["helgrind"]:
+            hgw = jobs[w + "-hg"].result()
+            want_ok = info["helgrind"] == "clean"
+            tally.record(hgw["ok"] == want_ok, "%s: helgrind %s" % (name, "clean" if want_ok else "reports it"),
+                         hgw["text"])
+
+
+def run_tool_tests(tally):
+    print(ui.paint("tools", "bold"))
+    proc = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", "tests/tools",
+                           "-t", ".", "-p", "test_*.py"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    out = proc.stdout.decode(errors="replace")
+    summary = [ln for ln in out.splitlines() if ln.startswith("Ran ")]
+    tally.record(proc.returncode == 0, "tools' own tests (%s)" % (summary[-1][4:] if summary else "?"),
+                 out[-4000:])
+
+
+def run_shellcheck(tally):
+    scripts = [os.path.join(".ci", "run")]
+    for d, _, files in os.walk(ROOT):
+        if "/build" in d or "/.git" in d:
+            continue
+        scripts += [os.path.relpath(os.path.join(d, f), ROOT) for f in files if f.endswith(".sh")]
+    scripts = [s for s in sorted(set(scripts)) if os.path.exists(os.path.join(ROOT, s))]
+    if not shutil.which("shellcheck"):
+        tally.record(False, "shellcheck", "shellcheck is not installed: run `make deps KATA_DEV=1`")
+        return
+    proc = subprocess.run(["shellcheck"] + scripts, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, cwd=ROOT)
+    tally.record(proc.returncode == 0, "shellcheck clean (%d scripts)" % len(scripts),
+                 proc.stdout.decode(errors="replace")[-3000:])
+
+
+def main(args):
+    start = time.monotonic()
+    tally = Tally()
+    exercises = course.load()
+    if args.ex:
+        exercises = [course.resolve(args.ex, exercises)]
+    lint(exercises, tally)
+    jobs = args.jobs or max(2, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = [(ex,) + submit_exercise(ex, pool) for ex in exercises]
+        for ex, wrongs, jobs in pending:
+            report_exercise(ex, wrongs, jobs, tally)
+    if not args.ex:
+        run_tool_tests(tally)
+        run_shellcheck(tally)
+    print("check took %.0f s" % (time.monotonic() - start))
+    print("check: %d passed, %d failed" % (tally.passed, tally.failed))
+    return 0 if tally.failed == 0 else 1

@@ -1,0 +1,93 @@
+"""The course: the exercise list and each exercise's metadata, read from
+exercises/exercises.ini, the one place that lists them."""
+
+import configparser
+import os
+import re
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COURSE_FILE = os.path.join("exercises", "exercises.ini")
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+@dataclass
+class Exercise:
+    name: str
+    title: str
+    files: list
+    points: float
+    timeout: float
+    test_seconds: float
+    helgrind_timeout: float
+    ldflags: list = field(default_factory=list)
+
+    @property
+    def number(self):
+        return int(self.name.split("-", 1)[0])
+
+    @property
+    def slug(self):
+        return self.name.split("-", 1)[1]
+
+    def path(self, top, *rest):
+        """A path under one of the top folders (exercises, solutions, tests)."""
+        return os.path.join(ROOT, top, self.name, *rest)
+
+    def test_sources(self):
+        d = self.path("tests")
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, f) for f in os.listdir(d)
+                      if f.startswith("test_") and f.endswith(".c"))
+
+    def helgrind_source(self):
+        p = self.path("tests", "helgrind.c")
+        return p if os.path.exists(p) else None
+
+    def wrong_solutions(self):
+        d = self.path("tests", "wrong")
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, m) for m in os.listdir(d)
+                      if os.path.isdir(os.path.join(d, m)))
+
+
+def load(root=ROOT):
+    parser = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    path = os.path.join(root, COURSE_FILE)
+    if not parser.read(path):
+        raise UsageError("cannot read %s" % COURSE_FILE)
+    exercises = []
+    for name in parser.sections():
+        if not re.fullmatch(r"\d\d-[a-z0-9-]+", name):
+            raise UsageError("%s: section [%s] is not named NN-slug" % (COURSE_FILE, name))
+        s = parser[name]
+        exercises.append(Exercise(
+            name=name,
+            title=s.get("title", name),
+            files=s.get("files", "").split(),
+            points=s.getfloat("points", 10.0),
+            timeout=s.getfloat("timeout", 30.0),
+            test_seconds=s.getfloat("test_seconds", 3.0),
+            helgrind_timeout=s.getfloat("helgrind_timeout", 120.0),
+            ldflags=s.get("ldflags", "").split(),
+        ))
+    return exercises
+
+
+def resolve(query, exercises=None):
+    """Finds an exercise from '03-race', '03', '3' or 'race'."""
+    exercises = load() if exercises is None else exercises
+    q = (query or "").strip().strip("/")
+    q = os.path.basename(q) if "/" in q else q
+    for ex in exercises:
+        if q == ex.name or q == ex.slug:
+            return ex
+        if q.isdigit() and int(q) == ex.number:
+            return ex
+    valid = ", ".join(ex.name for ex in exercises)
+    raise UsageError("unknown exercise '%s'; valid: %s" % (query, valid))

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs what the katas need and is missing. Debian and Ubuntu only;
+# elsewhere it says what to install and fails.
+set -eu
+
+need="gcc make python3 libcriterion-dev valgrind"
+if [ "${KATA_DEV:-}" = 1 ]; then
+    need="$need shellcheck"
+fi
+
+if [ "$(uname -s)" != Linux ]; then
+    echo "kata: error: unsupported OS '$(uname -s)': the katas need Linux" >&2
+    exit 2
+fi
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "kata: error: no apt-get here: install $need with your package manager" >&2
+    exit 2
+fi
+
+missing=""
+for pkg in $need; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $pkg"
+    fi
+done
+if [ -z "$missing" ]; then
+    echo "kata: all dependencies are installed ($need)"
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo="sudo"
+    else
+        echo "kata: error: need root to install:$missing (no sudo found)" >&2
+        exit 2
+    fi
+fi
+echo "kata: installing:$missing"
+# shellcheck disable=SC2086 # the package list is meant to split
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

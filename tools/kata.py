@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""The kata engine: what the Makefile's targets run.
+
+  kata.py status
+  kata.py test [--ex EX] [--src DIR]
+  kata.py helgrind --ex EX [--src DIR]
+  kata.py hint --ex EX [--n N]
+  kata.py compdb
+Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import build  # noqa: E402
+import course  # noqa: E402
+import procs  # noqa: E402
+import report  # noqa: E402
+import ui  # noqa: E402
+from course import ROOT, UsageError  # noqa: E402
+
+STATE = os.path.join(build.BUILD, ".state")
+CRITERION_HEADER = "criterion/criterion.h"
+
+
+# ---- prerequisites ------------------------------------------------------
+
+def require_linux():
+    if sys.platform != "linux":
+        raise UsageError("unsupported OS '%s': the katas need Linux (pthreads, /proc, "
+                         "valgrind); use a Linux machine, VM, container or WSL" % sys.platform)
+
+
+def require_compiler():
+    if not shutil.which(build.CC):
+        raise UsageError("C compiler '%s' not found: run `make deps`" % build.CC)
+
+
+def require_criterion():
+    probe = subprocess.run([build.CC, "-E", "-x", "c", "-", "-o", os.devnull],
+                           input=b"#include <%s>\n" % CRITERION_HEADER.encode(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
+
+
+def require_valgrind():
+    if not shutil.which("valgrind"):
+        raise UsageError("valgrind is not installed (needed for helgrind): run `make deps`")
+
+
+# ---- running the tests --------------------------------------------------
+
+def var_dir(ex, src):
+    return os.path.join(build.BUILD, ex.name, build.variant_name(src))
+
+
+def run_tests(ex, src=None):
+    """Builds and runs an exercise's tests; returns a RunReport."""
+    require_compiler()
+    require_criterion()
+    expected = report.expected_tests(ex.test_sources())
+    try:
+        binary = build.build(ex, src)
+    except build.BuildError as e:
+        who = "your code" if e.student else "the tests"
+        problem = "%s does not compile:\n%s" % (who, e.output.rstrip())
+        return report.RunReport([report.Result(t, False, "did not compile") for t in expected],
+                                problem)
+    d = var_dir(ex, src)
+    marks, xml = os.path.join(d, "marks"), os.path.join(d, "report.xml")
+    shutil.rmtree(marks, ignore_errors=True)
+    os.makedirs(marks)
+    if os.path.exists(xml):
+        os.remove(xml)
+    env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
+               LC_ALL="C.UTF-8")
+    outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
+                        env=env, cwd=ROOT)
+    rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
+    _save_results(ex, src, rep)
+    return rep
+
+
+def _save_results(ex, src, rep):
+    data = {"exercise": ex.name, "ok": bool(rep.ok), "problem": rep.problem,
+            "results": [{"test": r.test, "passed": r.passed, "message": r.message}
+                        for r in rep.results]}
+    with open(os.path.join(var_dir(ex, src), "results.json"), "w") as f:
+        json.dump(data, f, indent=1)
+    if src is None:
+        record_status(ex, rep)
+
+
+def student_label(ex, src):
+    if src is None:
+        return ", ".join("exercises/%s/%s" % (ex.name, f) for f in ex.files)
+    paths = [os.path.relpath(p, ROOT) if not os.path.relpath(p, ROOT).startswith("..") else p
+             for p in build.student_paths(ex, src)]
+    return ", ".join(paths)
+
+
+def print_report(ex, src, rep, brief=False):
+    out = sys.stdout
+    print("%s %s  %s" % (ui.paint(ex.name, "bold"), ex.title, ui.paint("(" + student_label(ex, src) + ")", "dim")))
+    if rep.problem and rep.problem.startswith(("your code does not compile", "the tests do not")):
+        print(ui.wrap(rep.problem, "  "))
+    else:
+        for r in rep.results:
+            if r.passed:
+                if not brief:
+                    print("  %s %s" % (ui.paint("PASS", "green"), r.test))
+                continue
+            print("  %s %s" % (ui.paint("FAIL", "red"), r.test))
+            if r.message != rep.problem:
+                print(ui.wrap(r.message, "       "))
+        if rep.problem:
+            print(ui.paint("  " + rep.problem, "red"))
+    out.flush()
+
+
+def next_step(ex, src, rep, exercises):
+    num = "%02d" % ex.number
+    if rep.ok:
+        later = [e for e in exercises if e.number > ex.number]
+        steps = []
+        if ex.helgrind_source():
+            steps.append("`make helgrind EX=%s` to prove it free of races" % num)
+        if later:
+            steps.append("`make test EX=%02d` (%s)" % (later[0].number, later[0].title))
+        nxt = (" Next: " + ", then ".join(steps) + ".") if steps and src is None else ""
+        return "All %d tests pass.%s" % (len(rep.results), nxt)
+    if src is not None:
+        return "%d of %d tests pass." % (rep.passed, len(rep.results))
+    return ("%d of %d tests pass. Next: fix the first FAIL in %s, then run `make test EX=%s` "
+            "again; stuck? `make hint EX=%s`" % (rep.passed, len(rep.results),
+                                                   student_label(ex, src), num, num))
+
+
+def cmd_test(args):
+    exercises = course.load()
+    if args.ex:
+        ex = course.resolve(args.ex, exercises)
+        rep = run_tests(ex, args.src)
+        print_report(ex, args.src, rep)
+        print(ui.paint(next_step(ex, args.src, rep, exercises), "green" if rep.ok else "yellow"))
+        return 0 if rep.ok else 1
+    rows = []
+    for ex in exercises:
+        rep = run_tests(ex, args.src)
+        print_report(ex, args.src, rep, brief=True)
+        rows.append((ex, rep))
+    print()
+    print("%-16s %-8s %s" % ("exercise", "tests", "verdict"))
+    for ex, rep in rows:
+        verdict = ui.paint("pass", "green") if rep.ok else ui.paint("FAIL", "red")
+        print("%-16s %3d/%-4d %s" % (ex.name, rep.passed, len(rep.results), verdict))
+    done = sum(1 for _, rep in rows if rep.ok)
+    print("%d of %d exercises pass." % (done, len(rows)))
+    return 0 if done == len(rows) else 1
+
+
+# ---- helgrind -------------------------------------------------------------
+
+def run_helgrind(ex, src=None):
+    """Runs the exercise's helgrind driver; returns (ok, text)."""
+    import helgrind_summary
+    require_compiler()
+    require_valgrind()
+    try:
+        driver = build.build(ex, src, helgrind=True)
+    except build.BuildError as e:
+        who = "your code" if e.student else "the helgrind driver"
+        return False, "%s does not compile:\n%s" % (who, e.output.rstrip())
+    logdir = os.path.join(var_dir(ex, src), "helgrind")
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.makedirs(logdir)
+    supp = os.path.join(ROOT, "tests", "common", "helgrind.supp")
+    argv = ["valgrind", "--tool=helgrind", "--suppressions=" + supp,
+            "--log-file=" + os.path.join(logdir, "helgrind.%p.log"), driver]
+    outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"), cwd=ROOT)
+    logs = []
+    for name in sorted(os.listdir(logdir)):
+        if name.startswith("helgrind.") and name.endswith(".log"):
+            with open(os.path.join(logdir, name), encoding="utf-8", errors="replace") as f:
+                logs.append(f.read())
+    students = [os.path.relpath(p, ROOT) for p in build.student_paths(ex, src)]
+    summary = helgrind_summary.summarize(logs, students)
+    text = summary.text.rstrip()
+    ok = summary.ok
+    if outcome.timed_out:
+        ok = False
+        text += "\nThe helgrind run was stopped after %g s: the scenario hangs (a deadlock?)." % ex.helgrind_timeout
+    elif outcome.returncode != 0:
+        ok = False
+        text += ("\nThe scenario itself failed under helgrind (exit status %s): make "
+                 "`make test EX=%02d` pass first." % (outcome.returncode, ex.number))
+    if outcome.leftovers:
+        ok = False
+        text += "\nProcesses were left running after the scenario ended."
+    rel = os.path.relpath(logdir, ROOT)
+    text += "\nFull helgrind logs: %s/" % rel
+    with open(os.path.join(var_dir(ex, src), "helgrind.json"), "w") as f:
+        json.dump({"exercise": ex.name, "ok": ok, "text": text}, f, indent=1)
+    return ok, text
+
+
+def cmd_helgrind(args):
+    ex = course.resolve(args.ex)
+    print("%s %s: helgrind check %s" % (ui.paint(ex.name, "bold"), ex.title,
+                                        ui.paint("(" + student_label(ex, args.src) + ")", "dim")))
+    ok, text = run_helgrind(ex, args.src)
+    print(ui.wrap(text, "  "))
+    print(ui.paint("helgrind: clean" if ok else "helgrind: FAIL", "green" if ok else "red"))
+    return 0 if ok else 1
+
+
+# ---- status -----------------------------------------------------------------
+
+def content_hash(ex):
+    """Hash of everything a verdict depends on: the learner's files, the
+    exercise's headers and its tests."""
+    h = hashlib.sha256()
+    paths = [ex.path("exercises", f) for f in ex.files] + ex.test_sources()
+    hdir = ex.path("exercises")
+    paths += sorted(os.path.join(hdir, f) for f in os.listdir(hdir) if f.endswith(".h"))
+    for p in paths:
+        h.update(p.encode())
+        try:
+            with open(p, "rb") as f:
+                h.update(f.read())
+        except OSError:
+            h.update(b"<missing>")
+    return h.hexdigest()
+
+
+def _load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_json(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp%d" % os.getpid()
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+def record_status(ex, rep):
+    path = os.path.join(STATE, "status.json")
+    data = _load_json(path)
+    data[ex.name] = {"hash": content_hash(ex), "ok": bool(rep.ok),
+                     "passed": rep.passed, "total": len(rep.results)}
+    _save_json(path, data)
+
+
+def exercise_state(ex, data):
+    rec = data.get(ex.name)
+    if not rec:
+        return "not started", ""
+    if rec.get("hash") != content_hash(ex):
+        return "not checked", "changed since the last run"
+    if rec.get("ok"):
+        return "done", ""
+    return "failing", "%d/%d tests pass" % (rec.get("passed", 0), rec.get("total", 0))
+
+
+def cmd_status(args):
+    exercises = course.load()
+    data = _load_json(os.path.join(STATE, "status.json"))
+    colours = {"done": "green", "failing": "red", "not checked": "yellow", "not started": "dim"}
+    first_open = None
+    for ex in exercises:
+        state, detail = exercise_state(ex, data)
+        if state != "done" and first_open is None:
+            first_open = ex
+        print("  %s %-16s %s%s" % (ui.paint("%-12s" % state, colours[state]), ex.name, ex.title,
+                                   ("  (" + detail + ")") if detail else ""))
+    if first_open is None:
+        print("All exercises are done. `make helgrind EX=..` on any of them proves it race-free.")
+    else:
+        print("Next: read exercises/%s/README.md, edit %s, then run `make test EX=%02d`."
+              % (first_open.name, student_label(first_open, None), first_open.number))
+    return 0
+
+
+# ---- hints --------------------------------------------------------------------
+
+def read_hints(ex):
+    path = ex.path("exercises", "HINTS.md")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return []
+    hints, current = [], None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = [line[3:].strip()]
+            hints.append(current)
+        elif current is not None:
+            current.append(line)
+    return [(h[0], "\n".join(h[1:]).strip()) for h in hints]
+
+
+def cmd_hint(args):
+    ex = course.resolve(args.ex)
+    hints = read_hints(ex)
+    if not hints:
+        raise UsageError("%s has no hints" % ex.name)
+    path = os.path.join(STATE, "hints.json")
+    seen = _load_json(path)
+    if args.n:
+        if not args.n.isdigit() or not 1 <= int(args.n) <= len(hints):
+            raise UsageError("N must be a hint number from 1 to %d" % len(hints))
+        n = int(args.n)
+    else:
+        n = min(seen.get(ex.name, 0) + 1, len(hints))
+    seen[ex.name] = max(seen.get(ex.name, 0), n)
+    _save_json(path, seen)
+    title, body = hints[n - 1]
+    print(ui.paint("%s, hint %d of %d: %s" % (ex.name, n, len(hints), title), "bold"))
+    print(ui.wrap(body, "  "))
+    if n < len(hints):
+        print(ui.paint("Still stuck? `make hint EX=%02d` again shows the next hint." % ex.number, "dim"))
+    else:
+        print(ui.paint("That was the last hint. `make hint EX=%02d N=1` shows the first again."
+                       % ex.number, "dim"))
+    return 0
+
+
+def cmd_compdb(args):
+    entries = build.compile_commands(course.load())
+    with open(os.path.join(ROOT, "compile_commands.json"), "w") as f:
+        json.dump(entries, f, indent=1)
+    print("wrote compile_commands.json (%d files)" % len(entries))
+    return 0
+
+
+def cmd_preflight(args):
+    """Checks the input of a make target before it runs; prints the one-line
+    error (for make's $(error)) or nothing."""
+    try:
+        if args.ex:
+            course.resolve(args.ex)
+        if args.src is not None and not os.path.isdir(args.src):
+            raise UsageError("SRC=%s is not a directory" % args.src)
+        target = args.n or ""
+        if target in ("helgrind", "hint") and not args.ex:
+            raise UsageError("say which exercise: make %s EX=01" % target)
+        if target in ("test", "check", "helgrind"):
+            require_compiler()
+            require_criterion() if target != "helgrind" else require_valgrind()
+        if target == "check":
+            require_valgrind()
+    except UsageError as e:
+        print("kata: " + str(e))
+    return 0
+
+
+def cmd_check(args):
+    import check
+    return check.main(args)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="kata")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("test", "helgrind", "hint", "status", "compdb", "check", "preflight"):
+        s = sub.add_parser(name)
+        s.add_argument("--ex")
+        s.add_argument("--src")
+        s.add_argument("--n")
+        s.add_argument("--jobs", type=int, default=0)
+    args = p.parse_args(argv)
+    for key in ("ex", "src", "n"):  # make passes empty strings for unset variables
+        setattr(args, key, getattr(args, key) or None)
+    try:
+        require_linux()
+        if args.cmd == "preflight":
+            return cmd_preflight(args)
+        if args.cmd in ("helgrind", "hint") and not args.ex:
+            raise UsageError("say which exercise: make %s EX=01" % args.cmd)
+        if args.src is not None and not os.path.isdir(args.src):
+            raise UsageError("SRC=%s is not a directory" % args.src)
+        return globals()["cmd_" + args.cmd](args)
+    except UsageError as e:
+        ui.error(str(e))
+        return 2
+    except KeyboardInterrupt:
+        procs.kill_descendants()
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Running untrusted programs: bounded in time, in their own session, and
+never leaving a process behind.
+
+This process becomes a child subreaper, so every orphan of the program it
+runs is re-parented here and can be found and ended, even one that left the
+process group with setsid()."""
+
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False
+
+
+def become_subreaper():
+    global _subreaper
+    if not _subreaper:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper = True
+
+
+def _stat(pid):
+    """(state, ppid, name) of a process, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            text = f.read()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text[text.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), name
+
+
+def descendants(root=None):
+    """Every process below `root` (default: this one), as {pid: (state, name)}."""
+    root = os.getpid() if root is None else root
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st:
+                table[int(entry)] = st
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (state, ppid, name) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = (state, name)
+                frontier.append(pid)
+    return found
+
+
+def _reap_all():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_descendants():
+    """Ends every process below this one; returns those that were alive."""
+    alive_at_start = None
+    for _ in range(200):
+        procs = descendants()
+        alive = {p: v for p, v in procs.items() if v[0] != "Z"}
+        if alive_at_start is None:
+            alive_at_start = alive
+        # Stop first, so a process that forks in a loop cannot outrun us.
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap_all()
+        if not descendants():
+            break
+        time.sleep(0.005)
+    return alive_at_start or {}
+
+
+@dataclass
+class Outcome:
+    returncode: int = None   # exit status, or -signal
+    timed_out: bool = False
+    seconds: float = 0.0
+    leftovers: dict = None   # processes still alive after the program ended
+
+
+def _limits(file_size):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    return apply
+
+
+def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20):
+    """Runs argv with stdout and stderr to out_path, stdin closed, in a new
+    session; ends it and all its descendants after `timeout` seconds."""
+    become_subreaper()
+    start = time.monotonic()
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                start_new_session=True,
+                                preexec_fn=_limits(file_size))
+        outcome = Outcome()
+        try:
+            outcome.returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            outcome.timed_out = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            kill_descendants()
+            outcome.returncode = proc.wait()
+    outcome.seconds = time.monotonic() - start
+    # Whatever is still there was left behind by the program.
+    outcome.leftovers = {} if outcome.timed_out else kill_descendants()
+    return outcome
