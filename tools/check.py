@@ -123,6 +123,14 @@ def lint(exercises, tally):
             extra = [f for f in os.listdir(w) if f != "MISTAKE" and f not in ex.files]
             if extra:
                 problems.append("%s holds files the exercise does not have: %s" % (rel, ", ".join(extra)))
+    try:
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        for ex in exercises:
+            if "| %02d | `%s` |" % (ex.number, ex.name) not in readme:
+                problems.append("README.md's exercise table has no row for %s" % ex.name)
+    except OSError:
+        problems.append("README.md is missing")
     tally.record(not problems, "course files are consistent (%d exercises)" % len(exercises),
                  "\n".join(problems))
 

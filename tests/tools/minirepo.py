@@ -20,7 +20,11 @@ def make_repo():
     shutil.copytree(os.path.join(ROOT, "tests", "common"), os.path.join(repo, "tests", "common"))
     course = os.path.join(FIXTURES, "minicourse")
     for top in os.listdir(course):
-        shutil.copytree(os.path.join(course, top), os.path.join(repo, top), dirs_exist_ok=True)
+        src = os.path.join(course, top)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(repo, top), dirs_exist_ok=True)
+        else:
+            shutil.copy(src, repo)
     return repo
 
 

@@ -1,0 +1,243 @@
+"""The engine as its users meet it: names, errors, status, hints, check."""
+
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import unittest
+
+from tests.tools.minirepo import ROOT, make, make_repo
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import course  # noqa: E402
+import report  # noqa: E402
+
+
+class Names(unittest.TestCase):
+    def setUp(self):
+        self.exercises = [course.Exercise("01-isolation", "", [], 10, 30, 3, 60),
+                          course.Exercise("03-race", "", [], 10, 30, 3, 60)]
+
+    def test_every_spelling_finds_the_exercise(self):
+        for q in ("03-race", "03", "3", "race", "exercises/03-race/"):
+            self.assertEqual(course.resolve(q, self.exercises).name, "03-race", q)
+
+    def test_unknown_name_lists_the_valid_ones(self):
+        with self.assertRaises(course.UsageError) as e:
+            course.resolve("raec", self.exercises)
+        self.assertIn("01-isolation, 03-race", str(e.exception))
+
+    def test_the_real_course_loads(self):
+        names = [ex.name for ex in course.load()]
+        self.assertEqual(names, sorted(names), "exercises.ini must list exercises in order")
+
+
+class Verdicts(unittest.TestCase):
+    """report.verdicts: a pass needs the XML's PASSED and the end marker."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.xml = os.path.join(self.dir, "r.xml")
+        with open(self.xml, "w") as f:
+            f.write('<testsuites><testsuite name="s">'
+                    '<testcase name="a" status="PASSED"/>'
+                    '<testcase name="b" status="PASSED"/>'
+                    '<testcase name="c" status="FAILED"><failure><![CDATA[t.c:3: the "idea" missed]]>'
+                    '</failure></testcase></testsuite></testsuites>')
+        open(os.path.join(self.dir, "s::a.done"), "w").close()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def outcome(self, **kw):
+        import procs
+        return procs.Outcome(returncode=kw.get("rc", 1), timed_out=kw.get("timed_out", False),
+                             leftovers=kw.get("leftovers", {}))
+
+    def test_passed_without_end_marker_is_a_failure(self):
+        rep = report.verdicts(["s::a", "s::b", "s::c"], self.xml, self.dir, self.outcome(), 5)
+        self.assertEqual([r.passed for r in rep.results], [True, False, False])
+        self.assertIn("called exit()", rep.results[1].message)
+        self.assertEqual(rep.results[2].message, 'the "idea" missed')
+
+    def test_a_test_missing_from_the_report_fails(self):
+        rep = report.verdicts(["s::a", "s::z"], self.xml, self.dir, self.outcome(), 5)
+        self.assertFalse(rep.results[1].passed)
+        self.assertIn("never reported", rep.results[1].message)
+        self.assertFalse(rep.ok)
+
+    def test_no_report_fails_every_test_with_the_reason(self):
+        os.remove(self.xml)
+        rep = report.verdicts(["s::a"], self.xml, self.dir, self.outcome(rc=0), 5)
+        self.assertFalse(rep.ok)
+        self.assertIn("exited with status 0 without reporting", rep.problem)
+        rep = report.verdicts(["s::a"], self.xml, self.dir, self.outcome(timed_out=True), 5)
+        self.assertIn("stopped after 5 s", rep.problem)
+
+    def test_leftover_processes_fail_the_run(self):
+        rep = report.verdicts(["s::a"], self.xml, self.dir, self.outcome(leftovers={42: ("S", "x")}), 5)
+        self.assertFalse(rep.ok)
+        self.assertIn("left running", rep.problem)
+
+
+def _fake_bin(tmp, names, extra=None):
+    """A PATH folder holding only the named tools (and fakes in `extra`)."""
+    d = os.path.join(tmp, "bin")
+    os.makedirs(d, exist_ok=True)
+    for n in names:
+        real = shutil.which(n)
+        if real:
+            os.symlink(real, os.path.join(d, n))
+    for n, body in (extra or {}).items():
+        p = os.path.join(d, n)
+        with open(p, "w") as f:
+            f.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(p, os.stat(p).st_mode | stat.S_IEXEC)
+    return d
+
+
+BASIC_TOOLS = ["sh", "make", "python3", "gcc", "cc", "as", "ld", "uname", "rm", "cat",
+               "mkdir", "ls", "dpkg-query", "grep", "id", "sed"]
+
+
+class Commands(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = make_repo()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo, ignore_errors=True)
+
+    def one_line_error(self, rc, out, words):
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(len(out.strip().splitlines()), 1, out)
+        self.assertIn(words, out)
+
+    def test_unknown_exercise(self):
+        rc, out, _ = make(self.repo, "test", "EX=nope")
+        self.one_line_error(rc, out, "unknown exercise 'nope'; valid: 01-fixture")
+
+    def test_hint_needs_an_exercise(self):
+        rc, out, _ = make(self.repo, "hint")
+        self.one_line_error(rc, out, "say which exercise")
+
+    def test_not_linux(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            path = _fake_bin(tmp, BASIC_TOOLS[:3], {"uname": "echo Darwin"})
+            rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, PATH=path))
+            self.one_line_error(rc, out, "unsupported OS 'Darwin'")
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_missing_criterion(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            cc = os.path.join(_fake_bin(tmp, [], {"nocriterion-cc":
+                                                  'exec gcc --sysroot=/nonexistent "$@"'}),
+                              "nocriterion-cc")
+            rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, CC=cc))
+            self.one_line_error(rc, out, "Criterion (the C test framework) is not installed: run `make deps`")
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_missing_valgrind(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            path = _fake_bin(tmp, BASIC_TOOLS)
+            rc, out, _ = make(self.repo, "helgrind", "EX=01", env=dict(os.environ, PATH=path))
+            self.one_line_error(rc, out, "valgrind is not installed")
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_compile_error_names_the_learners_line(self):
+        src = os.path.join(ROOT, "tests", "tools", "fixtures", "hostile", "compile_error")
+        rc, out, _ = make(self.repo, "test", "EX=01", "SRC=" + src)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("your code does not compile", out)
+        self.assertIn("compile_error/01-fixture/work.c:2", out)
+        self.assertIn("undeclared_name", out)
+
+
+class LearnerLoop(unittest.TestCase):
+    """Status follows the learner's file; hints come one at a time."""
+
+    def setUp(self):
+        self.repo = make_repo()
+        self.work = os.path.join(self.repo, "exercises", "01-fixture", "work.c")
+
+    def tearDown(self):
+        shutil.rmtree(self.repo, ignore_errors=True)
+
+    def status(self):
+        rc, out, _ = make(self.repo)
+        self.assertEqual(rc, 0, out)
+        return out
+
+    def test_status_moves_from_not_started_to_done(self):
+        self.assertIn("not started", self.status())
+        rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("make hint EX=01", out.strip().splitlines()[-2])
+        self.assertIn("failing", self.status())
+        with open(self.work, "a") as f:
+            f.write("/* an edit */\n")
+        self.assertIn("not checked", self.status())
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), self.work)
+        rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("done", self.status())
+        self.assertIn("All exercises are done", self.status())
+
+    def test_testing_a_submission_leaves_the_learners_status_alone(self):
+        make(self.repo, "test", "EX=01", "SRC=solutions")
+        self.assertIn("not started", self.status())
+
+    def test_hints_come_one_at_a_time(self):
+        outs = [make(self.repo, "hint", "EX=fixture")[1] for _ in range(4)]
+        self.assertIn("hint 1 of 3: The idea", outs[0])
+        self.assertIn("hint 2 of 3: Where", outs[1])
+        self.assertIn("hint 3 of 3: Shape", outs[2])
+        self.assertIn("hint 3 of 3", outs[3])
+        self.assertIn("last hint", outs[3])
+        self.assertIn("hint 1 of 3", make(self.repo, "hint", "EX=01", "N=1")[1])
+        rc, out, _ = make(self.repo, "hint", "EX=01", "N=9")
+        self.assertNotEqual(rc, 0)
+
+
+class SelfTest(unittest.TestCase):
+    """`make check` passes on a sound course and fails when a known-wrong
+    solution slips through."""
+
+    def setUp(self):
+        self.repo = make_repo()
+
+    def tearDown(self):
+        shutil.rmtree(self.repo, ignore_errors=True)
+
+    def test_check_passes_on_a_sound_course(self):
+        rc, out, _ = make(self.repo, "check", "EX=01")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("wrong/no_join: helgrind reports it", out)
+        self.assertRegex(out.strip().splitlines()[-1], r"^check: \d+ passed, 0 failed$")
+
+    def test_check_fails_when_a_wrong_solution_is_not_caught(self):
+        mistake = os.path.join(self.repo, "tests", "01-fixture", "wrong", "off_by_one")
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), mistake)
+        rc, out, _ = make(self.repo, "check", "EX=01")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("wrong/off_by_one must fail work::sums_small, work::sums_large", out)
+
+    def test_check_fails_when_a_test_passes_on_the_stub(self):
+        stub = os.path.join(self.repo, "exercises", "01-fixture", "work.c")
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), stub)
+        rc, out, _ = make(self.repo, "check", "EX=01")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("tests that pass on the stub cannot fail", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
