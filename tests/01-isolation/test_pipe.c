@@ -1,0 +1,234 @@
+/* Part 4: a child computes, and sends the result back through a pipe. */
+#define _GNU_SOURCE
+#include "isolation.h"
+#include "kata.h"
+#include "support.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+KATA_SUITE(pipe_result);
+
+/* ---- which pipe ends a process holds ------------------------------------ */
+
+#define MAX_FDS 64
+/* Pipes the helper already held before the call; the child inherits this copy. */
+static struct {
+    int fd;
+    ino_t ino;
+} known[MAX_FDS];
+static int nknown;
+
+static int for_each_pipe(void (*fn)(int fd, ino_t ino, int *acc), int *acc)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        struct stat st;
+        if (e->d_name[0] != '.' && fd != dirfd(d) && fstat(fd, &st) == 0 &&
+            S_ISFIFO(st.st_mode))
+            fn(fd, st.st_ino, acc);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void remember(int fd, ino_t ino, int *acc)
+{
+    (void)acc;
+    if (nknown < MAX_FDS) {
+        known[nknown].fd = fd;
+        known[nknown].ino = ino;
+        nknown++;
+    }
+}
+
+static void count_new_read_end(int fd, ino_t ino, int *acc)
+{
+    for (int i = 0; i < nknown; i++)
+        if (known[i].fd == fd && known[i].ino == ino)
+            return;
+    if ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY)
+        (*acc)++;
+}
+
+/* ---- a small result ------------------------------------------------------ */
+
+#define TEXT "computed in the child"
+
+struct small_result {
+    pid_t pid;          /* who ran the work */
+    int read_ends_open; /* read ends of new pipes the worker still held */
+    char text[24];
+};
+
+static size_t small_work(void *buf, size_t cap)
+{
+    struct small_result res = {getpid(), 0, TEXT};
+    for_each_pipe(count_new_read_end, &res.read_ends_open);
+    if (cap < sizeof res)
+        return 0;
+    memcpy(buf, &res, sizeof res);
+    return sizeof res;
+}
+
+static size_t failing_work(void *buf, size_t cap)
+{
+    memcpy(buf, "partial", cap < 7 ? cap : 7);
+    _exit(3); /* the work fails half way: the child ends with status 3 */
+}
+
+struct small_run {
+    ssize_t got;
+    struct small_result res;
+    pid_t caller;
+    int children_left;
+    ssize_t failed_got; /* compute_in_child(failing_work, ...) */
+};
+
+static void run_small(void *arg, void *out)
+{
+    struct small_run *r = out;
+    char buf[4096]; /* far more room than the result needs: only end of file ends it */
+    memset(buf, 0, sizeof buf);
+    nknown = 0;
+    for_each_pipe(remember, NULL);
+    r->caller = getpid();
+    r->got = compute_in_child(small_work, buf, sizeof buf);
+    memcpy(&r->res, buf, sizeof r->res);
+    r->children_left = kata_children(getpid(), NULL, 0);
+    if (arg)
+        r->failed_got = compute_in_child(failing_work, buf, sizeof buf);
+}
+
+static struct small_run small(int also_failing)
+{
+    struct small_run r;
+    memset(&r, 0, sizeof r);
+    struct kata_proc p = kata_run_in_child(run_small, also_failing ? &r : NULL, &r, sizeof r,
+                                           helper_seconds());
+    assert_helper_completed(p, "compute_in_child");
+    cr_assert(r.got >= 0, "compute_in_child returned %zd instead of the result's length: it should "
+              "make a pipe, fork, and return how many bytes the child sent",
+              r.got);
+    return r;
+}
+
+KATA_TEST(pipe_result, small_result_reaches_parent)
+{
+    struct small_run r = small(0);
+    cr_assert_eq(r.got, (ssize_t)sizeof r.res,
+                 "compute_in_child returned %zd, but the child's result was %zu bytes long: "
+                 "read until read() returns 0 and return how many bytes arrived",
+                 r.got, sizeof r.res);
+    cr_assert_str_eq(r.res.text, TEXT,
+                     "the parent's buffer does not hold the child's result: the work wrote "
+                     "into the child's own copy of buf, which the parent cannot see; the "
+                     "bytes must travel through the pipe into the parent's buf");
+}
+
+KATA_TEST(pipe_result, work_runs_in_a_child_process)
+{
+    struct small_run r = small(0);
+    cr_assert_neq(r.res.pid, r.caller,
+                  "the work ran in the calling process itself: run it in the child, "
+                  "after fork");
+    cr_assert_neq(r.res.pid, 0, "no result arrived from the child");
+}
+
+KATA_TEST(pipe_result, child_closes_the_read_end)
+{
+    struct small_run r = small(0);
+    cr_assert_neq(r.res.pid, 0, "no result arrived from the child");
+    cr_assert_eq(r.res.read_ends_open, 0,
+                 "the child still held the pipe's read end while it worked: after fork "
+                 "each process has a copy of both ends; each closes the end it does not "
+                 "use (the child only writes)");
+}
+
+KATA_TEST(pipe_result, child_is_reaped)
+{
+    struct small_run r = small(0);
+    cr_assert_eq(r.children_left, 0,
+                 "%d child process(es) were left after compute_in_child returned: after "
+                 "reading the result, collect the child with waitpid, or it stays behind "
+                 "as a zombie", r.children_left);
+}
+
+KATA_TEST(pipe_result, failed_child_gives_minus_one)
+{
+    struct small_run r = small(1);
+    cr_assert_eq(r.failed_got, -1,
+                 "the child ended with status 3 (its work failed), yet compute_in_child "
+                 "returned %zd: check the status waitpid reports and return -1 unless the "
+                 "child exited with 0", r.failed_got);
+}
+
+/* ---- a result larger than the pipe holds ---------------------------------- */
+
+#define LARGE (1 << 20) /* 16 times what a pipe holds: no single read can return it all */
+
+static uint32_t pattern(size_t i)
+{
+    return (uint32_t)(i * 2654435761u);
+}
+
+static size_t large_work(void *buf, size_t cap)
+{
+    if (cap < LARGE)
+        return 0;
+    uint32_t *w = buf;
+    for (size_t i = 0; i < LARGE / sizeof *w; i++)
+        w[i] = pattern(i);
+    return LARGE;
+}
+
+struct large_run {
+    ssize_t got;
+    long first_bad; /* index of the first wrong word, or -1 */
+};
+
+static void run_large(void *arg, void *out)
+{
+    (void)arg;
+    struct large_run *r = out;
+    size_t cap = LARGE + 4096;
+    uint32_t *buf = calloc(1, cap);
+    if (!buf)
+        return;
+    r->got = compute_in_child(large_work, buf, cap);
+    r->first_bad = -1;
+    for (size_t i = 0; i < LARGE / sizeof *buf; i++)
+        if (buf[i] != pattern(i)) {
+            r->first_bad = (long)i;
+            break;
+        }
+    free(buf);
+}
+
+KATA_TEST(pipe_result, large_result_arrives_whole)
+{
+    struct large_run r = {0, 0};
+    struct kata_proc p = kata_run_in_child(run_large, NULL, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "compute_in_child");
+    cr_assert(r.got >= 0,
+              "compute_in_child returned %zd for a 1 MiB result, 16 times what a pipe holds: "
+              "one read() returns only a part of it. If the parent stops reading and "
+              "closes the read end, the child's next write kills it (SIGPIPE); keep reading "
+              "until read() returns 0", r.got);
+    cr_assert_eq(r.got, LARGE,
+                 "the parent received %zd of the %d bytes the child sent: a pipe holds only "
+                 "64 KiB, so one read() returns just a part of a large result; keep reading "
+                 "(at buf + bytes so far) until read() returns 0", r.got, LARGE);
+    cr_assert_eq(r.first_bad, -1,
+                 "the bytes arrived out of place (first wrong 4-byte word: %ld): each read "
+                 "must go on where the previous one stopped", r.first_bad);
+}

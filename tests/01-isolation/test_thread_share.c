@@ -1,0 +1,135 @@
+/* Part 3: a thread's writes land in the one memory every thread shares.
+ *
+ * The program is linked with -Wl,--wrap=pthread_create,--wrap=pthread_join
+ * (ldflags in exercises.ini).  While a test is armed, a thread started by
+ * the code under test waits at a gate until pthread_join is called on it:
+ * code that reads the results before joining always reads them too early,
+ * not just when the scheduler happens to be slow. */
+#define _GNU_SOURCE
+#include "isolation.h"
+#include "kata.h"
+#include "support.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <string.h>
+
+KATA_SUITE(thread_share);
+
+#define OLD 17
+#define NEW 42
+#define MAX_GATES 8
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+int __real_pthread_join(pthread_t t, void **ret);
+
+struct gate {
+    pthread_t thread;
+    void *(*fn)(void *);
+    void *arg;
+    sem_t open;
+    int opened;
+};
+
+static int armed;
+static struct gate gates[MAX_GATES];
+static int ngates, njoined;
+
+static void *gated_start(void *p)
+{
+    struct gate *g = p;
+    while (sem_wait(&g->open) != 0)
+        ;
+    return g->fn(g->arg);
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg)
+{
+    if (!armed || ngates == MAX_GATES)
+        return __real_pthread_create(t, attr, fn, arg);
+    struct gate *g = &gates[ngates];
+    g->fn = fn;
+    g->arg = arg;
+    g->opened = 0;
+    sem_init(&g->open, 0, 0);
+    int rc = __real_pthread_create(t, attr, gated_start, g);
+    if (rc == 0) {
+        g->thread = *t;
+        ngates++;
+    }
+    return rc;
+}
+
+int __wrap_pthread_join(pthread_t t, void **ret)
+{
+    for (int i = 0; i < ngates; i++)
+        if (!gates[i].opened && pthread_equal(gates[i].thread, t)) {
+            gates[i].opened = 1;
+            njoined++;
+            sem_post(&gates[i].open);
+        }
+    return __real_pthread_join(t, ret);
+}
+
+static struct after_write observe(void)
+{
+    struct after_write seen;
+    memset(&seen, 0, sizeof seen);
+    armed = 1;
+    int rc = observe_thread_writes(OLD, NEW, &seen);
+    armed = 0;
+    cr_assert_eq(rc, 0, "observe_thread_writes returned %d instead of 0: it should start a thread "
+                 "with pthread_create, join it and fill *out", rc);
+    cr_assert(ngates > 0, "observe_thread_writes started no thread: use pthread_create");
+    return seen;
+}
+
+/* Fails unless the parent reads NEW in a variable the thread set to NEW. */
+static void assert_changed(int value, const char *which)
+{
+    cr_assert(njoined > 0, "observe_thread_writes never called pthread_join on its thread: "
+              "wait for the thread with pthread_join, then read what it wrote");
+    cr_assert_neq(value, OLD,
+                  "the parent still read the old value of %s: the thread's write had not "
+                  "happened yet when the parent read it. Threads share one memory, but a "
+                  "write is only sure to be there once pthread_join has returned: read "
+                  "the results after the join", which);
+    cr_assert_eq(value, NEW,
+                 "the parent read %d from %s, expected the thread's value %d: the thread "
+                 "must write to the parent's variable itself, through its address",
+                 value, which, NEW);
+}
+
+KATA_TEST(thread_share, thread_write_to_global_is_visible_after_join)
+{
+    struct after_write seen = observe();
+    assert_changed(seen.global, "the global iso_global");
+    assert_changed(iso_global, "the global iso_global (read by the test afterwards)");
+}
+
+KATA_TEST(thread_share, thread_write_to_heap_is_visible_after_join)
+{
+    struct after_write seen = observe();
+    assert_changed(seen.heap, "the malloc'ed int");
+}
+
+KATA_TEST(thread_share, thread_write_to_stack_is_visible_after_join)
+{
+    struct after_write seen = observe();
+    assert_changed(seen.stack, "the local variable (a thread can write another "
+                               "thread's stack when it has the address)");
+}
+
+KATA_TEST(thread_share, thread_is_joined)
+{
+    observe();
+    cr_assert(njoined == ngates,
+              "observe_thread_writes returned without joining the thread it started: "
+              "call pthread_join on it, so that it has finished before you use what it "
+              "wrote");
+    int n = kata_thread_count();
+    cr_assert_eq(n, 1, "%d threads were still running after observe_thread_writes "
+                 "returned: join the thread before returning", n);
+}
