@@ -53,8 +53,10 @@ static struct shared_run count(void)
     memset(&r, 0, sizeof r);
     struct kata_proc p = kata_run_in_child(run_count, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "count_in_children");
-    cr_assert(r.total >= 0, "count_in_children(%d, %d, ...) returned %ld: it should map shared memory, "
-              "fork the children, reap them and return the total", CHILDREN, INCREMENTS, r.total);
+    cr_assert(r.total >= 0,
+              "count_in_children(%d, %d, ...) returned %ld: it should map shared memory, "
+              "fork the children, reap them and return the total", CHILDREN, INCREMENTS,
+              r.total);
     return r;
 }
 

@@ -1,4 +1,5 @@
-/* 01-isolation, known-wrong solution: the child of child_exit_status calls exit() instead of _exit(). */
+/* 01-isolation, known-wrong solution: the child of child_exit_status calls exit(),
+ * not _exit(). */
 #define _GNU_SOURCE
 #include "isolation.h"
 

@@ -179,8 +179,8 @@ long count_in_children(int children, long increments, struct slot *out)
     if (children < 1 || children > ISO_MAX_CHILDREN || increments < 0)
         return -1;
     size_t size = sizeof(struct slot) * (size_t)children;
-    /* MAP_SHARED before fork: the children write the very pages the parent reads */
-    struct slot *slots = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, /* WRONG */
+    /* WRONG: MAP_PRIVATE gives each child its own copy of the pages */
+    struct slot *slots = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                               -1, 0);
     if (slots == MAP_FAILED)
         return -1;
