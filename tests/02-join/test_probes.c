@@ -1,0 +1,351 @@
+/* 02-join: gates, recorders and wrappers shared by the tests (see probes.h).
+ * Every test runs in its own process, so this state starts fresh each time. */
+#include "probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int __real_pthread_join(pthread_t t, void **ret);
+int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
+static struct timespec give_up_at; /* zero until the first wait starts */
+static struct probe_view view;
+static int released;
+static pthread_t joined[64];
+static int joined_count;
+static struct join_done *watched;
+static int waited_on_done, waited_after_done;
+
+__attribute__((constructor)) static void probes_init(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&changed, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* ---- clocks ------------------------------------------------------------- */
+
+static pthread_t clock_thread;
+static int recording, shifting, have_shift, call_count;
+static clockid_t calls[PROBE_MAX];
+static struct timespec shift;
+
+struct timespec probe_mono(void)
+{
+    struct timespec t;
+    __real_clock_gettime(CLOCK_MONOTONIC, &t);
+    return t;
+}
+
+double probe_seconds(struct timespec t)
+{
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void probe_clock_record(void)
+{
+    clock_thread = pthread_self();
+    recording = 1;
+}
+
+void probe_clock_shift(void)
+{
+    clock_thread = pthread_self();
+    shifting = 1;
+}
+
+void probe_clock_stop(void)
+{
+    recording = shifting = 0;
+}
+
+int probe_clock_calls(clockid_t ids[PROBE_MAX])
+{
+    memcpy(ids, calls, sizeof calls);
+    return call_count;
+}
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+    int r = __real_clock_gettime(id, ts);
+    if (r != 0 || !(recording || shifting) || !pthread_equal(pthread_self(), clock_thread))
+        return r;
+    if (recording && call_count < PROBE_MAX)
+        calls[call_count++] = id;
+    if (shifting) {
+        if (!have_shift) {
+            shift.tv_sec = 7;
+            shift.tv_nsec = (950000000L - ts->tv_nsec + 1000000000L) % 1000000000L;
+            have_shift = 1;
+        }
+        ts->tv_sec += shift.tv_sec;
+        ts->tv_nsec += shift.tv_nsec;
+        if (ts->tv_nsec >= 1000000000L) {
+            ts->tv_sec++;
+            ts->tv_nsec -= 1000000000L;
+        }
+    }
+    return r;
+}
+
+/* ---- gates -------------------------------------------------------------- */
+
+/* Waits on `changed` until ready() holds or the shared time runs out; with
+ * `lock` held.  Returns whether ready() holds. */
+static int wait_until(int (*ready)(void *), void *what)
+{
+    if (give_up_at.tv_sec == 0) {
+        give_up_at = probe_mono();
+        give_up_at.tv_sec += (time_t)PROBE_WAIT_SECONDS;
+        give_up_at.tv_nsec += (long)((PROBE_WAIT_SECONDS - (int)PROBE_WAIT_SECONDS) * 1e9);
+        if (give_up_at.tv_nsec >= 1000000000L) {
+            give_up_at.tv_sec++;
+            give_up_at.tv_nsec -= 1000000000L;
+        }
+    }
+    while (!ready(what) && !view.gave_up) {
+        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT &&
+            !ready(what)) {
+            view.gave_up = 1; /* from now on, nobody waits */
+            pthread_cond_broadcast(&changed);
+        }
+    }
+    return ready(what);
+}
+
+static int count_at_least(void *p)
+{
+    const int *want = p;
+    return view.arrived >= want[0] && (want[1] == 0 || view.finished >= want[1]);
+}
+
+static int is_released(void *p)
+{
+    (void)p;
+    return released;
+}
+
+static int is_joined(void *p)
+{
+    for (int i = 0; i < joined_count; i++)
+        if (pthread_equal(joined[i], *(pthread_t *)p))
+            return 1;
+    return 0;
+}
+
+static int caller_sleeps(void *p)
+{
+    (void)p;
+    return waited_on_done;
+}
+
+void probe_snapshot(struct probe_view *v)
+{
+    pthread_mutex_lock(&lock);
+    *v = view;
+    pthread_mutex_unlock(&lock);
+}
+
+int probe_wait_arrived(int n)
+{
+    int want[2] = {n, 0};
+    pthread_mutex_lock(&lock);
+    wait_until(count_at_least, want);
+    int got = view.arrived;
+    pthread_mutex_unlock(&lock);
+    return got;
+}
+
+int probe_wait_finished(int n)
+{
+    int want[2] = {0, n};
+    pthread_mutex_lock(&lock);
+    wait_until(count_at_least, want);
+    int got = view.finished;
+    pthread_mutex_unlock(&lock);
+    return got;
+}
+
+void probe_release(void)
+{
+    pthread_mutex_lock(&lock);
+    released = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+int probe_was_joined(pthread_t t)
+{
+    pthread_mutex_lock(&lock);
+    int r = is_joined(&t);
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+void probe_watch_done(struct join_done *done)
+{
+    pthread_mutex_lock(&lock);
+    watched = done;
+    pthread_mutex_unlock(&lock);
+}
+
+int probe_waited_on_done(void)
+{
+    pthread_mutex_lock(&lock);
+    int r = waited_on_done;
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int probe_waited_after_done(void)
+{
+    pthread_mutex_lock(&lock);
+    int r = waited_after_done;
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+/* ---- wrappers ------------------------------------------------------------ */
+
+int __wrap_pthread_join(pthread_t t, void **ret)
+{
+    pthread_mutex_lock(&lock);
+    if (joined_count < 64)
+        joined[joined_count++] = t;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    return __real_pthread_join(t, ret);
+}
+
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    pthread_mutex_lock(&lock);
+    struct join_done *done = watched;
+    int already = 0;
+    if (done != NULL && c == &done->cond) {
+        already = done->done; /* the caller holds done->lock */
+        if (already)
+            waited_after_done = 1;
+        else
+            waited_on_done = 1;
+        pthread_cond_broadcast(&changed);
+    }
+    pthread_mutex_unlock(&lock);
+    if (already)
+        return 0; /* a spurious wake-up, which POSIX allows: better than hanging */
+    return __real_pthread_cond_wait(c, m);
+}
+
+/* ---- work functions ------------------------------------------------------ */
+
+static struct probe_worker *arrive(int index, void *arg)
+{
+    pthread_mutex_lock(&lock);
+    struct probe_worker *w = &view.w[view.arrived < PROBE_MAX ? view.arrived : PROBE_MAX - 1];
+    w->arrived = 1;
+    w->index = index;
+    w->arg = arg;
+    w->tid = (pid_t)syscall(SYS_gettid);
+    w->self = pthread_self();
+    w->detached = -1;
+    view.arrived++;
+    pthread_cond_broadcast(&changed);
+    return w; /* with the lock held */
+}
+
+static long leave(struct probe_worker *w, int ok, int index)
+{
+    if (!ok) {
+        w->gave_up = 1;
+        w->running_with = view.arrived - view.finished;
+    }
+    w->finished = 1;
+    view.finished++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    return PROBE_RESULT(index);
+}
+
+long held_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    int ok = wait_until(is_released, NULL);
+    return leave(w, ok, index);
+}
+
+long joined_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    pthread_t self = pthread_self();
+    int ok = wait_until(is_joined, &self);
+    return leave(w, ok, index);
+}
+
+long barrier_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    int want[2] = {*(int *)arg, 0};
+    int ok = wait_until(count_at_least, want);
+    return leave(w, ok, index);
+}
+
+long sleepy_work(int index, void *arg)
+{
+    (void)arg;
+    struct timespec t = {0, 20000000L * (index + 1)};
+    while (nanosleep(&t, &t) == -1 && errno == EINTR)
+        ;
+    return index;
+}
+
+long detach_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    int ok = wait_until(is_released, NULL);
+    pthread_attr_t attr;
+    int state;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getdetachstate(&attr, &state) == 0)
+            w->detached = state == PTHREAD_CREATE_DETACHED;
+        pthread_attr_destroy(&attr);
+    }
+    return leave(w, ok, index);
+}
+
+long wait_gated_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    int ok = wait_until(caller_sleeps, NULL);
+    return leave(w, ok, index);
+}
+
+long quick_work(int index, void *arg)
+{
+    struct probe_worker *w = arrive(index, arg);
+    return leave(w, 1, index);
+}
+
+void probe_thread_name(pid_t tid, char name[64])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    name[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, name, 63);
+    close(fd);
+    if (n < 0)
+        n = 0;
+    name[n] = '\0';
+    if (n > 0 && name[n - 1] == '\n')
+        name[n - 1] = '\0';
+}
