@@ -78,6 +78,7 @@ class Place:
     kind: str                  # "global", "local", "heap", "other"
     text: str                  # plain-words description
     stack: List[Frame] = field(default_factory=list)
+    block: str = ""            # heap: "the block allocated at x.c:3 (in f)"
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Log:
     reports: List[Report]
     role: str = "the driver"   # or "a child of process N" when the parent's log is there too
     several: bool = False      # True when the run left more than one log
+    quiet: bool = True         # nothing after the header: no thread announced, no report
 
 
 @dataclass
@@ -166,8 +168,9 @@ def split_blocks(lines):
         elif re.fullmatch(r"-{20,}", line):
             blocks.append((kind, current))
             kind, current = "error", []
-        elif line.startswith(("Use --history-level", "the cost of reduced accuracy",
+        elif line.startswith(("Use --history-level", "the cost of reduced accuracy", "Warning: ",
                               "For lists of detected", "For counts of detected")):
+            # the trailer, or a valgrind warning (with indented lines after it): not a report
             blocks.append((kind, current))
             kind, current = None, []
         else:
@@ -212,6 +215,7 @@ def parse_log(text):
             log.parent = int(line.split()[-1])
     for kind, block in split_blocks(lines):
         parsed = items(block)
+        log.quiet = log.quiet and not parsed
         if kind == "thread":
             read_announcement(parsed, log)
         else:
@@ -249,9 +253,9 @@ def describe_place(desc, stack, follow):
     m = re.search(r"is \d+ bytes inside a block of size (\d+) alloc'd", desc)
     if m:
         alloc = first_student_like(stack)
-        where = " allocated at %s (in %s)" % (alloc.where(), alloc.func) if alloc else ""
-        return Place(None, "heap", "heap memory, %d bytes into a %s-byte block%s"
-                     % (off, m.group(1), where), stack)
+        block = "the %s-byte block allocated at %s" % (m.group(1), at(alloc)) if alloc else \
+            "a %s-byte heap block" % m.group(1)
+        return Place(None, "heap", "heap memory, %d bytes into %s" % (off, block), stack, block)
     m = re.search(r"is on thread #(\d+)'s stack", desc)
     if m:
         frame = next((f for f in follow if f.startswith("in frame #")), "")
@@ -382,10 +386,13 @@ class Learner:
 
 
 def suffix_match(a, b):
-    """True when one path ends with the other at a directory boundary."""
-    short, long_ = sorted((a, b), key=len)
-    short = short.lstrip("./") if short.startswith("./") else short
-    return long_ == short or long_.endswith("/" + short.lstrip("/"))
+    """True when the paths end with the same folder and file ("03-race/counter.c"): valgrind
+    prints a build or source directory in front of the #line path, the engine may know the file
+    by an absolute path."""
+    x = [p for p in a.split("/") if p not in ("", ".")]
+    y = [p for p in b.split("/") if p not in ("", ".")]
+    need = min(2, len(x), len(y))
+    return x[-need:] == y[-need:]
 
 
 def report_stacks(report, log):
@@ -406,7 +413,8 @@ def involves_learner(report, log, learner):
 # ---------------------------------------------------------------- wording
 
 
-def at(frame, learner=None):
+def at(frame):
+    """"counter.c:9 (in worker)"."""
     return "%s (in %s)" % (frame.where(), frame.func) if frame else "an unknown place"
 
 
@@ -424,10 +432,10 @@ def lock_name(address, log):
     if place and place.name:
         return "`%s`" % place.name
     if place and place.kind == "heap":
-        return "the lock in " + place.text
+        return "the lock in " + place.block
     if place:
         return "the lock in " + place.text
-    return "the lock at 0x%x" % address
+    return "a mutex (at 0x%x)" % address
 
 
 def thread_origin(number, log, learner):
@@ -458,13 +466,13 @@ def race_finding(report, log, learner):
     place = log.places.get(report.address)
     name = var_name(report.address, log)
     what = name if not (place and place.name) else "%s (%s)" % (name, place.text)
-    line_a = learner.first(first.stack)
-    text = "Data race on %s: thread #%d %ss it at %s" % (what, first.thread, verb(first.op), at(line_a))
+    line_a = learner.first(first.stack) or first_student_like(first.stack)
+    text = "Data race on %s: thread #%d %ss it at %s" % (what, first.thread, first.op, at(line_a))
     lines = [line_a.where()] if line_a else []
     threads = [first.thread]
     if second:
         line_b = learner.first(second.stack) or first_student_like(second.stack)
-        text += " while thread #%d %ss it at %s" % (second.thread, verb(second.op), at(line_b))
+        text += " while thread #%d %ss it at %s" % (second.thread, second.op, at(line_b))
         if line_b and line_b.where() not in lines:
             lines.append(line_b.where())
         threads.append(second.thread)
@@ -472,10 +480,6 @@ def race_finding(report, log, learner):
     text += (". Two threads touch the same memory and at least one writes, with nothing ordering "
              "them: protect every access with the same mutex, or make it atomic.")
     return Finding("data_race", name.strip("`"), lines, threads, 1, [log.pid], text)
-
-
-def verb(op):
-    return "read" if op == "read" else "write"
 
 
 def locks_clause(first, second, log):
@@ -497,6 +501,8 @@ def lock_order_finding(report, log, learner):
     text = "Lock order inversion: thread #%d took %s" % (report.thread, order_words(observed, log, learner))
     if required:
         text += ", while earlier a thread took %s" % order_words(required, log, learner)
+        if [f and f.where() for _, f, _ in observed] == [f and f.where() for _, f, _ in required]:
+            text += ": the same lines with the locks swapped, so the order depends on the arguments"
     text += (". If both run at once, each holds one lock and waits for the other forever: a deadlock "
              "(helgrind reports it even when this run did not hang). Take locks in one global order.")
     lines = []
@@ -538,7 +544,7 @@ MISUSE = [
      "ended while still holding a lock. Unlock on every way out of the thread function, "
      "early returns included, or every other thread that wants that lock waits forever."),
     (r"pthread_mutex_destroy of a locked mutex", "destroy_locked",
-     "destroyed a mutex that is still locked at {line}. Unlock it (and join the threads using it) "
+     "called pthread_mutex_destroy at {line} on a mutex that is still locked. Unlock it (and join the threads using it) "
      "before pthread_mutex_destroy."),
     (r"dubious: associated lock is not held by any thread", "dubious_condvar",
      "signalled a condition variable at {line} while no thread held the mutex its waiters use. "
@@ -553,16 +559,17 @@ MISUSE = [
     (r"re-lock a non-recursive lock", "relock",
      "locked {lock} at {line} while already holding it: the thread waits for itself forever."),
     (r"call to (\S+) failed", "call_failed",
-     "got an error from a pthread call at {line} ({detail})."),
+     "got an error from {call} at {line}: {detail}. Check what the call returns."),
 ]
 
 
 def misuse_finding(report, log, learner):
     frame = learner.first(report.stack) or learner.first(log.threads.get(report.thread, []))
-    kind, words = "misuse", "was reported by helgrind at {line}: %s." % report.headline
+    kind, words, call = "misuse", "was reported by helgrind at {line}: %s." % report.headline, ""
     for pattern, k, w in MISUSE:
-        if re.search(pattern, report.headline):
-            kind, words = k, w
+        m = re.search(pattern, report.headline)
+        if m:
+            kind, words, call = k, w, (m.group(1) if m.groups() else "")
             break
     line = at(frame)
     inside = glibc_caller(report.stack, learner)
@@ -570,7 +577,7 @@ def misuse_finding(report, log, learner):
         line += " (helgrind saw it inside the C library's %s, called from your code)" % inside
     detail = " ".join(report.detail).replace("with error code", "error code")
     lock = lock_name(report.address, log) if report.address is not None else "a lock"
-    text = subject(report.thread, log, learner) + " " + words.format(lock=lock, line=line, detail=detail)
+    text = subject(report.thread, log, learner) + " " + words.format(lock=lock, line=line, detail=detail, call=call)
     lines = [frame.where()] if frame else []
     variable = lock_name(report.address, log).strip("`") if report.address is not None else None
     return Finding(kind, variable, lines, [report.thread] if report.thread else [], 1, [log.pid], text)
@@ -604,8 +611,7 @@ def finding_for(report, log, learner):
     else:
         finding = misuse_finding(report, log, learner)
         numbers = [report.thread] if report.thread else []
-    numbers = [n for n in numbers if n != 1 or len(numbers) == 1]
-    if numbers:
+    if numbers and report.kind != "misuse":   # a misuse sentence already says where its thread started
         finding.message += "\n   " + threads_line(numbers, log, learner)
     if log.several:
         finding.message += "\n   in process %d (%s)" % (log.pid, log.role)
@@ -656,6 +662,14 @@ def label_processes(parsed):
             log.role = "a child of process %d" % log.parent
 
 
+def exec_like(log, parsed):
+    """A child that left only the log header while its parent's log is complete: it ran another
+    program (system, popen, exec: valgrind does not follow it) or was ended by its parent before
+    doing anything helgrind checks.  Not a cut-short check."""
+    parents = [p for p in parsed if p.pid == log.parent]
+    return log.quiet and parents and parents[0].complete
+
+
 def incomplete_reasons(texts, parsed):
     if not texts:
         return ["no helgrind log was found: the program did not start under valgrind"]
@@ -663,7 +677,7 @@ def incomplete_reasons(texts, parsed):
     for text, log in zip(texts, parsed):
         if not log.pid:
             reasons.append("a helgrind log is empty: valgrind did not get to run the program")
-        elif not log.complete:
+        elif not log.complete and not exec_like(log, parsed):
             reasons.append(
                 "the helgrind log of process %d (%s) stops before helgrind's final \"ERROR SUMMARY\" "
                 "line: the program was killed or crashed (a deadlock, a time limit, a signal), so "
@@ -678,9 +692,8 @@ def render(errors, ignored, incomplete):
     if errors:
         out.append("helgrind found %d problem%s in your code:" % (len(errors), "" if len(errors) == 1 else "s"))
         for i, f in enumerate(errors, 1):
-            times = " (reported %d times)" % f.count if f.count > 1 else ""
-            first, _, rest = f.message.partition("\n")
-            out.append("%d. %s%s" % (i, first, times) + ("\n" + rest if rest else ""))
+            times = "\n   helgrind reported this %d times" % f.count if f.count > 1 else ""
+            out.append("%d. %s%s" % (i, f.message, times))
     elif not incomplete:
         out.append("helgrind found no data race, lock-order or locking problem in your code.")
     if ignored:
