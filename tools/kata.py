@@ -207,7 +207,8 @@ def run_helgrind(ex, src=None):
     rel = os.path.relpath(logdir, ROOT)
     text += "\nFull helgrind logs: %s/" % rel
     with open(os.path.join(var_dir(ex, src), "helgrind.json"), "w") as f:
-        json.dump({"exercise": ex.name, "ok": ok, "text": text}, f, indent=1)
+        json.dump({"exercise": ex.name, "ok": ok, "clean": summary.ok,
+                   "reported": summary.counted, "text": text}, f, indent=1)
     return ok, text
 
 
