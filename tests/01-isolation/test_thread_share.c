@@ -73,8 +73,18 @@ int __wrap_pthread_join(pthread_t t, void **ret)
     return __real_pthread_join(t, ret);
 }
 
+/* Added to the watchdog's report when a thread test hangs. */
+static void explain_gate(FILE *out)
+{
+    if (ngates > njoined)
+        fprintf(out, "The thread your function started is held by the test until "
+                     "pthread_join is called on it. Your function is waiting for the "
+                     "thread some other way: wait for it with pthread_join.\n");
+}
+
 static struct after_write observe(void)
 {
+    kata_on_timeout(explain_gate);
     struct after_write seen;
     memset(&seen, 0, sizeof seen);
     armed = 1;
