@@ -43,11 +43,16 @@ def require_compiler():
 
 
 def require_criterion():
+    stamp = os.path.join(STATE, "criterion-found." + hashlib.sha1(build.CC.encode()).hexdigest()[:8])
+    if os.path.exists(stamp):
+        return
     probe = subprocess.run([build.CC, "-E", "-x", "c", "-", "-o", os.devnull],
                            input=b"#include <%s>\n" % CRITERION_HEADER.encode(),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if probe.returncode != 0:
         raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
+    os.makedirs(STATE, exist_ok=True)
+    open(stamp, "w").close()
 
 
 def require_valgrind():

@@ -10,6 +10,7 @@ import os
 import resource
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -118,16 +119,23 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20):
                                 start_new_session=True,
                                 preexec_fn=_limits(file_size))
         outcome = Outcome()
-        try:
-            outcome.returncode = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            outcome.timed_out = True
+        expired = threading.Event()
+
+        def stop():
+            expired.set()
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        timer = threading.Timer(timeout, stop)
+        timer.start()
+        try:
+            outcome.returncode = proc.wait()  # blocks in waitpid: no polling delay
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            outcome.timed_out = True
             kill_descendants()
-            outcome.returncode = proc.wait()
     outcome.seconds = time.monotonic() - start
     # Whatever is still there was left behind by the program.
     outcome.leftovers = {} if outcome.timed_out else kill_descendants()

@@ -19,16 +19,31 @@ def paint(text, colour, stream=None):
     return "\033[%sm%s\033[0m" % (_COLOURS[colour], text)
 
 
+def _is_preformatted(line):
+    return line.startswith((" ", "\t", "- ", "* ", "```", "|")) or line[:3].rstrip(".").isdigit()
+
+
 def wrap(text, indent, width=100):
-    """Wraps each paragraph of text, keeping lines that start with spaces."""
-    out = []
-    for line in text.splitlines() or [""]:
-        if line.startswith(" "):
+    """Re-flows text: consecutive plain lines form one paragraph; blank lines,
+    indented lines, list items and code stay as they are."""
+    out, para = [], []
+
+    def flush():
+        if para:
+            out.extend(textwrap.wrap(" ".join(para), width, initial_indent=indent,
+                                     subsequent_indent=indent))
+            para.clear()
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            out.append("")
+        elif _is_preformatted(line):
+            flush()
             out.append(indent + line)
         else:
-            out += textwrap.wrap(line, width, initial_indent=indent,
-                                 subsequent_indent=indent) or [indent]
-    return "\n".join(out)
+            para.append(line.strip())
+    flush()
+    return "\n".join(out) if out else indent
 
 
 def error(message):

@@ -439,6 +439,10 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
     }
     close(data[0]);
     close(escape[0]);
+    /* If the watchdog killed the helper, its report is the verdict: wait for
+     * it to end this process rather than report the helper's death. */
+    while (test_timed_out)
+        pause();
     kata_kill_descendants();
     r.out_len = got;
     if (!r.timed_out) {
