@@ -41,32 +41,48 @@ class Tally:
         sys.stdout.flush()
 
 
-def read_mistake(folder):
-    """The MISTAKE file: {'what': str, 'fail': [tests], 'helgrind': str|None}."""
-    info = {"what": "", "fail": [], "helgrind": None}
-    path = os.path.join(folder, "MISTAKE")
+def read_mistake(path):
+    """The preamble of a wrong solution's patch, before the first '--- ':
+    {'what': str, 'fail': [tests], 'helgrind': str|None, 'files': [names]}."""
+    info = {"what": "", "fail": [], "helgrind": None, "files": []}
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            key, value = key.strip(), value.strip()
-            if key == "fail":
-                info["fail"].append(value)
-            elif key in ("what", "helgrind"):
-                info[key] = value
+        lines = f.read().splitlines()
+    in_patch = False
+    for line in lines:
+        if line.startswith("--- "):
+            in_patch = True
+        if in_patch:
+            if line.startswith("+++ "):
+                name = line[4:].split("\t")[0].strip()
+                info["files"].append(name.split("/", 1)[1] if "/" in name else name)
+            continue
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "fail":
+            info["fail"].append(value)
+        elif key in ("what", "helgrind"):
+            info[key] = value
     return info
 
 
-def overlay(ex, wrong_dir):
-    """A SRC folder: the reference solution with the wrong files on top."""
-    root = os.path.join(CHECK_DIR, ex.name, os.path.basename(wrong_dir))
+class PatchError(Exception):
+    pass
+
+
+def overlay(ex, diff):
+    """A SRC folder: the reference solution with the mistake patched in."""
+    slug = os.path.basename(diff)[:-len(".diff")]
+    root = os.path.join(CHECK_DIR, ex.name, slug)
     dest = os.path.join(root, ex.name)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(dest)
     for f in ex.files:
-        src = os.path.join(wrong_dir, f)
-        if not os.path.exists(src):
-            src = ex.path("solutions", f)
-        shutil.copyfile(src, os.path.join(dest, f))
+        shutil.copyfile(ex.path("solutions", f), os.path.join(dest, f))
+    proc = subprocess.run(["patch", "-s", "-p1", "--no-backup-if-mismatch", "-r", "-",
+                           "-d", dest, "-i", diff],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise PatchError(proc.stdout.decode(errors="replace").strip())
     return root
 
 
@@ -108,21 +124,21 @@ def lint(exercises, tally):
             problems.append("%s has %d known-wrong solutions; at least 3 are needed" % (ex.name, len(wrongs)))
         for w in wrongs:
             rel = os.path.relpath(w, ROOT)
-            try:
-                info = read_mistake(w)
-            except OSError:
-                problems.append("%s has no MISTAKE file" % rel)
-                continue
+            info = read_mistake(w)
             if not info["what"]:
-                problems.append("%s/MISTAKE has no 'what:' line" % rel)
+                problems.append("%s has no 'what:' line" % rel)
             if not info["fail"] and info["helgrind"] != "fail":
-                problems.append("%s/MISTAKE names no test that must fail" % rel)
+                problems.append("%s names no test that must fail" % rel)
+            if info["helgrind"] not in (None, "fail", "clean"):
+                problems.append("%s: 'helgrind:' must be fail or clean" % rel)
             for t in info["fail"]:
                 if t not in tests:
-                    problems.append("%s/MISTAKE names unknown test %s" % (rel, t))
-            extra = [f for f in os.listdir(w) if f != "MISTAKE" and f not in ex.files]
+                    problems.append("%s names unknown test %s" % (rel, t))
+            if not info["files"]:
+                problems.append("%s changes no file" % rel)
+            extra = [f for f in info["files"] if f not in ex.files]
             if extra:
-                problems.append("%s holds files the exercise does not have: %s" % (rel, ", ".join(extra)))
+                problems.append("%s patches files the exercise does not have: %s" % (rel, ", ".join(extra)))
     try:
         with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
             readme = f.read()
@@ -137,13 +153,20 @@ def lint(exercises, tally):
 
 def submit_exercise(ex, pool):
     """Starts every run an exercise needs; returns (wrongs, jobs)."""
-    wrongs = [(w, read_mistake(w), overlay(ex, w)) for w in ex.wrong_solutions()
-              if os.path.exists(os.path.join(w, "MISTAKE"))]
-    jobs = {
+    wrongs, jobs = [], {}
+    for w in ex.wrong_solutions():
+        info = read_mistake(w)
+        try:
+            src = overlay(ex, w)
+        except PatchError as e:
+            jobs[w + "-patch"] = str(e)
+            continue
+        wrongs.append((w, info, src))
+    jobs.update({
         "stub": pool.submit(_kata, "test", ex, os.path.join(ROOT, "exercises")),
         "solution": pool.submit(_kata, "test", ex, os.path.join(ROOT, "solutions")),
         "solution-hg": pool.submit(_kata, "helgrind", ex, os.path.join(ROOT, "solutions")),
-    }
+    })
     for w, info, src in wrongs:
         jobs[w] = pool.submit(_kata, "test", ex, src)
         if info["helgrind"]:
@@ -168,8 +191,12 @@ def report_exercise(ex, wrongs, jobs, tally):
                  or sol.get("problem", ""))
     hg = jobs["solution-hg"].result()
     tally.record(hg["ok"], "solution is helgrind-clean", "" if hg["ok"] else hg["text"])
+    for key, err in jobs.items():
+        if key.endswith("-patch"):
+            tally.record(False, "%s applies to the solution" % os.path.relpath(key[:-6], ROOT),
+                         "the patch no longer applies; remake it against the current solution:\n" + err)
     for w, info, _ in wrongs:
-        name = "wrong/" + os.path.basename(w)
+        name = "wrong/" + os.path.basename(w)[:-len(".diff")]
         res = jobs[w].result()
         by_test = {r["test"]: r for r in res["results"]}
         slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True)]

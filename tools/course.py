@@ -49,11 +49,12 @@ class Exercise:
         return p if os.path.exists(p) else None
 
     def wrong_solutions(self):
+        """The known-wrong solutions: tests/<ex>/wrong/<mistake>.diff, each a
+        patch against the reference solution with a MISTAKE preamble."""
         d = self.path("tests", "wrong")
         if not os.path.isdir(d):
             return []
-        return sorted(os.path.join(d, m) for m in os.listdir(d)
-                      if os.path.isdir(os.path.join(d, m)))
+        return sorted(os.path.join(d, m) for m in os.listdir(d) if m.endswith(".diff"))
 
 
 def load(root=ROOT):

@@ -224,12 +224,28 @@ class SelfTest(unittest.TestCase):
         self.assertIn("wrong/no_join: helgrind reports it", out)
         self.assertRegex(out.strip().splitlines()[-1], r"^check: \d+ passed, 0 failed$")
 
+    def write_mistake(self, slug, text):
+        with open(os.path.join(self.repo, "tests", "01-fixture", "wrong", slug + ".diff"), "w") as f:
+            f.write(text)
+
     def test_check_fails_when_a_wrong_solution_is_not_caught(self):
-        mistake = os.path.join(self.repo, "tests", "01-fixture", "wrong", "off_by_one")
-        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), mistake)
+        # A "mistake" that only edits a comment: the tests cannot catch it.
+        self.write_mistake("off_by_one", "what: nothing wrong at all\n"
+                           "fail: work::sums_small\nfail: work::sums_large\n\n"
+                           "--- a/work.c\n+++ b/work.c\n@@ -8,3 +8,3 @@\n"
+                           "     long sum;\n-};\n+}; /* harmless */\n \n")
         rc, out, _ = make(self.repo, "check", "EX=01")
         self.assertNotEqual(rc, 0)
         self.assertIn("wrong/off_by_one must fail work::sums_small, work::sums_large", out)
+
+    def test_check_fails_when_a_mistake_no_longer_applies(self):
+        self.write_mistake("stale", "what: written against an older solution\n"
+                           "fail: work::sums_small\n\n--- a/work.c\n+++ b/work.c\n"
+                           "@@ -1,1 +1,1 @@\n-#include \"old.h\"\n+#include \"new.h\"\n")
+        rc, out, _ = make(self.repo, "check", "EX=01")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("wrong/stale.diff applies to the solution", out)
+        self.assertIn("remake it against the current solution", out)
 
     def test_check_fails_when_a_test_passes_on_the_stub(self):
         stub = os.path.join(self.repo, "exercises", "01-fixture", "work.c")
