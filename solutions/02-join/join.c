@@ -165,7 +165,7 @@ int join_detach(join_work_fn work, void *arg, struct join_done *done)
     pthread_t thread;
     if (err == 0)
         err = pthread_create(&thread, &attr, detached_main, job);
-    pthread_attr_destroy(&attr);
+    must(pthread_attr_destroy(&attr), "pthread_attr_destroy");
     if (err != 0)
         free(job); /* the thread never started, so it will not free it */
     return err;

@@ -114,12 +114,18 @@ KATA_TEST(start, finish_returns_each_workers_result)
                             "with pthread_create and return the team", N, N);
     int err = join_finish(team, results);
     cr_assert(err == 0, "join_finish returned %d: it must join every worker and return 0", err);
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < N; i++) {
+        long k = (results[i] - PROBE_RESULT(0)) / 7;
+        cr_assert(results[i] == PROBE_RESULT(i) || results[i] != PROBE_RESULT(k),
+                  "results[%d] is %ld, what work(%ld, arg) returns: worker i must call "
+                  "work(i, arg), with i from 0, and its result goes to results[i]",
+                  i, results[i], k);
         cr_assert(results[i] == PROBE_RESULT(i),
                   "results[%d] is %ld, not %ld (what work(%d, arg) returned): the start "
                   "routine returns the result as its void *, pthread_join(thread, &ret) "
                   "hands it back, and only after the join is it sure to be there",
                   i, results[i], PROBE_RESULT(i), i);
+    }
 }
 
 KATA_TEST(start, finish_joins_every_worker)
