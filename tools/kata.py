@@ -406,6 +406,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         procs.kill_descendants()
         return 130
+    except BrokenPipeError:  # e.g. `make test | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
