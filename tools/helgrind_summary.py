@@ -478,7 +478,8 @@ def race_finding(report, log, learner):
         threads.append(second.thread)
         text += locks_clause(first, second, log)
     text += (". Two threads touch the same memory and at least one writes, with nothing ordering "
-             "them: protect every access with the same mutex, or make it atomic.")
+             "them: order them (e.g. read a thread's results only after pthread_join), or "
+             "protect every access with the same mutex, or make it atomic.")
     return Finding("data_race", name.strip("`"), lines, threads, 1, [log.pid], text)
 
 

@@ -336,7 +336,7 @@ def cmd_hint(args):
     _save_json(path, seen)
     title, body = hints[n - 1]
     print(ui.paint("%s, hint %d of %d: %s" % (ex.name, n, len(hints), title), "bold"))
-    print(ui.wrap(body, "  "))
+    print(ui.wrap(body, "  ", reflow=True))
     if n < len(hints):
         print(ui.paint("Still stuck? `make hint EX=%02d` again shows the next hint." % ex.number, "dim"))
     else:

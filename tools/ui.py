@@ -1,6 +1,7 @@
 """Output for people: plain text, colour only on a terminal."""
 
 import os
+import re
 import sys
 import textwrap
 
@@ -20,12 +21,13 @@ def paint(text, colour, stream=None):
 
 
 def _is_preformatted(line):
-    return line.startswith((" ", "\t", "- ", "* ", "```", "|")) or line[:3].rstrip(".").isdigit()
+    return bool(re.match(r"(\s|- |\* |```|\||\d+[.)] )", line))
 
 
-def wrap(text, indent, width=100):
-    """Re-flows text: consecutive plain lines form one paragraph; blank lines,
-    indented lines, list items and code stay as they are."""
+def wrap(text, indent, width=100, reflow=False):
+    """Wraps text to the width. With reflow (for Markdown such as hints),
+    consecutive plain lines form one paragraph; otherwise every line is its
+    own paragraph. Indented lines, list items and code stay as they are."""
     out, para = [], []
 
     def flush():
@@ -37,15 +39,15 @@ def wrap(text, indent, width=100):
         if not line.strip():
             flush()
             out.append("")
-        elif _is_preformatted(line):
+        elif line.startswith((" ", "\t")):
+            flush()
+            out.append(indent + line)
+        elif reflow and _is_preformatted(line):
             flush()
             out.append(indent + line)
         else:
             para.append(line.strip())
+            if not reflow:
+                flush()
     flush()
     return "\n".join(out) if out else indent
-
-
-def error(message):
-    """The one-line error for bad input."""
-    sys.stderr.write("kata: error: %s\n" % message)
