@@ -7,8 +7,9 @@
 #   make deps                     install what is missing (Debian/Ubuntu)
 #   make clean                    remove build/
 
-PYTHON ?= python3
-KATA = $(PYTHON) tools/kata.py
+# The system Python starts fastest; -S: the tools need only the standard library.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+KATA = $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)'
 ENGINE_TARGETS := status test helgrind hint compdb check
 
@@ -22,7 +23,7 @@ ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
 ifeq ($(shell command -v $(PYTHON)),)
 $(error kata: $(PYTHON) not found: run `make deps`)
 endif
-PREFLIGHT := $(shell $(KATA) preflight --ex '$(EX)' --src '$(SRC)' --n '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))')
+PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)')
 ifneq ($(PREFLIGHT),)
 $(error $(PREFLIGHT))
 endif

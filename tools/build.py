@@ -17,10 +17,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from course import ROOT, UsageError
+from prereq import BUILD, CC
 
-CC = os.environ.get("CC", "gcc")
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
-BUILD = os.path.join(ROOT, "build")
 
 
 class BuildError(Exception):

@@ -89,7 +89,7 @@ def overlay(ex, diff):
 def _kata(cmd, ex, src):
     """Runs one engine command in its own process (each is its own
     subreaper); returns the JSON it saved."""
-    argv = [sys.executable, KATA, cmd, "--ex", ex.name, "--src", src]
+    argv = [sys.executable, "-S", KATA, cmd, "--ex", ex.name, "--src", src]
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
     name = "results.json" if cmd == "test" else "helgrind.json"
     path = os.path.join(build.BUILD, ex.name, build.variant_name(src), name)

@@ -4,7 +4,6 @@ exercises/exercises.ini, the one place that lists them."""
 import configparser
 import os
 import re
-from dataclasses import dataclass, field
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COURSE_FILE = os.path.join("exercises", "exercises.ini")
@@ -14,16 +13,14 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
-@dataclass
 class Exercise:
-    name: str
-    title: str
-    files: list
-    points: float
-    timeout: float
-    test_seconds: float
-    helgrind_timeout: float
-    ldflags: list = field(default_factory=list)
+    """One section of exercises.ini."""
+
+    def __init__(self, name, title, files, points, timeout, test_seconds,
+                 helgrind_timeout, ldflags=()):
+        self.name, self.title, self.files, self.points = name, title, list(files), points
+        self.timeout, self.test_seconds = timeout, test_seconds
+        self.helgrind_timeout, self.ldflags = helgrind_timeout, list(ldflags)
 
     @property
     def number(self):

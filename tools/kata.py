@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,39 +24,8 @@ import report  # noqa: E402
 import ui  # noqa: E402
 from course import ROOT, UsageError  # noqa: E402
 
-STATE = os.path.join(build.BUILD, ".state")
-CRITERION_HEADER = "criterion/criterion.h"
-
-
-# ---- prerequisites ------------------------------------------------------
-
-def require_linux():
-    if sys.platform != "linux":
-        raise UsageError("unsupported OS '%s': the katas need Linux (pthreads, /proc, "
-                         "valgrind); use a Linux machine, VM, container or WSL" % sys.platform)
-
-
-def require_compiler():
-    if not shutil.which(build.CC):
-        raise UsageError("C compiler '%s' not found: run `make deps`" % build.CC)
-
-
-def require_criterion():
-    stamp = os.path.join(STATE, "criterion-found." + hashlib.sha1(build.CC.encode()).hexdigest()[:8])
-    if os.path.exists(stamp):
-        return
-    probe = subprocess.run([build.CC, "-E", "-x", "c", "-", "-o", os.devnull],
-                           input=b"#include <%s>\n" % CRITERION_HEADER.encode(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if probe.returncode != 0:
-        raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
-    os.makedirs(STATE, exist_ok=True)
-    open(stamp, "w").close()
-
-
-def require_valgrind():
-    if not shutil.which("valgrind"):
-        raise UsageError("valgrind is not installed (needed for helgrind): run `make deps`")
+from prereq import (STATE, require_compiler, require_criterion, require_linux,  # noqa: E402
+                    require_valgrind)
 
 
 # ---- running the tests --------------------------------------------------
@@ -117,14 +85,18 @@ def print_report(ex, src, rep, brief=False):
     if rep.problem and rep.problem.startswith(("your code does not compile", "the tests do not")):
         print(ui.wrap(rep.problem, "  "))
     else:
+        previous = None
         for r in rep.results:
             if r.passed:
                 if not brief:
                     print("  %s %s" % (ui.paint("PASS", "green"), r.test))
                 continue
             print("  %s %s" % (ui.paint("FAIL", "red"), r.test))
-            if r.message != rep.problem:
+            if r.message == previous:
+                print(ui.paint("       (the same as above)", "dim"))
+            elif r.message != rep.problem:
                 print(ui.wrap(r.message, "       "))
+            previous = r.message
         if rep.problem:
             print(ui.paint("  " + rep.problem, "red"))
     out.flush()
@@ -353,27 +325,6 @@ def cmd_compdb(args):
     return 0
 
 
-def cmd_preflight(args):
-    """Checks the input of a make target before it runs; prints the one-line
-    error (for make's $(error)) or nothing."""
-    try:
-        if args.ex:
-            course.resolve(args.ex)
-        if args.src is not None and not os.path.isdir(args.src):
-            raise UsageError("SRC=%s is not a directory" % args.src)
-        target = args.n or ""
-        if target in ("helgrind", "hint") and not args.ex:
-            raise UsageError("say which exercise: make %s EX=01" % target)
-        if target in ("test", "check", "helgrind"):
-            require_compiler()
-            require_criterion() if target != "helgrind" else require_valgrind()
-        if target == "check":
-            require_valgrind()
-    except UsageError as e:
-        print("kata: " + str(e))
-    return 0
-
-
 def cmd_check(args):
     import check
     return check.main(args)
@@ -382,7 +333,7 @@ def cmd_check(args):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="kata")
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("test", "helgrind", "hint", "status", "compdb", "check", "preflight"):
+    for name in ("test", "helgrind", "hint", "status", "compdb", "check"):
         s = sub.add_parser(name)
         s.add_argument("--ex")
         s.add_argument("--src")
@@ -393,8 +344,6 @@ def main(argv=None):
         setattr(args, key, getattr(args, key) or None)
     try:
         require_linux()
-        if args.cmd == "preflight":
-            return cmd_preflight(args)
         if args.cmd in ("helgrind", "hint") and not args.ex:
             raise UsageError("say which exercise: make %s EX=01" % args.cmd)
         if args.src is not None and not os.path.isdir(args.src):

@@ -23,7 +23,7 @@ KATA = os.path.join(ROOT, "tools", "kata.py")
 
 
 def verdicts(ex, src):
-    subprocess.run([sys.executable, KATA, "test", "--ex", ex.name, "--src", src],
+    subprocess.run([sys.executable, "-S", KATA, "test", "--ex", ex.name, "--src", src],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     path = os.path.join(build.BUILD, ex.name, build.variant_name(src), "results.json")
     with open(path) as f:
