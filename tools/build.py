@@ -181,7 +181,8 @@ def build(ex, src=None, helgrind=False, test_sources=None):
         out, libs = os.path.join(var_dir, "helgrind-driver"), []
     else:
         others = (test_sources or ex.test_sources()) + _common_sources(True)
-        out, libs = os.path.join(var_dir, "test"), ["-lcriterion"]
+        # -rdynamic: the watchdog can name a global mutex in a deadlock report.
+        out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"]
     jobs += [(s, os.path.join(shared, os.path.basename(s)[:-2] + ".o"), flags, False)
              for s in others]
     _compile_all(jobs)

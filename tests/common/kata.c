@@ -3,12 +3,14 @@
 #include "kata.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -195,46 +197,187 @@ static const char *explain_wait(char state, const char *wchan)
     return *wchan && strcmp(wchan, "0") != 0 ? wchan : "blocked";
 }
 
-static void describe_threads(FILE *out, pid_t pid)
+/* What one thread was doing when the watchdog looked. */
+struct thread_info {
+    pid_t tid;
+    char comm[32];
+    char state;
+    char wchan[64];
+    uintptr_t futex;  /* the futex word it sleeps on, if any */
+    int owner;        /* index of the thread holding that word as a mutex, or -1 */
+    int joins;        /* index of the thread it waits to end (pthread_join), or -1 */
+};
+
+#define MAX_THREADS 64
+
+static int read_threads(pid_t pid, struct thread_info *t, int max)
 {
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%d/task", pid);
     DIR *d = opendir(dir);
     if (!d)
-        return;
+        return 0;
+    int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = readdir(d)) != NULL && n < max) {
         pid_t tid = (pid_t)atoi(e->d_name);
         if (tid <= 0 || (pid == getpid() && is_harness_thread(tid)))
             continue;
-        char path[128], comm[64] = "?", wchan[128] = "", state = '?';
+        struct thread_info *ti = &t[n++];
+        memset(ti, 0, sizeof *ti);
+        ti->tid = tid;
+        ti->owner = -1;
+        ti->joins = -1;
+        ti->state = '?';
+        char path[128], sys[256] = "";
         snprintf(path, sizeof path, "%s/%d/comm", dir, tid);
-        read_small(path, comm, sizeof comm);
+        read_small(path, ti->comm, sizeof ti->comm);
         snprintf(path, sizeof path, "%s/%d/wchan", dir, tid);
-        read_small(path, wchan, sizeof wchan);
+        read_small(path, ti->wchan, sizeof ti->wchan);
         snprintf(path, sizeof path, "%s/%d/stat", dir, tid);
-        read_stat(path, &state, NULL);
-        fprintf(out, "  %s %d (\"%s\"): %s\n", tid == pid ? "main thread" : "thread",
-                tid, comm, explain_wait(state, wchan));
+        read_stat(path, &ti->state, NULL);
+        /* "202 0x55e62444d0c0 0x80 ...": blocked in futex() on that word. */
+        snprintf(path, sizeof path, "%s/%d/syscall", dir, tid);
+        long nr;
+        unsigned long addr;
+        if (read_small(path, sys, sizeof sys) > 0 &&
+            sscanf(sys, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex)
+            ti->futex = (uintptr_t)addr;
     }
     closedir(d);
+    return n;
+}
+
+/* In this process, a futex word that is the lock word of a pthread mutex
+ * held by one of our threads tells who waits for whom (glibc records the
+ * owner's thread id in the mutex). */
+static void find_mutex_owners(struct thread_info *t, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!t[i].futex)
+            continue;
+        const pthread_mutex_t *m = (const pthread_mutex_t *)t[i].futex;
+        for (int j = 0; j < n; j++) {
+            if (m->__data.__lock != 0 && t[j].tid == m->__data.__owner)
+                t[i].owner = j;
+            /* pthread_join sleeps on the target's thread-id word until it ends. */
+            else if (j != i && *(const volatile int *)t[i].futex == t[j].tid)
+                t[i].joins = j;
+        }
+    }
+}
+
+static const char *mutex_name(uintptr_t addr, char *buf, size_t size)
+{
+    Dl_info info;
+    if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
+        uintptr_t off = addr - (uintptr_t)info.dli_saddr;
+        if (off == 0)
+            snprintf(buf, size, "`%s`", info.dli_sname);
+        else
+            snprintf(buf, size, "`%s`+%lu", info.dli_sname, (unsigned long)off);
+    } else {
+        snprintf(buf, size, "at %#lx", (unsigned long)addr);
+    }
+    return buf;
+}
+
+static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
+                            pid_t pid)
+{
+    fprintf(out, "  %s %d (\"%s\"): ", t->tid == pid ? "main thread" : "thread", t->tid,
+            t->comm);
+    if (t->owner >= 0) {
+        char name[96];
+        const struct thread_info *o = &all[t->owner];
+        if (o == t)
+            fprintf(out, "waiting for the mutex %s, which it holds itself: a normal "
+                         "mutex locked twice by one thread never opens\n",
+                    mutex_name(t->futex, name, sizeof name));
+        else
+            fprintf(out, "waiting for the mutex %s, held by thread %d (\"%s\")\n",
+                    mutex_name(t->futex, name, sizeof name), o->tid, o->comm);
+        return;
+    }
+    if (t->joins >= 0) {
+        const struct thread_info *o = &all[t->joins];
+        fprintf(out, "waiting in pthread_join for thread %d (\"%s\") to end\n", o->tid, o->comm);
+        return;
+    }
+    fprintf(out, "%s\n", explain_wait(t->state, t->wchan));
+}
+
+/* Reports each cycle of threads that wait for a mutex the next one holds;
+ * returns how many it found. */
+static int describe_cycles(FILE *out, const struct thread_info *t, int n)
+{
+    int cycles = 0;
+    for (int i = 0; i < n; i++) {
+        int j = t[i].owner, steps = 0, smallest = i;
+        while (j >= 0 && j != i && steps++ < n) {
+            if (j < smallest)
+                smallest = j;
+            j = t[j].owner;
+        }
+        if (j != i || smallest != i || t[i].owner == i)
+            continue; /* no cycle through i, or reported from its first thread */
+        cycles++;
+        fprintf(out, "Deadlock: threads");
+        j = i;
+        do {
+            fprintf(out, "%s \"%s\"", j == i ? "" : (t[j].owner == i ? " and" : ","), t[j].comm);
+            j = t[j].owner;
+        } while (j != i);
+        fprintf(out, " wait for each other:");
+        j = i;
+        do {
+            char held[96], wanted[96];
+            int k = t[j].owner; /* j waits for a mutex k holds; j holds what the one before wants */
+            int before = i;
+            while (t[before].owner != j)
+                before = t[before].owner;
+            fprintf(out, " \"%s\" holds %s and waits for %s;", t[j].comm,
+                    mutex_name(t[before].futex, held, sizeof held),
+                    mutex_name(t[j].futex, wanted, sizeof wanted));
+            j = k;
+        } while (j != i);
+        fprintf(out, " none of them can go on. Take the locks in one global order.\n");
+    }
+    return cycles;
+}
+
+/* Describes every thread of a process; returns the deadlock cycles found. */
+static int describe_process(FILE *out, pid_t pid)
+{
+    struct thread_info t[MAX_THREADS];
+    int n = read_threads(pid, t, MAX_THREADS);
+    if (pid != getpid()) {
+        for (int i = 0; i < n; i++)
+            describe_thread(out, &t[i], t, pid);
+        return 0;
+    }
+    find_mutex_owners(t, n);
+    for (int i = 0; i < n; i++)
+        describe_thread(out, &t[i], t, pid);
+    return describe_cycles(out, t, n);
 }
 
 static void describe_stuck(FILE *out, double seconds)
 {
     fprintf(out, "timed out after %.0f s: the test did not finish. At that moment:\n",
             seconds);
-    describe_threads(out, getpid());
+    int cycles = describe_process(out, getpid());
     pid_t kids[64];
     int n = collect_descendants(getpid(), kids, 64);
     for (int i = 0; i < n; i++) {
         fprintf(out, " child process %d:\n", kids[i]);
-        describe_threads(out, kids[i]);
+        describe_process(out, kids[i]);
     }
     if (timeout_explainer)
         timeout_explainer(out);
-    fprintf(out, "Threads that all wait and none runs are deadlocked or missed a "
-                 "wake-up; a thread that keeps running is in an endless loop.\n");
+    if (!cycles)
+        fprintf(out, "Threads that all wait and none runs are deadlocked or missed a "
+                     "wake-up; a thread that keeps running is in an endless loop.\n");
 }
 
 static void *watchdog(void *arg)
