@@ -23,7 +23,7 @@ ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
 ifeq ($(shell command -v $(PYTHON)),)
 $(error kata: $(PYTHON) not found: run `make deps`)
 endif
-PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)')
+PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)')
 ifneq ($(PREFLIGHT),)
 $(error $(PREFLIGHT))
 endif

@@ -45,6 +45,21 @@ class Exercise:
         p = self.path("tests", "helgrind.c")
         return p if os.path.exists(p) else None
 
+    def hints(self):
+        """[(title, text)] from HINTS.md: one hint per '## ' section."""
+        try:
+            with open(self.path("exercises", "HINTS.md"), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            return []
+        hints = []
+        for line in text.splitlines():
+            if line.startswith("## "):
+                hints.append([line[3:].strip()])
+            elif hints:
+                hints[-1].append(line)
+        return [(h[0], "\n".join(h[1:]).strip()) for h in hints]
+
     def wrong_solutions(self):
         """The known-wrong solutions: tests/<ex>/wrong/<mistake>.diff, each a
         patch against the reference solution with a MISTAKE preamble."""

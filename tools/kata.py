@@ -9,6 +9,7 @@
 Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -35,9 +36,18 @@ def var_dir(ex, src):
 
 
 def run_tests(ex, src=None):
-    """Builds and runs an exercise's tests; returns a RunReport."""
+    """Builds and runs an exercise's tests; returns a RunReport. Runs of the
+    same exercise and SRC wait for each other (they share a build folder)."""
     require_compiler()
     require_criterion()
+    d = var_dir(ex, src)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _run_tests_locked(ex, src)
+
+
+def _run_tests_locked(ex, src):
     expected = report.expected_tests(ex.test_sources())
     try:
         binary = build.build(ex, src)
@@ -80,10 +90,22 @@ def student_label(ex, src):
 
 
 def print_report(ex, src, rep, brief=False):
+    """One line per test with the failing message. Brief (for a run of every
+    exercise): the count and the first failure only."""
     out = sys.stdout
     print("%s %s  %s" % (ui.paint(ex.name, "bold"), ex.title, ui.paint("(" + student_label(ex, src) + ")", "dim")))
+    failed = [r for r in rep.results if not r.passed]
     if rep.problem and rep.problem.startswith(("your code does not compile", "the tests do not")):
-        print(ui.wrap(rep.problem, "  "))
+        print(ui.wrap(rep.problem.splitlines()[0] if brief else rep.problem, "  "))
+    elif brief:
+        if failed:
+            print("  %s %s" % (ui.paint("FAIL", "red"), failed[0].test))
+            print(ui.wrap(failed[0].message.splitlines()[0], "       "))
+            if len(failed) > 1:
+                print(ui.paint("       ... and %d more failing tests: `make test EX=%02d`"
+                               % (len(failed) - 1, ex.number), "dim"))
+        if rep.problem:
+            print(ui.paint("  " + rep.problem, "red"))
     else:
         previous = None
         for r in rep.results:
@@ -205,9 +227,10 @@ def content_hash(ex):
     """Hash of everything a verdict depends on: the learner's files, the
     exercise's headers and its tests."""
     h = hashlib.sha256()
-    paths = [ex.path("exercises", f) for f in ex.files] + ex.test_sources()
-    hdir = ex.path("exercises")
-    paths += sorted(os.path.join(hdir, f) for f in os.listdir(hdir) if f.endswith(".h"))
+    paths = [ex.path("exercises", f) for f in ex.files]
+    for d in (ex.path("exercises"), ex.path("tests"), os.path.join(ROOT, "tests", "common")):
+        paths += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith((".h", ".c"))
+                        and os.path.join(d, f) not in paths)
     for p in paths:
         h.update(p.encode())
         try:
@@ -274,26 +297,9 @@ def cmd_status(args):
 
 # ---- hints --------------------------------------------------------------------
 
-def read_hints(ex):
-    path = ex.path("exercises", "HINTS.md")
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        return []
-    hints, current = [], None
-    for line in text.splitlines():
-        if line.startswith("## "):
-            current = [line[3:].strip()]
-            hints.append(current)
-        elif current is not None:
-            current.append(line)
-    return [(h[0], "\n".join(h[1:]).strip()) for h in hints]
-
-
 def cmd_hint(args):
     ex = course.resolve(args.ex)
-    hints = read_hints(ex)
+    hints = ex.hints()
     if not hints:
         raise UsageError("%s has no hints" % ex.name)
     path = os.path.join(STATE, "hints.json")

@@ -2,7 +2,7 @@
 """Checks a make command's input before it runs: prints one line saying what
 is wrong (the Makefile stops with it), or nothing.
 
-  preflight.py TARGET EX SRC"""
+  preflight.py TARGET EX SRC N"""
 
 import os
 import sys
@@ -14,10 +14,13 @@ import prereq  # noqa: E402
 from course import UsageError  # noqa: E402
 
 
-def check(target, ex, src):
+def check(target, ex, src, n=""):
     prereq.require_linux()
-    if ex:
-        course.resolve(ex)
+    exercise = course.resolve(ex) if ex else None
+    if n and target == "hint" and exercise:
+        count = len(exercise.hints())
+        if not n.isdigit() or not 1 <= int(n) <= count:
+            raise UsageError("N=%s: %s has hints 1 to %d" % (n, exercise.name, count))
     if src and not os.path.isdir(src):
         raise UsageError("SRC=%s is not a directory" % src)
     if target in ("helgrind", "hint") and not ex:
@@ -31,9 +34,9 @@ def check(target, ex, src):
 
 
 def main(argv):
-    target, ex, src = (argv + ["", "", ""])[:3]
+    target, ex, src, n = (argv + ["", "", "", ""])[:4]
     try:
-        check(target, ex, src)
+        check(target, ex, src, n)
     except UsageError as e:
         print("kata: " + str(e))
     return 0

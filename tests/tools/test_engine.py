@@ -206,6 +206,18 @@ class LearnerLoop(unittest.TestCase):
         self.assertIn("hint 1 of 3", make(self.repo, "hint", "EX=01", "N=1")[1])
         rc, out, _ = make(self.repo, "hint", "EX=01", "N=9")
         self.assertNotEqual(rc, 0)
+        self.assertEqual(len(out.strip().splitlines()), 1, out)
+        self.assertIn("01-fixture has hints 1 to 3", out)
+
+    def test_all_exercises_then_a_summary_table(self):
+        rc, out, _ = make(self.repo, "test")
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(out, r"01-fixture\s+0/2\s+FAIL")
+        self.assertIn("0 of 1 exercises pass.", out)
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), self.work)
+        rc, out, _ = make(self.repo, "test")
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"01-fixture\s+2/2\s+pass")
 
 
 class SelfTest(unittest.TestCase):
