@@ -110,7 +110,11 @@ def parse_xml(path):
             kind = ""
             for err in case.iter("error"):
                 kind = err.get("type", "error")
-            found[tid] = (status, "\n".join(m for m in msgs if m), kind)
+            entry = (status, "\n".join(m for m in msgs if m), kind)
+            # A second test of the same name (one defined in submitted code)
+            # can only take a pass away, never give one.
+            if tid not in found or found[tid][0] == "PASSED":
+                found[tid] = entry
     return found
 
 
