@@ -30,6 +30,7 @@ EXPECTED = {
     "daemon_in_test": "child process(es) left behind",
     "daemon_before_main": "left",
     "compile_error": "your code does not compile",
+    "duplicate_test": "1 + ... + 10 is 55, not 0",
 }
 BOUND_SECONDS = 20
 
