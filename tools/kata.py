@@ -96,7 +96,8 @@ def print_report(ex, src, rep, brief=False):
     print("%s %s  %s" % (ui.paint(ex.name, "bold"), ex.title, ui.paint("(" + student_label(ex, src) + ")", "dim")))
     failed = [r for r in rep.results if not r.passed]
     if rep.problem and rep.problem.startswith(("your code does not compile", "the tests do not")):
-        print(ui.wrap(rep.problem.splitlines()[0] if brief else rep.problem, "  "))
+        lines = rep.problem.splitlines()  # the compiler's own words, as it wrote them
+        print("\n".join("  " + ln for ln in (lines[:1] if brief else lines)))
     elif brief:
         if failed:
             print("  %s %s" % (ui.paint("FAIL", "red"), failed[0].test))
