@@ -54,8 +54,10 @@ def _run_tests_locked(ex, src):
     except build.BuildError as e:
         who = "your code" if e.student else "the tests"
         problem = "%s does not compile:\n%s" % (who, e.output.rstrip())
-        return report.RunReport([report.Result(t, False, "did not compile") for t in expected],
-                                problem)
+        rep = report.RunReport([report.Result(t, False, "did not compile") for t in expected],
+                               problem)
+        _save_results(ex, src, rep)
+        return rep
     d = var_dir(ex, src)
     marks, xml = os.path.join(d, "marks"), os.path.join(d, "report.xml")
     shutil.rmtree(marks, ignore_errors=True)
@@ -173,6 +175,9 @@ def run_helgrind(ex, src=None):
     import helgrind_summary
     require_compiler()
     require_valgrind()
+    result = os.path.join(var_dir(ex, src), "helgrind.json")
+    if os.path.exists(result):
+        os.remove(result)
     try:
         driver = build.build(ex, src, helgrind=True)
     except build.BuildError as e:

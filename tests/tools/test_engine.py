@@ -153,6 +153,18 @@ class Commands(unittest.TestCase):
         finally:
             shutil.rmtree(tmp)
 
+    def test_compdb_lists_every_source_with_the_real_flags(self):
+        import json
+        rc, out, _ = make(self.repo, "compdb")
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(self.repo, "compile_commands.json")) as f:
+            entries = json.load(f)
+        files = {os.path.relpath(e["file"], self.repo) for e in entries}
+        self.assertEqual(files, {"exercises/01-fixture/work.c", "tests/01-fixture/test_work.c",
+                                 "tests/01-fixture/helgrind.c"})
+        for e in entries:
+            self.assertIn("-std=gnu11 -Wall -Wextra -Werror -g -pthread", e["command"])
+
     def test_compile_error_names_the_learners_line(self):
         src = os.path.join(ROOT, "tests", "tools", "fixtures", "hostile", "compile_error")
         rc, out, _ = make(self.repo, "test", "EX=01", "SRC=" + src)
