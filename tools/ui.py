@@ -41,7 +41,9 @@ def wrap(text, indent, width=100, reflow=False):
             out.append("")
         elif line.startswith((" ", "\t")):
             flush()
-            out.append(indent + line)
+            lead = indent + line[:len(line) - len(line.lstrip())]
+            out.extend(textwrap.wrap(line.strip(), width, initial_indent=lead,
+                                     subsequent_indent=lead + "  ") or [lead])
         elif reflow and _is_preformatted(line):
             flush()
             out.append(indent + line)

@@ -38,6 +38,7 @@ static int is_harness_thread(pid_t tid)
     return 0;
 }
 static void (*timeout_explainer)(FILE *out);
+static volatile pid_t helper_pid; /* the kata_run_in_child helper now running */
 
 double kata_test_seconds(void)
 {
@@ -204,6 +205,7 @@ struct thread_info {
     char state;
     char wchan[64];
     uintptr_t futex;  /* the futex word it sleeps on, if any */
+    int read_fd;      /* the descriptor it is blocked reading, or -1 */
     int owner;        /* index of the thread holding that word as a mutex, or -1 */
     int joins;        /* index of the thread it waits to end (pthread_join), or -1 */
 };
@@ -228,6 +230,7 @@ static int read_threads(pid_t pid, struct thread_info *t, int max)
         ti->tid = tid;
         ti->owner = -1;
         ti->joins = -1;
+        ti->read_fd = -1;
         ti->state = '?';
         char path[128], sys[256] = "";
         snprintf(path, sizeof path, "%s/%d/comm", dir, tid);
@@ -240,9 +243,12 @@ static int read_threads(pid_t pid, struct thread_info *t, int max)
         snprintf(path, sizeof path, "%s/%d/syscall", dir, tid);
         long nr;
         unsigned long addr;
-        if (read_small(path, sys, sizeof sys) > 0 &&
-            sscanf(sys, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex)
-            ti->futex = (uintptr_t)addr;
+        if (read_small(path, sys, sizeof sys) > 0 && sscanf(sys, "%ld %lx", &nr, &addr) == 2) {
+            if (nr == SYS_futex)
+                ti->futex = (uintptr_t)addr;
+            else if (nr == SYS_read && strstr(ti->wchan, "pipe"))
+                ti->read_fd = (int)addr;
+        }
     }
     closedir(d);
     return n;
@@ -282,10 +288,86 @@ static const char *mutex_name(uintptr_t addr, char *buf, size_t size)
     return buf;
 }
 
-static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
-                            pid_t pid)
+/* The pipe behind descriptor fd of process pid, as "pipe:[inode]". */
+static int pipe_of(pid_t pid, int fd, char *buf, size_t size)
 {
-    fprintf(out, "  %s %d (\"%s\"): ", t->tid == pid ? "main thread" : "thread", t->tid,
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t n = readlink(path, buf, size - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strncmp(buf, "pipe:", 5) == 0 ? 0 : -1;
+}
+
+static int opened_for_writing(pid_t pid, int fd)
+{
+    char path[64], info[256];
+    unsigned flags = 0;
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
+    if (read_small(path, info, sizeof info) < 0)
+        return 0;
+    const char *f = strstr(info, "flags:");
+    if (!f || sscanf(f + 6, "%o", &flags) != 1)
+        return 0;
+    return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* Lists the processes of the test that still hold a write end of `pipe`. */
+static int write_end_holders(const char *pipe, pid_t *who, int *fds, int max)
+{
+    pid_t procs[65];
+    procs[0] = getpid();
+    int np = 1 + collect_descendants(getpid(), procs + 1, 64), n = 0;
+    for (int i = 0; i < np && n < max; i++) {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/fd", procs[i]);
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL && n < max) {
+            char link[64];
+            int fd = atoi(e->d_name);
+            if (e->d_name[0] != '.' && pipe_of(procs[i], fd, link, sizeof link) == 0 &&
+                strcmp(link, pipe) == 0 && opened_for_writing(procs[i], fd)) {
+                who[n] = procs[i];
+                fds[n++] = fd;
+            }
+        }
+        closedir(d);
+    }
+    return n;
+}
+
+/* Why a read() from a pipe never returns: who still holds its write end. */
+static void describe_pipe_read(FILE *out, pid_t pid, int fd)
+{
+    char pipe[64];
+    pid_t who[8];
+    int fds[8];
+    if (pipe_of(pid, fd, pipe, sizeof pipe) != 0) {
+        fprintf(out, "blocked reading descriptor %d\n", fd);
+        return;
+    }
+    int n = write_end_holders(pipe, who, fds, 8);
+    fprintf(out, "blocked reading a pipe (descriptor %d) that nobody writes to", fd);
+    for (int i = 0; i < n; i++) {
+        if (who[i] == pid)
+            fprintf(out, "%s its write end is still open in this same process (descriptor "
+                         "%d), so read() can never see end of file: close the end you do "
+                         "not use", i ? ";" : ":", fds[i]);
+        else
+            fprintf(out, "%s process %d still holds its write end (descriptor %d)",
+                    i ? ";" : ":", who[i], fds[i]);
+    }
+    fprintf(out, "\n");
+}
+
+static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
+                            int n_threads, pid_t pid)
+{
+    fprintf(out, "    %s %d (\"%s\"): ", t->tid == pid ? "main thread" : "thread", t->tid,
             t->comm);
     if (t->owner >= 0) {
         char name[96];
@@ -302,6 +384,16 @@ static void describe_thread(FILE *out, const struct thread_info *t, const struct
     if (t->joins >= 0) {
         const struct thread_info *o = &all[t->joins];
         fprintf(out, "waiting in pthread_join for thread %d (\"%s\") to end\n", o->tid, o->comm);
+        return;
+    }
+    if (t->read_fd >= 0) {
+        describe_pipe_read(out, pid, t->read_fd);
+        return;
+    }
+    if (t->futex && pid == getpid()) {
+        fprintf(out, "waiting on a condition variable (or a semaphore or barrier) that no "
+                     "thread has signalled%s\n",
+                n_threads == 1 ? "; no other thread of the test is left to signal it" : "");
         return;
     }
     fprintf(out, "%s\n", explain_wait(t->state, t->wchan));
@@ -353,12 +445,12 @@ static int describe_process(FILE *out, pid_t pid)
     int n = read_threads(pid, t, MAX_THREADS);
     if (pid != getpid()) {
         for (int i = 0; i < n; i++)
-            describe_thread(out, &t[i], t, pid);
+            describe_thread(out, &t[i], t, n, pid);
         return 0;
     }
     find_mutex_owners(t, n);
     for (int i = 0; i < n; i++)
-        describe_thread(out, &t[i], t, pid);
+        describe_thread(out, &t[i], t, n, pid);
     return describe_cycles(out, t, n);
 }
 
@@ -366,18 +458,32 @@ static void describe_stuck(FILE *out, double seconds)
 {
     fprintf(out, "timed out after %.0f s: the test did not finish. At that moment:\n",
             seconds);
-    int cycles = describe_process(out, getpid());
+    int cycles = 0;
+    if (helper_pid)
+        fprintf(out, "  the test process %d: waiting for process %d, which runs your code\n",
+                getpid(), helper_pid);
+    else {
+        fprintf(out, "  the test process %d:\n", getpid());
+        cycles = describe_process(out, getpid());
+    }
     pid_t kids[64];
     int n = collect_descendants(getpid(), kids, 64);
     for (int i = 0; i < n; i++) {
-        fprintf(out, " child process %d:\n", kids[i]);
+        char path[64], state;
+        pid_t parent = 0;
+        snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
+        read_stat(path, &state, &parent);
+        if (kids[i] == helper_pid)
+            fprintf(out, "  process %d, which runs your code:\n", kids[i]);
+        else
+            fprintf(out, "  process %d, forked by process %d:\n", kids[i], parent);
         describe_process(out, kids[i]);
     }
     if (timeout_explainer)
         timeout_explainer(out);
     if (!cycles)
-        fprintf(out, "Threads that all wait and none runs are deadlocked or missed a "
-                     "wake-up; a thread that keeps running is in an endless loop.\n");
+        fprintf(out, "Code that waits for something that never comes (a lock, a signal, a "
+                     "write, a child) is stuck; code that keeps running is in an endless loop.\n");
 }
 
 static void *watchdog(void *arg)
@@ -539,6 +645,8 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
     pid_t helper = fork();
     if (helper < 0)
         cr_assert_fail("the test harness could not fork a helper process");
+    if (helper > 0)
+        helper_pid = helper;
     if (helper == 0) {
         close(data[0]);
         close(escape[0]);
@@ -582,6 +690,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
     }
     close(data[0]);
     close(escape[0]);
+    helper_pid = 0;
     /* If the watchdog killed the helper, its report is the verdict: wait for
      * it to end this process rather than report the helper's death. */
     while (test_timed_out)
