@@ -138,6 +138,9 @@ def next_step(ex, src, rep, exercises):
             steps.append("`make test EX=%02d` (%s)" % (later[0].number, later[0].title))
         nxt = (" Next: " + ", then ".join(steps) + ".") if steps and src is None else ""
         return "All %d tests pass.%s" % (len(rep.results), nxt)
+    if rep.problem.startswith("your code does not compile"):
+        return ("Your code does not compile: fix the first error above, then run "
+                "`make test EX=%s` again." % num)
     if src is not None:
         return "%d of %d tests pass." % (rep.passed, len(rep.results))
     return ("%d of %d tests pass. Next: fix the first FAIL in %s, then run `make test EX=%s` "
@@ -211,6 +214,8 @@ def run_helgrind(ex, src=None):
         text += "\nProcesses were left running after the scenario ended."
     rel = os.path.relpath(logdir, ROOT)
     text += "\nFull helgrind logs: %s/" % rel
+    if src is None:
+        record_helgrind(ex, ok)
     with open(os.path.join(var_dir(ex, src), "helgrind.json"), "w") as f:
         json.dump({"exercise": ex.name, "ok": ok, "clean": summary.ok,
                    "reported": summary.counted, "text": text}, f, indent=1)
@@ -263,41 +268,61 @@ def _save_json(path, data):
     os.replace(tmp, path)
 
 
-def record_status(ex, rep):
+def _update_status(ex, **fields):
     path = os.path.join(STATE, "status.json")
     data = _load_json(path)
-    data[ex.name] = {"hash": content_hash(ex), "ok": bool(rep.ok),
-                     "passed": rep.passed, "total": len(rep.results)}
+    data.setdefault(ex.name, {}).update(fields)
     _save_json(path, data)
 
 
+def record_status(ex, rep):
+    failing = [r.test for r in rep.results if not r.passed]
+    _update_status(ex, hash=content_hash(ex), ok=bool(rep.ok), passed=rep.passed,
+                   total=len(rep.results), first_failing=failing[0] if failing else "",
+                   compiles=not rep.problem.startswith("your code does not compile"))
+
+
+def record_helgrind(ex, ok):
+    _update_status(ex, helgrind_hash=content_hash(ex), helgrind_ok=bool(ok))
+
+
 def exercise_state(ex, data):
-    rec = data.get(ex.name)
-    if not rec:
-        return "not started", ""
-    if rec.get("hash") != content_hash(ex):
-        return "not checked", "changed since the last run"
-    if rec.get("ok"):
-        return "done", ""
-    return "failing", "%d/%d tests pass" % (rec.get("passed", 0), rec.get("total", 0))
+    """(state, detail, next step) of an exercise from the recorded runs."""
+    rec = data.get(ex.name) or {}
+    num = "%02d" % ex.number
+    if "hash" not in rec:
+        return ("not started", "", "read exercises/%s/README.md, edit %s, then run "
+                "`make test EX=%s`" % (ex.name, student_label(ex, None), num))
+    current = content_hash(ex)
+    if rec["hash"] != current:
+        return "not checked", "changed since the last run", "`make test EX=%s`" % num
+    if not rec.get("compiles", True):
+        return ("no compile", "your code does not compile",
+                "`make test EX=%s` shows the compiler's first error" % num)
+    if not rec.get("ok"):
+        return ("failing", "%d/%d tests pass" % (rec.get("passed", 0), rec.get("total", 0)),
+                "`make test EX=%s` and fix %s; stuck? `make hint EX=%s`"
+                % (num, rec.get("first_failing", "the first FAIL"), num))
+    if ex.helgrind_source() and not (rec.get("helgrind_hash") == current and rec.get("helgrind_ok")):
+        detail = ("helgrind found problems" if rec.get("helgrind_hash") == current
+                  else "helgrind not run yet")
+        return "tests pass", detail, "`make helgrind EX=%s` to prove it free of races" % num
+    return "done", "", ""
 
 
 def cmd_status(args):
     exercises = course.load()
     data = _load_json(os.path.join(STATE, "status.json"))
-    colours = {"done": "green", "failing": "red", "not checked": "yellow", "not started": "dim"}
-    first_open = None
+    colours = {"done": "green", "tests pass": "green", "failing": "red", "no compile": "red",
+               "not checked": "yellow", "not started": "dim"}
+    next_line = None
     for ex in exercises:
-        state, detail = exercise_state(ex, data)
-        if state != "done" and first_open is None:
-            first_open = ex
+        state, detail, step = exercise_state(ex, data)
+        if state != "done" and next_line is None:
+            next_line = "Next: " + step + "."
         print("  %s %-16s %s%s" % (ui.paint("%-12s" % state, colours[state]), ex.name, ex.title,
                                    ("  (" + detail + ")") if detail else ""))
-    if first_open is None:
-        print("All exercises are done. `make helgrind EX=..` on any of them proves it race-free.")
-    else:
-        print("Next: read exercises/%s/README.md, edit %s, then run `make test EX=%02d`."
-              % (first_open.name, student_label(first_open, None), first_open.number))
+    print(next_line or "All exercises are done: tests pass and helgrind finds nothing.")
     return 0
 
 

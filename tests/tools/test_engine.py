@@ -172,6 +172,7 @@ class Commands(unittest.TestCase):
         self.assertIn("your code does not compile", out)
         self.assertIn("compile_error/01-fixture/work.c:2", out)
         self.assertIn("undeclared_name", out)
+        self.assertIn("Your code does not compile: fix the first error above", out)
 
 
 class LearnerLoop(unittest.TestCase):
@@ -198,8 +199,16 @@ class LearnerLoop(unittest.TestCase):
         with open(self.work, "a") as f:
             f.write("/* an edit */\n")
         self.assertIn("not checked", self.status())
+        with open(self.work, "a") as f:
+            f.write("this does not compile\n")
+        make(self.repo, "test", "EX=01")
+        self.assertIn("your code does not compile", self.status())
         shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), self.work)
         rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("helgrind not run yet", self.status())
+        self.assertIn("Next: `make helgrind EX=01`", self.status())
+        rc, out, _ = make(self.repo, "helgrind", "EX=01")
         self.assertEqual(rc, 0, out)
         self.assertIn("done", self.status())
         self.assertIn("All exercises are done", self.status())
