@@ -249,7 +249,10 @@ def describe_place(desc, stack, follow):
     plus = " (+%d bytes)" % off if off else ""
     m = re.search(r'inside (?:data symbol|global var) "([^"]+)"', desc)
     if m:
-        return Place(m.group(1), "global", "global variable" + plus)
+        name = re.sub(r"\.\d+$", "", m.group(1))  # "done.0": the compiler's name for a static local
+        kind = "static variable" if name != m.group(1) else "global variable"
+        where = " (%d bytes into it: a member of a struct or array)" % off if off else ""
+        return Place(name, "global", kind + where)
     m = re.search(r"is \d+ bytes inside a block of size (\d+) alloc'd", desc)
     if m:
         alloc = first_student_like(stack)
