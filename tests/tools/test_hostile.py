@@ -31,7 +31,26 @@ EXPECTED = {
     "daemon_before_main": "left",
     "compile_error": "your code does not compile",
     "duplicate_test": "multiple definition of `work_sums_small_impl'",
+    "exit_in_atexit": "1 + ... + 10 is 55, not 0",
+    "crash_in_destructor": "1 + ... + 10 is 55, not 0",
+    "hang_in_destructor": "stopped after 6 s and never reported",
+    "signals_ignored_before_main": "stopped after 6 s and never reported",
+    "kill_runner": "killed before it reported its results: SIGKILL",
+    "kill_process_group": "the test crashed: SIGTERM",
+    "fifty_sleepers": "the test ended with 50 child process(es) left behind",
+    "daemon_in_destructor": "processes were left running after the tests ended",
+    "pthread_exit_in_test": "timed out after 2 s",
+    "vfork_returns": "returned into the test",
+    "clone_parent_sleeper": "processes were left running after the tests ended",
+    "stdio_to_devnull_wrong": "1 + ... + 10 is 55, not 0",
+    "close_fds_before_main": "killed before it reported its results",
+    "huge_output": "SIGXFSZ: it wrote more output than allowed",
+    "kill_watchdog": "stopped after 6 s and never reported",
+    "stop_runner": "stopped after 6 s and never reported",
 }
+# Right answers with something odd beside them: these must pass.
+HONEST = ["header_beside", "honest_chatty", "honest_threads_and_forks", "honest_detached_spinner",
+          "honest_child_exits_with_exit", "honest_stdio_to_devnull"]
 BOUND_SECONDS = 20
 
 
@@ -87,8 +106,11 @@ class ReferenceStillPasses(unittest.TestCase):
             rc, out, _ = make(repo, "test", "EX=01", "SRC=solutions")
             self.assertEqual(rc, 0, out)
             self.assertIn("All 2 tests pass", out)
-            rc, out, _ = make(repo, "test", "EX=01", "SRC=" + os.path.join(HOSTILE, "header_beside"))
-            self.assertEqual(rc, 0, "a header beside the submitted file was used:\n" + out)
+            for case in HONEST:
+                rc, out, _ = make(repo, "test", "EX=01", "SRC=" + os.path.join(HOSTILE, case))
+                self.assertEqual(rc, 0, "%s (right answers) did not pass:\n%s" % (case, out))
+                self.assertIn("All 2 tests pass", out)
+            self.assertEqual(processes_under(repo), [])
         finally:
             shutil.rmtree(repo, ignore_errors=True)
 
