@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+import course
 from course import ROOT, UsageError
 from prereq import BUILD, CC
 
@@ -43,21 +44,6 @@ def variant_name(src):
     return "ext-%s-%s" % (tail, hashlib.sha1(os.path.abspath(src).encode()).hexdigest()[:8])
 
 
-def student_paths(ex, src):
-    """The learner's .c files for an exercise: from exercises/ or SRC/<ex>/."""
-    base = ex.path("exercises") if src is None else os.path.join(os.path.abspath(src), ex.name)
-    paths = [os.path.join(base, f) for f in ex.files]
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        raise UsageError("missing %s (SRC must hold <exercise>/<file>.c)" % _shown(missing[0]))
-    return paths
-
-
-def _shown(path):
-    rel = os.path.relpath(path, ROOT)
-    return path if rel.startswith("..") else rel
-
-
 def _write_if_changed(path, data):
     try:
         with open(path, "rb") as f:
@@ -83,7 +69,7 @@ def stage(paths, stage_dir):
     for p in paths:
         with open(p, "rb") as f:
             body = f.read()
-        head = ('#line 1 "%s"\n' % _shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
+        head = ('#line 1 "%s"\n' % course.shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
         dest = os.path.join(stage_dir, os.path.basename(p))
         _write_if_changed(dest, head + body)
         staged.append(dest)
@@ -169,7 +155,7 @@ def _flags(ex):
 def build(ex, src=None, helgrind=False, test_sources=None):
     """Builds the test program (or the helgrind driver); returns its path."""
     var_dir = os.path.join(BUILD, ex.name, variant_name(src))
-    staged = stage(student_paths(ex, src), os.path.join(var_dir, "src"))
+    staged = stage(ex.student_paths(src), os.path.join(var_dir, "src"))
     flags = _flags(ex)
     jobs = [(s, os.path.join(var_dir, "obj", os.path.basename(s)[:-2] + ".o"), flags, True)
             for s in staged]

@@ -45,6 +45,15 @@ class Exercise:
         p = self.path("tests", "helgrind.c")
         return p if os.path.exists(p) else None
 
+    def student_paths(self, src=None):
+        """The learner's .c files: from exercises/<ex>/, or SRC/<ex>/."""
+        base = self.path("exercises") if src is None else os.path.join(os.path.abspath(src), self.name)
+        paths = [os.path.join(base, f) for f in self.files]
+        missing = [p for p in paths if not os.path.isfile(p)]
+        if missing:
+            raise UsageError("missing %s (SRC must hold <exercise>/<file>.c)" % shown(missing[0]))
+        return paths
+
     def hints(self):
         """[(title, text)] from HINTS.md: one hint per '## ' section."""
         try:
@@ -67,6 +76,12 @@ class Exercise:
         if not os.path.isdir(d):
             return []
         return sorted(os.path.join(d, m) for m in os.listdir(d) if m.endswith(".diff"))
+
+
+def shown(path):
+    """A path relative to the repository when it is inside it."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
 
 
 def load(root=ROOT):

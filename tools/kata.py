@@ -51,6 +51,11 @@ def _run_tests_locked(ex, src):
     expected = report.expected_tests(ex.test_sources())
     try:
         binary = build.build(ex, src)
+    except UsageError as e:  # e.g. a submission without this exercise's files
+        rep = report.RunReport([report.Result(t, False, "not submitted") for t in expected],
+                               "no submission for this exercise: %s" % e)
+        _save_results(ex, src, rep)
+        return rep
     except build.BuildError as e:
         who = "your code" if e.student else "the tests"
         problem = "%s does not compile:\n%s" % (who, e.output.rstrip())
@@ -84,11 +89,8 @@ def _save_results(ex, src, rep):
 
 
 def student_label(ex, src):
-    if src is None:
-        return ", ".join("exercises/%s/%s" % (ex.name, f) for f in ex.files)
-    paths = [os.path.relpath(p, ROOT) if not os.path.relpath(p, ROOT).startswith("..") else p
-             for p in build.student_paths(ex, src)]
-    return ", ".join(paths)
+    base = ex.path("exercises") if src is None else os.path.join(os.path.abspath(src), ex.name)
+    return ", ".join(course.shown(os.path.join(base, f)) for f in ex.files)
 
 
 def print_report(ex, src, rep, brief=False):
@@ -198,7 +200,7 @@ def run_helgrind(ex, src=None):
         if name.startswith("helgrind.") and name.endswith(".log"):
             with open(os.path.join(logdir, name), encoding="utf-8", errors="replace") as f:
                 logs.append(f.read())
-    students = [os.path.relpath(p, ROOT) for p in build.student_paths(ex, src)]
+    students = [os.path.relpath(p, ROOT) for p in ex.student_paths(src)]
     summary = helgrind_summary.summarize(logs, students)
     text = summary.text.rstrip()
     ok = summary.ok

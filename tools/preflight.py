@@ -23,6 +23,8 @@ def check(target, ex, src, n=""):
             raise UsageError("N=%s: %s has hints 1 to %d" % (n, exercise.name, count))
     if src and not os.path.isdir(src):
         raise UsageError("SRC=%s is not a directory" % src)
+    if src and exercise and target in ("test", "helgrind"):
+        exercise.student_paths(src)
     if target in ("helgrind", "hint") and not ex:
         raise UsageError("say which exercise: make %s EX=01" % target)
     if target in ("test", "check", "helgrind"):
