@@ -17,10 +17,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import course
+import procs
 from course import ROOT, UsageError
 from prereq import BUILD, CC
 
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
+COMPILE_SECONDS = 30
 
 
 class BuildError(Exception):
@@ -107,9 +109,12 @@ def _compile(src, obj, flags):
         return None
     tmp = "%s.%d.tmp" % (obj, os.getpid())
     cmd = [CC] + flags + ["-MMD", "-MF", depfile + ".tmp%d" % os.getpid(), "-c", src, "-o", tmp]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    if proc.returncode != 0:
-        return proc.stdout.decode(errors="replace") or "compiler failed"
+    status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
+    if status is None:
+        return ("%s took more than %d s to compile (or waited for input): a source file "
+                "that makes the compiler work without end" % (course.shown(src), COMPILE_SECONDS))
+    if status != 0:
+        return output or "the compiler failed (out of memory?)"
     os.replace(depfile + ".tmp%d" % os.getpid(), depfile)
     os.replace(tmp, obj)
     _atomic_write(stamp, line.encode())
@@ -136,10 +141,72 @@ def _link(objs, out, ldflags, libs):
             return
     tmp = "%s.%d.tmp" % (out, os.getpid())
     cmd = [CC, "-pthread"] + objs + ldflags + libs + ["-o", tmp]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    if proc.returncode != 0:
-        raise BuildError(proc.stdout.decode(errors="replace"), True)
+    status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
+    if status != 0:
+        raise BuildError(output or "the link took too long", True)
     os.replace(tmp, out)
+
+
+# The test harness's own names: submitted code that calls them could end a
+# test as if it had passed.
+HARNESS_PREFIXES = ("kata_", "criterion_", "cri_", "bxf_", "__wrap_", "__real_")
+# Looking symbols up by name reaches the harness all the same.
+FORBIDDEN_CALLS = ("dlsym", "dlvsym", "dlopen", "dlmopen")
+
+
+def _global_symbols(paths, dynamic=False):
+    """(defined, undefined) global symbol names of objects or libraries."""
+    cmd = ["nm", "-P"] + (["-D"] if dynamic else []) + paths
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    defined, undefined = set(), set()
+    for line in out.decode(errors="replace").splitlines():
+        fields = line.split()
+        if len(fields) < 2 or fields[0].endswith(":"):
+            continue
+        name, kind = fields[0].split("@")[0], fields[1]
+        if kind == "U":
+            undefined.add(name)
+        elif kind.isupper():
+            defined.add(name)
+    return defined, undefined
+
+
+def library_symbols():
+    """The names the C library and Criterion define (cached per compiler)."""
+    stamp = os.path.join(BUILD, ".state", "libsyms-" + hashlib.sha1(CC.encode()).hexdigest()[:8])
+    try:
+        with open(stamp) as f:
+            return set(f.read().split())
+    except OSError:
+        pass
+    libs = []
+    for name in ("libc.so.6", "libcriterion.so"):
+        out = subprocess.run([CC, "-print-file-name=" + name], stdout=subprocess.PIPE)
+        path = out.stdout.decode().strip()
+        if os.path.isabs(path):
+            libs.append(os.path.realpath(path))
+    names = _global_symbols(libs, dynamic=True)[0]
+    os.makedirs(os.path.dirname(stamp), exist_ok=True)
+    _atomic_write(stamp, "\n".join(sorted(names)).encode())
+    return names
+
+
+def check_symbols(student_objs, other_objs):
+    """Refuses submitted code that replaces a library or harness function
+    (which could silence a failed assertion) or reaches into the harness."""
+    defined, undefined = _global_symbols(student_objs)
+    taken = library_symbols() | _global_symbols(other_objs)[0]
+    problems = []
+    for name in sorted(defined & taken):
+        problems.append("your code defines `%s`, a name the C library or the test harness "
+                        "already uses: a global of that name replaces theirs in the whole "
+                        "program. Rename it, or make it static." % name)
+    for name in sorted(undefined):
+        if name.startswith(HARNESS_PREFIXES) or name in FORBIDDEN_CALLS:
+            problems.append("your code uses `%s`, which belongs to the test harness or looks "
+                            "symbols up by name: exercises never need it." % name)
+    if problems:
+        raise BuildError("\n".join(problems), True)
 
 
 def _common_sources(with_harness):
@@ -172,6 +239,7 @@ def build(ex, src=None, helgrind=False, test_sources=None):
     jobs += [(s, os.path.join(shared, os.path.basename(s)[:-2] + ".o"), flags, False)
              for s in others]
     _compile_all(jobs)
+    check_symbols([j[1] for j in jobs if j[3]], [j[1] for j in jobs if not j[3]])
     _link([j[1] for j in jobs], out, ex.ldflags, libs)
     return out
 

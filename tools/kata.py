@@ -143,6 +143,8 @@ def next_step(ex, src, rep, exercises):
     if rep.problem.startswith("your code does not compile"):
         return ("Your code does not compile: fix the first error above, then run "
                 "`make test EX=%s` again." % num)
+    if rep.passed == len(rep.results):
+        return "Every test passed, but the run failed: %s" % rep.problem
     if src is not None:
         return "%d of %d tests pass." % (rep.passed, len(rep.results))
     return ("%d of %d tests pass. Next: fix the first FAIL in %s, then run `make test EX=%s` "

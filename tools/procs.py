@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 _subreaper = False
 
@@ -74,7 +75,7 @@ def kill_descendants():
         procs = descendants()
         alive = {p: v for p, v in procs.items() if v[0] != "Z"}
         if alive_at_start is None:
-            alive_at_start = alive
+            alive_at_start = procs  # zombies too: a process nobody reaped
         # Stop first, so a process that forks in a loop cannot outrun us.
         for pid in alive:
             try:
@@ -101,11 +102,36 @@ class Outcome:
     leftovers: dict = None   # processes still alive after the program ended
 
 
-def _limits(file_size):
+def _limits(file_size=None, memory=None, cpu=None):
+    """Runs in the child before exec: limits, and death with the engine (so a
+    program that kills the engine does not outlive it)."""
     def apply():
+        libc = ctypes.CDLL(None)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        if file_size:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if cpu:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     return apply
+
+
+def run_capture(argv, timeout, cwd=None, memory=2 << 30):
+    """Runs a tool (the compiler) on untrusted input: stdin closed, memory and
+    time bounded, its whole group ended on time-out. Returns (status, output),
+    status None when it ran out of time."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
+                            preexec_fn=_limits(memory=memory, cpu=int(timeout) + 1))
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, out.decode(errors="replace")
 
 
 def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20):
@@ -117,7 +143,7 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20):
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                 start_new_session=True,
-                                preexec_fn=_limits(file_size))
+                                preexec_fn=_limits(file_size=file_size))
         outcome = Outcome()
         expired = threading.Event()
 

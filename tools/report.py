@@ -147,8 +147,9 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds):
     for tid in expected:
         report.results.append(_one(tid, found.get(tid), marks_dir))
     if outcome.leftovers:
-        shown = ", ".join("%d (%s)" % (p, v[1]) for p, v in sorted(outcome.leftovers.items())[:5])
-        report.problem = ("processes were left running after the tests ended: %s. "
+        shown = ", ".join("%d (%s%s)" % (p, v[1], ", exited but never reaped" if v[0] == "Z" else "")
+                          for p, v in sorted(outcome.leftovers.items())[:5])
+        report.problem = ("processes were left behind after the tests ended: %s. "
                           "Every process you start must end and be reaped." % shown)
     return report
 

@@ -175,7 +175,8 @@ static const char *explain_wait(char state, const char *wchan)
     if (state == 'R')
         return "running: still computing, or spinning in a loop that never ends";
     if (state == 'Z')
-        return "finished, but never reaped with waitpid (a zombie)";
+        return "finished, but never reaped with waitpid (a zombie), or a main thread that "
+               "ended with pthread_exit";
     if (state == 'T' || state == 't')
         return "stopped";
     if (strstr(wchan, "futex"))
@@ -572,6 +573,13 @@ void kata_end(void)
     test_finished = 1;
     pid_t kids[16];
     int n = kata_children(getpid(), kids, 16);
+    /* Ask the kernel too, which code under test cannot hide from. */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (n == 0 && waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+        n = 1;
+        kids[0] = si.si_pid; /* 0: a child still running, which waitid does not name */
+    }
     if (n > 0) {
         char what[512] = "";
         size_t used = 0;

@@ -79,7 +79,7 @@ class Verdicts(unittest.TestCase):
     def test_leftover_processes_fail_the_run(self):
         rep = report.verdicts(["s::a"], self.xml, self.dir, self.outcome(leftovers={42: ("S", "x")}), 5)
         self.assertFalse(rep.ok)
-        self.assertIn("left running", rep.problem)
+        self.assertIn("left behind", rep.problem)
 
 
 def _fake_bin(tmp, names, extra=None):
