@@ -13,6 +13,9 @@ HOSTILE = os.path.join(FIXTURES, "hostile")
 
 # case: words the verdict must contain
 EXPECTED = {
+    "pipe_write_end_kept": "its write end is still open in this same process",
+    "cond_never_signalled": "waiting on a condition variable (or a semaphore or barrier) that no "
+                            "thread has signalled; no other thread of the test is left to signal it",
     "interpose_assert": "your code defines `criterion_abort_test`, a name the C library or the test harness already uses",
     "kata_end_call": "your code uses `kata_end`, which belongs to the test harness",
     "zombie_hidden": "your code defines `opendir`",
