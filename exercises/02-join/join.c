@@ -36,9 +36,9 @@ struct join_team {
     int n;
 };
 
-/* TODO: a start routine for pthread_create (void *(*)(void *)) that names
- * its thread "worker-<i>", calls work(i, arg), and returns the result as its
- * void * (cast through intptr_t). */
+/* TODO: a start routine for pthread_create (void *(*)(void *)) that first
+ * names its own thread "worker-<i>", then calls work(i, arg), and returns
+ * the result as its void * (cast through intptr_t). */
 
 struct join_team *join_start(int n, join_work_fn work, void *arg)
 {
@@ -64,7 +64,8 @@ int join_finish(struct join_team *team, long results[])
 int join_run_timed(int n, join_work_fn work, void *arg, long results[],
                    struct timespec *elapsed)
 {
-    /* TODO: join_now, start all, finish all, join_now, join_elapsed. */
+    /* TODO: join_now, start all, finish all, join_now, join_elapsed.
+     * EAGAIN if join_start fails. */
     (void)n;
     (void)work;
     (void)arg;

@@ -34,10 +34,12 @@ typedef long (*join_work_fn)(int index, void *arg);
 struct join_team;
 
 /* Starts n worker threads (1 <= n <= JOIN_MAX_WORKERS) and returns at once,
- * while they run.  Worker i is named "worker-<i>" ("worker-0", "worker-1",
- * ...) with pthread_setname_np before it calls work(i, arg), so that tools
- * such as top -H, gdb and /proc/<pid>/task/<tid>/comm show which is which.
- * The calling thread keeps its own name.
+ * while they run.  Worker i names itself "worker-<i>" ("worker-0",
+ * "worker-1", ...): its start routine calls pthread_setname_np on its own
+ * thread before it calls work(i, arg), so that tools such as top -H, gdb and
+ * /proc/<pid>/task/<tid>/comm show which is which.  (Named by its creator
+ * after pthread_create, a thread may already be running its work, or have
+ * ended, when the name lands.)  The calling thread keeps its own name.
  * Returns the team (to give to join_finish), or NULL if it failed. */
 #define JOIN_MAX_WORKERS 16
 struct join_team *join_start(int n, join_work_fn work, void *arg);
@@ -55,7 +57,8 @@ int join_finish(struct join_team *team, long results[]);
  * does, and stores in *elapsed how long that took, measured with join_now
  * and join_elapsed.  The workers run at the same time, so n workers that
  * each sleep take about as long as the longest sleep, not the sum.
- * Returns 0 or an error number. */
+ * Returns 0; EAGAIN if join_start failed (it returns NULL, with no error
+ * number of its own); or the error number join_finish returned. */
 int join_run_timed(int n, join_work_fn work, void *arg, long results[],
                    struct timespec *elapsed);
 

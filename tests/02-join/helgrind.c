@@ -6,7 +6,7 @@
  * mutex around done), or it reports a data race.  Exits 0 when every
  * result arrived.
  *
- * The program is linked with the exercise's ldflags, which wrap three
+ * The program is linked with the exercise's ldflags, which wrap four
  * functions for the tests; here the wrappers only pass the calls on. */
 #define _GNU_SOURCE
 #include "join.h"
@@ -16,6 +16,7 @@
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
 int __real_pthread_join(pthread_t t, void **ret);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __real_pthread_setname_np(pthread_t t, const char *name);
 
 int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 {
@@ -30,6 +31,11 @@ int __wrap_pthread_join(pthread_t t, void **ret)
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     return __real_pthread_cond_wait(c, m);
+}
+
+int __wrap_pthread_setname_np(pthread_t t, const char *name)
+{
+    return __real_pthread_setname_np(t, name);
 }
 
 #define N 4

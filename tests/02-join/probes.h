@@ -2,9 +2,13 @@
  *
  * The test program is linked with
  *   -Wl,--wrap=clock_gettime -Wl,--wrap=pthread_join -Wl,--wrap=pthread_cond_wait
+ *   -Wl,--wrap=pthread_setname_np
  * so every call the student's code makes to those functions goes through
  * the __wrap_ functions in test_probes.c first: they record which clock was
- * read, which threads were joined and who slept on which condition variable.
+ * read, which threads were joined, who slept on which condition variable and
+ * which thread named which.  A thread that names *another* thread is held
+ * until that thread has started its work: the latest the race between them
+ * can end, so that a worker named from outside always starts unnamed.
  *
  * The workers the tests hand to the student's code hold on gates the test
  * controls.  No gate waits longer than PROBE_WAIT_SECONDS: the first wait that
@@ -49,6 +53,7 @@ struct probe_worker {
     int running_with;    /* workers that had arrived when it gave up */
     int detached;        /* -1 unknown, 0 joinable, 1 detached */
     int finished;        /* its work function returned */
+    char name[16];       /* its thread's name when its work function began */
 };
 
 struct probe_view {
@@ -73,11 +78,33 @@ void probe_watch_done(struct join_done *done);
 int probe_waited_on_done(void);      /* slept on done->cond while done was 0 */
 int probe_waited_after_done(void);   /* called pthread_cond_wait although done was 1 */
 
+/* A thread of the test that calls join_wait_done(done) (done is watched). */
+struct probe_waiter {
+    int sleeps;   /* pthread_cond_wait calls on done->cond while done was 0 */
+    int returned; /* join_wait_done has returned */
+};
+void probe_waiter_start(struct join_done *done);
+/* Waits until the waiter has called pthread_cond_wait on done->cond `sleeps`
+ * times, or join_wait_done has returned, whichever comes first. */
+struct probe_waiter probe_waiter_wait(int sleeps);
+/* Once the test has set done: waits for join_wait_done to return and joins
+ * the waiter (or leaves it, detached, if it never returns). */
+void probe_waiter_end(void);
+
+/* ---- who named whom ---- */
+struct probe_naming {
+    pthread_t caller; /* the thread that called pthread_setname_np */
+    pthread_t target; /* the thread it named */
+    char name[16];
+};
+/* The pthread_setname_np calls so far (up to PROBE_MAX); returns how many. */
+int probe_namings(struct probe_naming out[PROBE_MAX]);
+
 /* ---- work functions for the student's workers ---- */
 long held_work(int index, void *arg);    /* waits for probe_release */
 long joined_work(int index, void *arg);  /* waits until its thread is joined */
 long barrier_work(int index, void *arg); /* waits until *(int *)arg workers run */
-long sleepy_work(int index, void *arg);  /* sleeps 20 * (index + 1) ms */
+long sleepy_work(int index, void *arg);  /* sleeps 20 * (index + 1) ms, returns index */
 long detach_work(int index, void *arg);  /* waits for probe_release, then
                                             records whether it is detached */
 long wait_gated_work(int index, void *arg); /* waits until the caller sleeps on
@@ -90,5 +117,9 @@ long quick_work(int index, void *arg);   /* returns at once */
 
 /* The name of thread `tid` of this process ("" if it has ended). */
 void probe_thread_name(pid_t tid, char name[64]);
+
+/* An error number in words, for messages: "ENOSYS: still the stub",
+ * "EAGAIN: Resource temporarily unavailable". */
+const char *probe_error(int err);
 
 #endif

@@ -76,17 +76,48 @@ KATA_TEST(start, workers_are_named_worker_i)
     struct probe_view v;
     probe_snapshot(&v);
     for (int i = 0; i < N; i++) {
-        char name[64], want[16];
-        probe_thread_name(v.w[i].tid, name);
+        char want[16];
         snprintf(want, sizeof want, "worker-%d", v.w[i].index);
-        cr_assert(name[0] != '\0',
-                  "worker %d had already ended when join_start returned, so it has no "
-                  "name to look at: join_start must return while its workers run "
-                  "(no pthread_join in join_start)", v.w[i].index);
-        cr_assert(strcmp(name, want) == 0,
-                  "worker %d is called \"%s\", not \"%s\": name each new thread with "
-                  "pthread_setname_np(its pthread_t, \"worker-%d\") (a new thread starts "
-                  "with its creator's name)", v.w[i].index, name, want, v.w[i].index);
+        cr_assert(strcmp(v.w[i].name, want) == 0,
+                  "worker %d was called \"%s\" when it began its work, not \"%s\": a new "
+                  "thread starts with its creator's name, so the worker names itself, "
+                  "pthread_setname_np(pthread_self(), \"worker-%d\"), first thing in its "
+                  "start routine, before it calls work(%d, arg)",
+                  v.w[i].index, v.w[i].name, want, v.w[i].index, v.w[i].index);
+    }
+    finish_quietly(team);
+}
+
+KATA_TEST(start, workers_name_themselves)
+{
+    struct join_team *team = start_held();
+    struct probe_view v;
+    probe_snapshot(&v);
+    struct probe_naming named[PROBE_MAX];
+    int calls = probe_namings(named);
+    for (int k = 0; k < calls && k < PROBE_MAX; k++) {
+        char target[32] = "a thread that is not a worker";
+        for (int i = 0; i < N; i++)
+            if (pthread_equal(named[k].target, v.w[i].self))
+                snprintf(target, sizeof target, "worker %d", v.w[i].index);
+        cr_assert(pthread_equal(named[k].caller, named[k].target),
+                  "pthread_setname_np(..., \"%s\") was called on %s by another thread: "
+                  "named from outside, a thread may already be running its work (or have "
+                  "ended) when the name lands, however fast it is given. A worker names "
+                  "itself: pthread_setname_np(pthread_self(), ...) in its start routine, "
+                  "before it calls work(i, arg)",
+                  named[k].name, target);
+    }
+    for (int i = 0; i < N; i++) {
+        int self_named = 0;
+        for (int k = 0; k < calls && k < PROBE_MAX; k++)
+            self_named |= pthread_equal(named[k].caller, v.w[i].self) &&
+                          pthread_equal(named[k].target, v.w[i].self);
+        cr_assert(self_named,
+                  "worker %d never called pthread_setname_np on itself: its start routine "
+                  "must name its own thread, pthread_setname_np(pthread_self(), "
+                  "\"worker-%d\"), before it calls work(%d, arg)",
+                  v.w[i].index, v.w[i].index, v.w[i].index);
     }
     finish_quietly(team);
 }
@@ -100,8 +131,9 @@ KATA_TEST(start, caller_keeps_its_name)
     probe_thread_name(me, after);
     cr_assert(strcmp(before, after) == 0,
               "the thread that called join_start was renamed from \"%s\" to \"%s\": "
-              "pthread_setname_np(pthread_self(), ...) names the caller, not the worker; "
-              "pass the new thread's pthread_t (or call it from inside the new thread)",
+              "pthread_setname_np(pthread_self(), ...) names the thread that calls it, and "
+              "in join_start that is the caller. The call belongs in the worker's start "
+              "routine, where pthread_self() is the worker",
               before, after);
     finish_quietly(team);
 }
@@ -113,7 +145,8 @@ KATA_TEST(start, finish_returns_each_workers_result)
     cr_assert(team != NULL, "join_start(%d, ...) returned NULL: it must start %d threads "
                             "with pthread_create and return the team", N, N);
     int err = join_finish(team, results);
-    cr_assert(err == 0, "join_finish returned %d: it must join every worker and return 0", err);
+    cr_assert(err == 0, "join_finish returned %d (%s), not 0: it must pthread_join every "
+                        "worker and return 0 when every join worked", err, probe_error(err));
     for (int i = 0; i < N; i++) {
         long k = (results[i] - PROBE_RESULT(0)) / 7;
         cr_assert(results[i] == PROBE_RESULT(i) || results[i] != PROBE_RESULT(k),
@@ -137,11 +170,14 @@ KATA_TEST(start, finish_joins_every_worker)
     int err = join_finish(team, results);
     struct probe_view v;
     probe_snapshot(&v);
-    cr_assert(v.arrived == N, "only %d of the %d workers ran", v.arrived, N);
+    cr_assert(v.arrived == N, "only %d of the %d workers ran: join_start must start %d "
+                              "threads, each calling work(i, arg)", v.arrived, N, N);
     for (int i = 0; i < N; i++)
         cr_assert(probe_was_joined(v.w[i].self),
                   "worker %d was never passed to pthread_join: a thread that is not joined "
                   "(nor detached) stays behind as a zombie thread, and its result is lost",
                   v.w[i].index);
-    cr_assert(err == 0, "join_finish returned %d: it must return 0 when every join worked", err);
+    cr_assert(err == 0, "join_finish returned %d (%s), not 0: it must return 0 when every "
+                        "join worked, or the first error number pthread_join returned",
+              err, probe_error(err));
 }

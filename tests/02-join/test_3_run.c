@@ -6,16 +6,25 @@ KATA_SUITE(run);
 
 #define N 3
 
+static void expect_ok(int err)
+{
+    cr_assert(err == 0, "join_run_timed returned %d (%s), not 0: it should start n workers "
+                        "with join_start, join them with join_finish, and time the whole run "
+                        "with join_now and join_elapsed; it returns 0, or EAGAIN if join_start "
+                        "failed, or the error join_finish returned", err, probe_error(err));
+}
+
 KATA_TEST(run, workers_overlap)
 {
     int n = N; /* barrier_work waits until this many workers run at once */
     long results[N];
     struct timespec elapsed;
     int err = join_run_timed(N, barrier_work, &n, results, &elapsed);
-    cr_assert(err == 0, "join_run_timed returned %d, not 0", err);
+    expect_ok(err);
     struct probe_view v;
     probe_snapshot(&v);
-    cr_assert(v.arrived == N, "only %d of the %d workers ran", v.arrived, N);
+    cr_assert(v.arrived == N, "only %d of the %d workers ran: join_run_timed must start n "
+                              "workers with join_start", v.arrived, N);
     for (int i = 0; i < N; i++)
         cr_assert(!v.w[i].gave_up,
                   "worker %d ran alone (%d worker(s) running when it gave up waiting for "
@@ -29,7 +38,7 @@ KATA_TEST(run, returns_each_workers_result)
     long results[N] = {-1, -1, -1};
     struct timespec elapsed;
     int err = join_run_timed(N, joined_work, NULL, results, &elapsed);
-    cr_assert(err == 0, "join_run_timed returned %d, not 0", err);
+    expect_ok(err);
     for (int i = 0; i < N; i++)
         cr_assert(results[i] == PROBE_RESULT(i),
                   "results[%d] is %ld, not %ld: join_run_timed must hand back what each "
@@ -48,7 +57,7 @@ KATA_TEST(run, elapsed_covers_the_longest_worker)
     probe_clock_stop();
     double took = probe_seconds(after) - probe_seconds(before);
     double longest = 0.020 * N;
-    cr_assert(err == 0, "join_run_timed returned %d, not 0", err);
+    expect_ok(err);
     cr_assert(elapsed.tv_nsec >= 0 && elapsed.tv_nsec < 1000000000L,
               "elapsed is {%ld, %ld}: tv_nsec must be between 0 and 999999999. The run "
               "crossed a whole second; when the end's tv_nsec is smaller than the start's, "
@@ -72,7 +81,7 @@ KATA_TEST(run, timing_uses_the_monotonic_clock)
     probe_clock_stop();
     clockid_t ids[PROBE_MAX];
     int calls = probe_clock_calls(ids);
-    cr_assert(err == 0, "join_run_timed returned %d, not 0", err);
+    expect_ok(err);
     cr_assert(calls >= 2, "join_run_timed read the clock with clock_gettime %d time(s): "
                           "take a reading with join_now() before starting the workers and "
                           "another after joining them", calls);

@@ -13,7 +13,10 @@ static void start_detached(join_work_fn work)
 {
     probe_watch_done(&done);
     int err = join_detach(work, &token, &done);
-    cr_assert(err == 0, "join_detach returned %d, not 0", err);
+    cr_assert(err == 0, "join_detach returned %d (%s), not 0: it should start one thread, "
+                        "created detached (a PTHREAD_CREATE_DETACHED attribute), that runs "
+                        "work(0, arg) and then reports through done, and return 0 at once",
+              err, probe_error(err));
 }
 
 KATA_TEST(detach, returns_while_the_worker_runs)
@@ -37,7 +40,8 @@ KATA_TEST(detach, worker_is_detached)
     probe_wait_finished(1);
     struct probe_view v;
     probe_snapshot(&v);
-    cr_assert(v.arrived == 1, "join_detach returned 0 but the work never ran");
+    cr_assert(v.arrived == 1, "join_detach returned 0 but the work never ran: start a thread "
+                              "that calls work(0, arg)");
     cr_assert(v.w[0].detached == 1,
               "the worker thread is still joinable: create it with a "
               "PTHREAD_CREATE_DETACHED attribute (or call pthread_detach), or its memory "
@@ -91,6 +95,43 @@ KATA_TEST(detach, wait_done_returns_at_once_when_already_done)
               "the signal was sent before anyone waited, and a condition variable does "
               "not remember it, so this would sleep forever. Check the flag first: "
               "while (!done->done) pthread_cond_wait(...)");
-    cr_assert(got == PROBE_RESULT(0), "join_wait_done returned %ld, not %ld", got,
-              PROBE_RESULT(0));
+    cr_assert(got == PROBE_RESULT(0), "join_wait_done returned %ld, not %ld (what the work "
+                                      "returned): read done->result under done->lock once "
+                                      "done->done is 1", got, PROBE_RESULT(0));
+}
+
+KATA_TEST(detach, wait_done_checks_again_after_every_wake_up)
+{
+    /* No worker: the test plays its part, and wakes the waiter once too early. */
+    probe_waiter_start(&done); /* a thread of the test calls join_wait_done(&done) */
+    struct probe_waiter first = probe_waiter_wait(1);
+    struct probe_waiter second = first;
+    if (first.sleeps >= 1 && !first.returned) {
+        /* It is in pthread_cond_wait, which gave done->lock up: so this lock
+         * is taken only once it sleeps.  Wake it with done->done still 0. */
+        pthread_mutex_lock(&done.lock);
+        pthread_cond_broadcast(&done.cond);
+        pthread_mutex_unlock(&done.lock);
+        second = probe_waiter_wait(first.sleeps + 1); /* sleeps again, or returns */
+    }
+    pthread_mutex_lock(&done.lock);
+    done.result = PROBE_RESULT(0);
+    done.done = 1;
+    pthread_cond_broadcast(&done.cond);
+    pthread_mutex_unlock(&done.lock);
+    probe_waiter_end();
+    cr_assert(!first.returned,
+              "join_wait_done returned while done->done was 0 and nobody had signalled: it "
+              "must sleep on done->cond (pthread_cond_wait, holding done->lock) until "
+              "done->done is 1");
+    cr_assert(first.sleeps >= 1,
+              "join_wait_done, called while done->done was 0, neither slept on done->cond "
+              "nor returned within %.1f s: lock done->lock, and while done->done is 0 call "
+              "pthread_cond_wait(&done->cond, &done->lock)", PROBE_WAIT_SECONDS);
+    cr_assert(!second.returned,
+              "join_wait_done returned after one wake-up although done->done was still 0 "
+              "(the test broadcast done->cond without setting it): pthread_cond_wait can "
+              "return while the condition is false (a spurious wake-up, or another thread "
+              "got there first and changed it back), so check done->done again after every "
+              "wake-up, in a loop (while, not if)");
 }

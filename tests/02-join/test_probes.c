@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 int __real_pthread_join(pthread_t t, void **ret);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __real_pthread_setname_np(pthread_t t, const char *name);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
@@ -20,7 +22,11 @@ static int released;
 static pthread_t joined[64];
 static int joined_count;
 static struct join_done *watched;
-static int waited_on_done, waited_after_done;
+static int waited_on_done, waited_after_done, sleeps_on_done;
+static struct probe_naming namings[PROBE_MAX];
+static int naming_count;
+static pthread_t waiter;
+static int waiter_returned;
 
 __attribute__((constructor)) static void probes_init(void)
 {
@@ -147,6 +153,25 @@ static int caller_sleeps(void *p)
     return waited_on_done;
 }
 
+static int has_arrived(void *p)
+{
+    for (int i = 0; i < view.arrived && i < PROBE_MAX; i++)
+        if (pthread_equal(view.w[i].self, *(pthread_t *)p))
+            return 1;
+    return 0;
+}
+
+static int waiter_slept_or_returned(void *p)
+{
+    return sleeps_on_done >= *(int *)p || waiter_returned;
+}
+
+static int waiter_has_returned(void *p)
+{
+    (void)p;
+    return waiter_returned;
+}
+
 void probe_snapshot(struct probe_view *v)
 {
     pthread_mutex_lock(&lock);
@@ -213,6 +238,54 @@ int probe_waited_after_done(void)
     return r;
 }
 
+static void *waiter_main(void *p)
+{
+    join_wait_done(p);
+    pthread_mutex_lock(&lock);
+    waiter_returned = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+void probe_waiter_start(struct join_done *done)
+{
+    probe_watch_done(done);
+    if (pthread_create(&waiter, NULL, waiter_main, done) != 0) {
+        fprintf(stderr, "probes: cannot start the waiting thread\n");
+        abort();
+    }
+}
+
+struct probe_waiter probe_waiter_wait(int sleeps)
+{
+    pthread_mutex_lock(&lock);
+    wait_until(waiter_slept_or_returned, &sleeps);
+    struct probe_waiter w = {sleeps_on_done, waiter_returned};
+    pthread_mutex_unlock(&lock);
+    return w;
+}
+
+void probe_waiter_end(void)
+{
+    pthread_mutex_lock(&lock);
+    int returned = wait_until(waiter_has_returned, NULL);
+    pthread_mutex_unlock(&lock);
+    if (returned)
+        __real_pthread_join(waiter, NULL);
+    else
+        pthread_detach(waiter); /* stuck in join_wait_done: the test fails anyway */
+}
+
+int probe_namings(struct probe_naming out[PROBE_MAX])
+{
+    pthread_mutex_lock(&lock);
+    memcpy(out, namings, sizeof namings);
+    int n = naming_count;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 /* ---- wrappers ------------------------------------------------------------ */
 
 int __wrap_pthread_join(pthread_t t, void **ret)
@@ -234,8 +307,10 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
         already = done->done; /* the caller holds done->lock */
         if (already)
             waited_after_done = 1;
-        else
+        else {
             waited_on_done = 1;
+            sleeps_on_done++;
+        }
         pthread_cond_broadcast(&changed);
     }
     pthread_mutex_unlock(&lock);
@@ -244,12 +319,34 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     return __real_pthread_cond_wait(c, m);
 }
 
+int __wrap_pthread_setname_np(pthread_t t, const char *name)
+{
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&lock);
+    if (naming_count < PROBE_MAX) {
+        struct probe_naming *n = &namings[naming_count++];
+        n->caller = self;
+        n->target = t;
+        snprintf(n->name, sizeof n->name, "%s", name != NULL ? name : "");
+    }
+    pthread_cond_broadcast(&changed);
+    /* Named from outside: let the race end the way it can always end, with
+     * the worker already running its work, still unnamed. */
+    if (!pthread_equal(t, self))
+        wait_until(has_arrived, &t);
+    pthread_mutex_unlock(&lock);
+    return __real_pthread_setname_np(t, name);
+}
+
 /* ---- work functions ------------------------------------------------------ */
 
 static struct probe_worker *arrive(int index, void *arg)
 {
+    char name[16] = "";
+    pthread_getname_np(pthread_self(), name, sizeof name); /* before anyone else can */
     pthread_mutex_lock(&lock);
     struct probe_worker *w = &view.w[view.arrived < PROBE_MAX ? view.arrived : PROBE_MAX - 1];
+    memcpy(w->name, name, sizeof name);
     w->arrived = 1;
     w->index = index;
     w->arg = arg;
@@ -299,10 +396,13 @@ long barrier_work(int index, void *arg)
 
 long sleepy_work(int index, void *arg)
 {
-    (void)arg;
+    struct probe_worker *w = arrive(index, arg);
+    pthread_mutex_unlock(&lock);
     struct timespec t = {0, 20000000L * (index + 1)};
     while (nanosleep(&t, &t) == -1 && errno == EINTR)
         ;
+    pthread_mutex_lock(&lock);
+    leave(w, 1, index);
     return index;
 }
 
@@ -348,4 +448,24 @@ void probe_thread_name(pid_t tid, char name[64])
     name[n] = '\0';
     if (n > 0 && name[n - 1] == '\n')
         name[n - 1] = '\0';
+}
+
+const char *probe_error(int err)
+{
+    static const struct {
+        int err;
+        const char *words;
+    } known[] = {
+        {ENOSYS, "ENOSYS: still the stub"},
+        {EAGAIN, "EAGAIN: Resource temporarily unavailable"},
+        {EINVAL, "EINVAL: Invalid argument"},
+        {ENOMEM, "ENOMEM: Cannot allocate memory"},
+        {ESRCH, "ESRCH: No such thread"},
+        {EDEADLK, "EDEADLK: a thread joining itself, or a deadlock"},
+        {EPERM, "EPERM: Operation not permitted"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (known[i].err == err)
+            return known[i].words;
+    return strerror(err);
 }
