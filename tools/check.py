@@ -120,6 +120,12 @@ def lint(exercises, tally):
             problems += [os.path.relpath(p, ROOT) for p in report.lint_test_source(src)]
         tests = set(report.expected_tests(ex.test_sources()))
         wrongs = ex.wrong_solutions()
+        wrong_dir = ex.path("tests", "wrong")
+        stray = [f for f in (os.listdir(wrong_dir) if os.path.isdir(wrong_dir) else [])
+                 if not f.endswith(".diff")]
+        if stray:
+            problems.append("tests/%s/wrong holds files that are not patches: %s"
+                            % (ex.name, ", ".join(sorted(stray))))
         if len(wrongs) < 3:
             problems.append("%s has %d known-wrong solutions; at least 3 are needed" % (ex.name, len(wrongs)))
         for w in wrongs:
