@@ -11,9 +11,16 @@ static inline double helper_seconds(void)
     return kata_test_seconds() + 2;
 }
 
-/* Fails the test unless the helper ran the code under test to its end. */
+/* Fails the test unless the helper ran the code under test to its end.  A
+ * forked child that returned into the caller is told first, from the
+ * learner's side: it is the one outcome with its own lesson. */
 #define assert_helper_completed(proc, what)                                       \
     do {                                                                          \
+        cr_assert(!(proc).escaped,                                                \
+                  "a forked child returned from %s instead of ending with "       \
+                  "_exit(): after fork() both processes go on from the same "     \
+                  "point, so the child's branch must end with _exit() before it " \
+                  "can reach a return and run the caller's code", (what));        \
         cr_assert((proc).completed, "%s did not return normally: %s", (what),     \
                   kata_proc_describe(&(proc)));                                   \
     } while (0)

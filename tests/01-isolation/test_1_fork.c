@@ -5,26 +5,31 @@
 #include "support.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 KATA_SUITE(fork_reap);
 
-static const int codes[] = {0, 1, 42, 255};
+static const int codes[] = {42, 0, 1, 255};
 #define NCODES ((int)(sizeof codes / sizeof codes[0]))
 
 struct status_run {
     int got[NCODES];
-    int children_left;
+    int left[NCODES]; /* child processes each call added and left behind */
 };
 
 static void run_statuses(void *arg, void *out)
 {
     (void)arg;
     struct status_run *r = out;
-    for (int i = 0; i < NCODES; i++)
+    int before = kata_children(getpid(), NULL, 0);
+    for (int i = 0; i < NCODES; i++) {
         r->got[i] = child_exit_status(codes[i]);
-    r->children_left = kata_children(getpid(), NULL, 0);
+        int now = kata_children(getpid(), NULL, 0);
+        r->left[i] = now > before ? now - before : 0;
+        before = now;
+    }
 }
 
 static struct kata_proc statuses(struct status_run *r)
@@ -42,6 +47,45 @@ static void assert_all_returned(const struct status_run *r)
                   "waitpid before anything else can be checked", codes[i], r->got[i]);
 }
 
+/* ---- a child made to end with another code ------------------------------ */
+
+/* Returning the argument gives the right number without ever asking the
+ * child.  To tell the two apart, the test makes every child forked in this
+ * run end at once, inside fork(), with FORCED_CODE (a pthread_atfork child
+ * handler): only a parent that takes the number from waitpid's status
+ * returns it.  Deterministic: the handler runs in the child before fork()
+ * returns there. */
+#define ASKED_CODE 42
+#define FORCED_CODE 7
+
+struct forced_run {
+    int got;
+    int forks; /* fork() calls the parent made, counted by the atfork parent handler */
+};
+
+static int forks_seen;
+
+static void end_child_at_once(void)
+{
+    _exit(FORCED_CODE);
+}
+
+static void count_fork(void)
+{
+    forks_seen++;
+}
+
+static void run_forced(void *arg, void *out)
+{
+    (void)arg;
+    struct forced_run *r = out;
+    forks_seen = 0;
+    if (pthread_atfork(NULL, count_fork, end_child_at_once) != 0)
+        return;
+    r->got = child_exit_status(ASKED_CODE);
+    r->forks = forks_seen;
+}
+
 KATA_TEST(fork_reap, exit_status_reaches_parent)
 {
     struct status_run r;
@@ -52,6 +96,17 @@ KATA_TEST(fork_reap, exit_status_reaches_parent)
                      "child_exit_status(%d) returned %d: the child should end with _exit(%d), "
                      "and the parent gets that number back from waitpid's status with "
                      "WIFEXITED/WEXITSTATUS", codes[i], r.got[i], codes[i]);
+
+    struct forced_run f = {-1, 0};
+    p = kata_run_in_child(run_forced, NULL, &f, sizeof f, helper_seconds());
+    assert_helper_completed(p, "child_exit_status");
+    cr_assert(f.forks > 0, "child_exit_status(%d) made no child with fork(): use fork()",
+              ASKED_CODE);
+    cr_assert_eq(f.got, FORCED_CODE,
+                 "child_exit_status(%d) returned %d, but the test made its child end at once "
+                 "with _exit(%d): return the code the child really exited with, read from "
+                 "waitpid's status (WIFEXITED/WEXITSTATUS), not the argument",
+                 ASKED_CODE, f.got, FORCED_CODE);
 }
 
 KATA_TEST(fork_reap, child_is_reaped)
@@ -60,21 +115,18 @@ KATA_TEST(fork_reap, child_is_reaped)
     struct kata_proc p = statuses(&r);
     assert_helper_completed(p, "child_exit_status");
     assert_all_returned(&r);
-    cr_assert_eq(r.children_left, 0,
-                 "%d child process(es) were left after child_exit_status returned: a child "
-                 "that has ended stays in the process table as a zombie until its parent "
-                 "collects it with waitpid", r.children_left);
+    for (int i = 0; i < NCODES; i++)
+        cr_assert_eq(r.left[i], 0,
+                     "child_exit_status(%d) returned but its child was never reaped: once "
+                     "it ends, it stays a zombie until waitpid collects it; wait for the "
+                     "child before returning", codes[i]);
 }
 
 KATA_TEST(fork_reap, child_ends_with__exit_without_returning)
 {
     struct status_run r;
     struct kata_proc p = statuses(&r);
-    cr_assert(!p.escaped,
-              "a child came back out of child_exit_status and ran the caller's code: "
-              "after fork() both processes continue from the same point, so the child "
-              "must end itself with _exit() before it can reach a return");
-    assert_helper_completed(p, "child_exit_status");
+    assert_helper_completed(p, "child_exit_status"); /* its first check: no child escaped */
     assert_all_returned(&r);
 }
 

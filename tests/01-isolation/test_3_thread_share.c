@@ -96,40 +96,41 @@ static struct after_write observe(void)
     return seen;
 }
 
-/* Fails unless the parent reads NEW in a variable the thread set to NEW. */
-static void assert_changed(int value, const char *which)
+/* Fails unless the parent reads NEW in a variable the thread set to NEW.
+ * `name` names the variable; each message is one line of its own, so that
+ * the three tests read apart when they fail together. */
+static void assert_changed(int value, const char *name)
 {
     cr_assert(njoined > 0, "observe_thread_writes never called pthread_join on its thread: "
               "wait for the thread with pthread_join, then read what it wrote");
-    cr_assert_neq(value, OLD,
-                  "the parent still read the old value of %s: the thread's write had not "
-                  "happened yet when the parent read it. Threads share one memory, but a "
-                  "write is only sure to be there once pthread_join has returned: read "
-                  "the results after the join", which);
+    cr_assert_neq(value, OLD, "the parent read the %s too early: read it only after "
+                  "pthread_join returns", name);
     cr_assert_eq(value, NEW,
-                 "the parent read %d from %s, expected the thread's value %d: the thread "
+                 "the parent read %d from the %s, expected the thread's value %d: the thread "
                  "must write to the parent's variable itself, through its address",
-                 value, which, NEW);
+                 value, name, NEW);
 }
 
 KATA_TEST(thread_share, thread_write_to_global_is_visible_after_join)
 {
     struct after_write seen = observe();
-    assert_changed(seen.global, "the global iso_global");
-    assert_changed(iso_global, "the global iso_global (read by the test afterwards)");
+    assert_changed(seen.global, "global iso_global");
+    cr_assert_eq(iso_global, NEW,
+                 "after observe_thread_writes returned, iso_global held %d, not the thread's "
+                 "%d: the thread writes the one iso_global every thread shares, and nothing "
+                 "should change it back", iso_global, NEW);
 }
 
 KATA_TEST(thread_share, thread_write_to_heap_is_visible_after_join)
 {
     struct after_write seen = observe();
-    assert_changed(seen.heap, "the malloc'ed int");
+    assert_changed(seen.heap, "malloc'ed heap int");
 }
 
 KATA_TEST(thread_share, thread_write_to_stack_is_visible_after_join)
 {
     struct after_write seen = observe();
-    assert_changed(seen.stack, "the local variable (a thread can write another "
-                               "thread's stack when it has the address)");
+    assert_changed(seen.stack, "local int on the stack");
 }
 
 KATA_TEST(thread_share, thread_is_joined)
