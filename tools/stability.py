@@ -23,12 +23,15 @@ KATA = os.path.join(ROOT, "tools", "kata.py")
 
 
 def verdicts(ex, src):
+    """(the verdict of each test and of the run, what the run said)."""
     subprocess.run([sys.executable, "-S", KATA, "test", "--ex", ex.name, "--src", src],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     path = os.path.join(build.BUILD, ex.name, build.variant_name(src), "results.json")
     with open(path) as f:
         data = json.load(f)
-    return tuple((r["test"], r["passed"]) for r in data["results"]), data["ok"]
+    said = "\n".join(["%s: %s" % (r["test"], r["message"]) for r in data["results"]
+                      if not r["passed"]] + [data["problem"]])
+    return tuple((r["test"], r["passed"]) for r in data["results"]) + (data["ok"],), said
 
 
 def busy_loops():
@@ -53,13 +56,15 @@ def main():
             first, _ = verdicts(ex, src)
             same = 1
             for _ in range(args.runs - 1):
-                got, _ = verdicts(ex, src)
+                got, said = verdicts(ex, src)
                 same += got == first
+                if got != first:
+                    print("  a run differed:\n" + said.strip())
             flips_total += args.runs - same
-            passed = sum(v for _, v in first)
+            passed = sum(v for _, v in first[:-1])
             print("%s %s%s: %d/%d runs gave the same verdicts (%d of %d tests pass), %.2f s per run"
                   % (ex.name, label, " under load" if args.load else "", same, args.runs,
-                     passed, len(first), (time.monotonic() - start) / args.runs))
+                     passed, len(first) - 1, (time.monotonic() - start) / args.runs))
     finally:
         for h in hogs:
             h.kill()
