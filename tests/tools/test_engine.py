@@ -124,34 +124,26 @@ class Commands(unittest.TestCase):
         rc, out, _ = make(self.repo, "hint")
         self.one_line_error(rc, out, "say which exercise")
 
-    def test_not_linux(self):
+    def fake_bin(self, names, extra=None):
         tmp = tempfile.mkdtemp()
-        try:
-            path = _fake_bin(tmp, BASIC_TOOLS[:3], {"uname": "echo Darwin"})
-            rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, PATH=path))
-            self.one_line_error(rc, out, "unsupported OS 'Darwin'")
-        finally:
-            shutil.rmtree(tmp)
+        self.addCleanup(shutil.rmtree, tmp)
+        return _fake_bin(tmp, names, extra)
+
+    def test_not_linux(self):
+        path = self.fake_bin(BASIC_TOOLS[:3], {"uname": "echo Darwin"})
+        rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, PATH=path))
+        self.one_line_error(rc, out, "unsupported OS 'Darwin'")
 
     def test_missing_criterion(self):
-        tmp = tempfile.mkdtemp()
-        try:
-            cc = os.path.join(_fake_bin(tmp, [], {"nocriterion-cc":
-                                                  'exec gcc --sysroot=/nonexistent "$@"'}),
-                              "nocriterion-cc")
-            rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, CC=cc))
-            self.one_line_error(rc, out, "Criterion (the C test framework) is not installed: run `make deps`")
-        finally:
-            shutil.rmtree(tmp)
+        cc = os.path.join(self.fake_bin([], {"nocriterion-cc": 'exec gcc --sysroot=/nonexistent "$@"'}),
+                          "nocriterion-cc")
+        rc, out, _ = make(self.repo, "test", "EX=01", env=dict(os.environ, CC=cc))
+        self.one_line_error(rc, out, "Criterion (the C test framework) is not installed: run `make deps`")
 
     def test_missing_valgrind(self):
-        tmp = tempfile.mkdtemp()
-        try:
-            path = _fake_bin(tmp, BASIC_TOOLS)
-            rc, out, _ = make(self.repo, "helgrind", "EX=01", env=dict(os.environ, PATH=path))
-            self.one_line_error(rc, out, "valgrind is not installed")
-        finally:
-            shutil.rmtree(tmp)
+        path = self.fake_bin(BASIC_TOOLS)
+        rc, out, _ = make(self.repo, "helgrind", "EX=01", env=dict(os.environ, PATH=path))
+        self.one_line_error(rc, out, "valgrind is not installed")
 
     def test_compdb_lists_every_source_with_the_real_flags(self):
         import json
