@@ -47,6 +47,20 @@ double kata_test_seconds(void)
     return v > 0 ? v : 3.0;
 }
 
+int kata_zh(void)
+{
+    const char *lang = getenv("KATA_LANG");
+    if (lang && *lang)
+        return strncmp(lang, "zh", 2) == 0;
+    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)  /* the first one set decides, as in setlocale */
+            return strncmp(v, "zh", 2) == 0;
+    }
+    return 0;
+}
+
 void kata_on_timeout(void (*explain)(FILE *out))
 {
     timeout_explainer = explain;

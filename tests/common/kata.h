@@ -43,6 +43,15 @@ void kata_end(void);
 /* Seconds the current test may run (env KATA_TEST_SECONDS, default 3). */
 double kata_test_seconds(void);
 
+/* The learner's language.  KATA_LANG=zh (or en) decides; without it, a
+ * Chinese locale in LC_ALL, LC_MESSAGES or LANG (e.g. zh_CN.UTF-8) picks
+ * Chinese.  KATA_TR picks one of two messages, e.g.
+ *     cr_assert_eq(got, 42, KATA_TR("the parent read %d, not 42: ...",
+ *                                   "父进程读到的是 %d，不是 42：..."), got);
+ * Both must take the same printf arguments in the same order. */
+int kata_zh(void);
+#define KATA_TR(en, zh) (kata_zh() ? (zh) : (en))
+
 /* An exercise may register a function that adds its own explanation to a
  * timeout report (e.g. "thread 2 holds account 0 and waits for account 1").
  * It runs on the watchdog thread while the test's threads are stuck, so it
