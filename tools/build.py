@@ -236,6 +236,9 @@ def build(ex, src=None, helgrind=False, test_sources=None):
         others = (test_sources or ex.test_sources()) + _common_sources(True)
         # -rdynamic: the watchdog can name a global mutex in a deadlock report.
         out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"]
+    # The exercise's support code (exercises.ini `support`) is the tree's own,
+    # like the tests: compiled from exercises/<ex>/ whatever SRC is.
+    others += ex.support_paths()
     jobs += [(s, os.path.join(shared, os.path.basename(s)[:-2] + ".o"), flags, False)
              for s in others]
     _compile_all(jobs)
@@ -249,7 +252,7 @@ def compile_commands(exercises):
     entries = []
     for ex in exercises:
         flags = _flags(ex)
-        srcs = [ex.path("exercises", f) for f in ex.files] + ex.test_sources()
+        srcs = [ex.path("exercises", f) for f in ex.files] + ex.support_paths() + ex.test_sources()
         if ex.helgrind_source():
             srcs.append(ex.helgrind_source())
         for s in srcs:

@@ -17,10 +17,13 @@ class Exercise:
     """One section of exercises.ini."""
 
     def __init__(self, name, title, files, points, timeout, test_seconds,
-                 helgrind_timeout, ldflags=()):
+                 helgrind_timeout, ldflags=(), support=()):
         self.name, self.title, self.files, self.points = name, title, list(files), points
         self.timeout, self.test_seconds = timeout, test_seconds
         self.helgrind_timeout, self.ldflags = helgrind_timeout, list(ldflags)
+        # Support code the exercise ships and the learner does not write:
+        # always compiled from exercises/<ex>/ in this tree, never from SRC.
+        self.support = list(support)
 
     @property
     def number(self):
@@ -53,6 +56,10 @@ class Exercise:
         if missing:
             raise UsageError("missing %s (SRC must hold <exercise>/<file>.c)" % shown(missing[0]))
         return paths
+
+    def support_paths(self):
+        """The exercise's support .c files, from exercises/<ex>/ of this tree."""
+        return [self.path("exercises", f) for f in self.support]
 
     def hints(self):
         """[(title, text)] from HINTS.md: one hint per '## ' section."""
@@ -103,6 +110,7 @@ def load(root=ROOT):
             test_seconds=s.getfloat("test_seconds", 3.0),
             helgrind_timeout=s.getfloat("helgrind_timeout", 120.0),
             ldflags=s.get("ldflags", "").split(),
+            support=s.get("support", "").split(),
         ))
     return exercises
 

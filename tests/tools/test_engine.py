@@ -167,6 +167,43 @@ class Commands(unittest.TestCase):
         self.assertIn("Your code does not compile: fix the first error above", out)
 
 
+class SupportCode(unittest.TestCase):
+    """exercises.ini `support`: code the exercise ships, compiled from this
+    tree for the test and helgrind programs, never taken from SRC."""
+
+    def setUp(self):
+        self.repo = make_repo()
+        self.addCleanup(shutil.rmtree, self.repo, ignore_errors=True)
+        ini = os.path.join(self.repo, "exercises", "exercises.ini")
+        with open(ini, "a") as f:
+            f.write("support = helper.c\n")
+        with open(os.path.join(self.repo, "exercises", "01-fixture", "helper.c"), "w") as f:
+            f.write("int fixture_one(void);\nint fixture_one(void) { return 1; }\n")
+        self.src = os.path.join(self.repo, "submission")
+        os.makedirs(os.path.join(self.src, "01-fixture"))
+        with open(os.path.join(self.repo, "solutions", "01-fixture", "work.c")) as f:
+            solution = f.read()
+        with open(os.path.join(self.src, "01-fixture", "work.c"), "w") as f:
+            f.write(solution.replace("return halves[0].sum + halves[1].sum;",
+                                     "return fixture_one() * (halves[0].sum + halves[1].sum);")
+                    .replace('#include "work.h"', '#include "work.h"\nint fixture_one(void);'))
+        # A helper.c beside the submission must not be the one compiled.
+        with open(os.path.join(self.src, "01-fixture", "helper.c"), "w") as f:
+            f.write("int fixture_one(void);\nint fixture_one(void) { return 0; }\n")
+
+    def test_support_comes_from_the_tree_for_tests_and_helgrind(self):
+        rc, out, _ = make(self.repo, "test", "EX=01", "SRC=" + self.src)
+        self.assertEqual(rc, 0, out)
+        rc, out, _ = make(self.repo, "helgrind", "EX=01", "SRC=" + self.src)
+        self.assertEqual(rc, 0, out)
+
+    def test_compdb_lists_the_support_code(self):
+        rc, out, _ = make(self.repo, "compdb")
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(self.repo, "compile_commands.json")) as f:
+            self.assertIn("exercises/01-fixture/helper.c", f.read())
+
+
 class LearnerLoop(unittest.TestCase):
     """Status follows the learner's file; hints come one at a time."""
 
