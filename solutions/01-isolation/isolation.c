@@ -180,8 +180,8 @@ long count_in_children(int children, long increments, struct slot *out)
         return -1;
     size_t size = sizeof(struct slot) * (size_t)children;
     /* MAP_SHARED before fork: the children write the very pages the parent reads */
-    struct slot *slots = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                              -1, 0);
+    struct slot *slots =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (slots == MAP_FAILED)
         return -1;
     pid_t pids[ISO_MAX_CHILDREN];

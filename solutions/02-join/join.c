@@ -82,8 +82,7 @@ struct join_team *join_start(int n, join_work_fn work, void *arg)
     team->n = n;
     for (int i = 0; i < n; i++) {
         team->workers[i] = (struct join_worker){i, work, arg, 0};
-        if (pthread_create(&team->workers[i].thread, NULL, worker_main,
-                           &team->workers[i]) != 0) {
+        if (pthread_create(&team->workers[i].thread, NULL, worker_main, &team->workers[i]) != 0) {
             join_workers(team->workers, i, NULL); /* no thread left behind */
             free(team);
             return NULL;
@@ -103,8 +102,7 @@ int join_finish(struct join_team *team, long results[])
 
 /* ---- Part 3 ------------------------------------------------------------ */
 
-int join_run_timed(int n, join_work_fn work, void *arg, long results[],
-                   struct timespec *elapsed)
+int join_run_timed(int n, join_work_fn work, void *arg, long results[], struct timespec *elapsed)
 {
     struct timespec start = join_now();
     /* Start all, then join all: the workers overlap. */
