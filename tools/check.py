@@ -232,6 +232,28 @@ def run_tool_tests(tally):
                  out[-4000:])
 
 
+def run_clang_format(exercises, tally):
+    """The reference solutions follow the repository's .clang-format."""
+    files = [ex.path("solutions", f) for ex in exercises for f in ex.files
+             if os.path.isfile(ex.path("solutions", f))]
+    if not files:
+        return
+    if not shutil.which("clang-format"):
+        tally.record(False, "solutions follow .clang-format",
+                     "clang-format is not installed: run `make deps KATA_DEV=1`")
+        return
+    style = os.path.join(ROOT, ".clang-format")
+    if not os.path.isfile(style):
+        tally.record(False, "solutions follow .clang-format", ".clang-format is missing")
+        return
+    proc = subprocess.run(["clang-format", "--style=file:" + style, "--dry-run", "--Werror"] + files,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    tally.record(proc.returncode == 0, "solutions follow .clang-format (%d files)" % len(files),
+                 proc.stdout.decode(errors="replace")[-3000:]
+                 + "\nReformat with: clang-format -i solutions/NN-slug/*.c (then remake the "
+                 "wrong/*.diff patches that no longer apply)")
+
+
 def run_shellcheck(tally):
     scripts = [os.path.join(".ci", "run")]
     for d, _, files in os.walk(ROOT):
@@ -255,6 +277,7 @@ def main(args):
     if args.ex:
         exercises = [course.resolve(args.ex, exercises)]
     lint(exercises, tally)
+    run_clang_format(exercises, tally)
     jobs = args.jobs or max(2, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         pending = [(ex,) + submit_exercise(ex, pool) for ex in exercises]

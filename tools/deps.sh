@@ -5,7 +5,7 @@ set -eu
 
 need="gcc make python3 libcriterion-dev valgrind"
 if [ "${KATA_DEV:-}" = 1 ]; then
-    need="$need shellcheck patch"
+    need="$need shellcheck patch clang-format"
 fi
 
 if [ "$(uname -s)" != Linux ]; then

@@ -15,6 +15,7 @@ def make_repo():
     """Creates the copy; returns its path (remove it with shutil.rmtree)."""
     repo = tempfile.mkdtemp(prefix="kata-minirepo-")
     shutil.copy(os.path.join(ROOT, "Makefile"), repo)
+    shutil.copy(os.path.join(ROOT, ".clang-format"), repo)
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(os.path.join(ROOT, "tools"), os.path.join(repo, "tools"), ignore=ignore)
     shutil.copytree(os.path.join(ROOT, "tests", "common"), os.path.join(repo, "tests", "common"))
