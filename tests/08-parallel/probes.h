@@ -1,0 +1,63 @@
+/* 08-parallel: what the tests use to watch the workers.
+ *
+ * The test program is linked with
+ *   -Wl,--wrap=pthread_create -Wl,--wrap=pthread_join -Wl,--wrap=pthread_mutex_lock
+ * While a test has armed the probes (probe_arm), every thread the student's
+ * code creates is counted and held at a gate until the student's code first
+ * calls pthread_join: a total read before the joins then always misses the
+ * workers' results, never only when the scheduler happens to be slow.  The
+ * probes also count the mutex locks taken by those threads.  No wait lasts
+ * longer than PROBE_WAIT_SECONDS: the first that runs out gives up for
+ * everybody, so a wrong solution fails in about that long. */
+#ifndef PROBES_H
+#define PROBES_H
+
+#include "parallel.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#define PROBE_WAIT_SECONDS 1.5
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+int __real_pthread_join(pthread_t t, void **ret);
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+
+/* From now on, watch the threads the student's code creates. */
+void probe_arm(void);
+
+struct probe_counts {
+    int created;      /* pthread_create calls */
+    int joins;        /* pthread_join calls */
+    int locks;        /* pthread_mutex_lock calls made in the created threads */
+    int gate_gave_up; /* a created thread waited in vain for the first join */
+};
+struct probe_counts probe_counts(void);
+
+/* What a worker saw while it ran the tests' work function. */
+struct probe_seen {
+    int ran;        /* the work function was called with this index */
+    int calls;      /* how many times */
+    int cpu;        /* sched_getcpu() during the work */
+    int mask_cpus;  /* CPUs in its own affinity mask during the work */
+    int mask_first; /* the lowest of them */
+    int waited_alone; /* it gave up waiting for all the workers to run */
+    int running;    /* workers that had arrived when it gave up */
+};
+
+/* Work for par_run_pinned / par_run_spread: records what the worker saw in
+ * probe_seen(index), then waits (sleeping, never spinning) until all
+ * `*(int *)arg` workers have arrived. */
+void probe_work(int index, void *arg);
+struct probe_seen probe_seen(int index);
+
+/* A message formatted for an assertion: Criterion wants its format as a
+ * string literal, so the tests pass it "%s" and probe_msg(KATA_TR(en, zh),
+ * ...), which formats whichever language the learner reads. */
+const char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* CPUs of a mask as text ("0,1"), for messages. */
+const char *probe_mask_text(const cpu_set_t *set);
+
+#endif
