@@ -366,6 +366,11 @@ def cmd_compdb(args):
     return 0
 
 
+def cmd_bench(args):
+    import bench
+    return bench.main(args)
+
+
 def cmd_check(args):
     import check
     return check.main(args)
@@ -380,6 +385,10 @@ def main(argv=None):
         s.add_argument("--src")
         s.add_argument("--n")
         s.add_argument("--jobs", type=int, default=0)
+    s = sub.add_parser("bench")  # tools/bench.py
+    for opt in ("--ex", "--src", "--n", "--results", "--out", "--submissions", "--hidden"):
+        s.add_argument(opt)
+    s.add_argument("--jobs", type=int, default=0)
     args = p.parse_args(argv)
     for key in ("ex", "src", "n"):  # make passes empty strings for unset variables
         setattr(args, key, getattr(args, key) or None)
