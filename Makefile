@@ -4,7 +4,6 @@
 #   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
 #   make hint EX=03 [N=2]         the next hint (or hint N)
 #   make check                    the repository's self-test (what CI runs)
-#   make bench [EX=08]            the benchmarks: processes, threads, coroutines, speedups
 #   make deps                     install what is missing (Debian/Ubuntu)
 #   make clean                    remove build/
 
@@ -13,7 +12,7 @@ PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 KATA = $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)'
 ENGINE_TARGETS := status test helgrind hint compdb check
-ENGINE_TARGETS += bench
+ENGINE_TARGETS += watch reset compare
 
 ifneq ($(shell uname -s),Linux)
 $(error kata: unsupported OS '$(shell uname -s)': the katas need Linux (pthreads, /proc, valgrind); use a Linux machine, VM, container or WSL)

@@ -61,12 +61,18 @@ class Exercise:
         """The exercise's support .c files, from exercises/<ex>/ of this tree."""
         return [self.path("exercises", f) for f in self.support]
 
-    def hints(self):
-        """[(title, text)] from HINTS.md: one hint per '## ' section."""
-        try:
-            with open(self.path("exercises", "HINTS.md"), encoding="utf-8") as f:
-                text = f.read()
-        except OSError:
+    def hints(self, zh=False):
+        """[(title, text)] from HINTS.md (HINTS.zh-CN.md in Chinese, when the
+        exercise has it): one hint per '## ' section."""
+        names = (["HINTS.zh-CN.md"] if zh else []) + ["HINTS.md"]
+        for name in names:
+            try:
+                with open(self.path("exercises", name), encoding="utf-8") as f:
+                    text = f.read()
+                break
+            except OSError:
+                continue
+        else:
             return []
         hints = []
         for line in text.splitlines():

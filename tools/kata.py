@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import build  # noqa: E402
 import course  # noqa: E402
+import lang  # noqa: E402
 import procs  # noqa: E402
 import report  # noqa: E402
 import ui  # noqa: E402
@@ -69,8 +70,9 @@ def _run_tests_locked(ex, src):
     os.makedirs(marks)
     if os.path.exists(xml):
         os.remove(xml)
+    # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
     env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
-               LC_ALL="C.UTF-8")
+               LC_ALL="C.UTF-8", KATA_LANG=lang.code())
     outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
                         env=env, cwd=ROOT)
     rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
@@ -135,21 +137,18 @@ def next_step(ex, src, rep, exercises):
         later = [e for e in exercises if e.number > ex.number]
         steps = []
         if ex.helgrind_source():
-            steps.append("`make helgrind EX=%s` to prove it free of races" % num)
+            steps.append(lang.t("step.helgrind", num))
         if later:
-            steps.append("`make test EX=%02d` (%s)" % (later[0].number, later[0].title))
-        nxt = (" Next: " + ", then ".join(steps) + ".") if steps and src is None else ""
-        return "All %d tests pass.%s" % (len(rep.results), nxt)
+            steps.append(lang.t("test.next ex", later[0].number, later[0].title))
+        nxt = lang.t("test.next", lang.t("test.then").join(steps)) if steps and src is None else ""
+        return lang.t("test.all pass", len(rep.results)) + nxt
     if rep.problem.startswith("your code does not compile"):
-        return ("Your code does not compile: fix the first error above, then run "
-                "`make test EX=%s` again." % num)
+        return lang.t("test.no compile", num)
     if rep.passed == len(rep.results):
         return "Every test passed, but the run failed: %s" % rep.problem
     if src is not None:
         return "%d of %d tests pass." % (rep.passed, len(rep.results))
-    return ("%d of %d tests pass. Next: fix the first FAIL in %s, then run `make test EX=%s` "
-            "again; stuck? `make hint EX=%s`" % (rep.passed, len(rep.results),
-                                                   student_label(ex, src), num, num))
+    return lang.t("test.n pass", rep.passed, len(rep.results), student_label(ex, src), num, num)
 
 
 def cmd_test(args):
@@ -295,22 +294,19 @@ def exercise_state(ex, data):
     rec = data.get(ex.name) or {}
     num = "%02d" % ex.number
     if "hash" not in rec:
-        return ("not started", "", "read exercises/%s/README.md, edit %s, then run "
-                "`make test EX=%s`" % (ex.name, student_label(ex, None), num))
+        return ("not started", "", lang.t("step.start", ex.name, student_label(ex, None), num))
     current = content_hash(ex)
     if rec["hash"] != current:
-        return "not checked", "changed since the last run", "`make test EX=%s`" % num
+        return "not checked", lang.t("status.changed"), lang.t("step.test", num)
     if not rec.get("compiles", True):
-        return ("no compile", "your code does not compile",
-                "`make test EX=%s` shows the compiler's first error" % num)
+        return ("no compile", lang.t("status.no compile"), lang.t("step.compile", num))
     if not rec.get("ok"):
-        return ("failing", "%d/%d tests pass" % (rec.get("passed", 0), rec.get("total", 0)),
-                "`make test EX=%s` and fix %s; stuck? `make hint EX=%s`"
-                % (num, rec.get("first_failing", "the first FAIL"), num))
+        return ("failing", lang.t("status.n pass", rec.get("passed", 0), rec.get("total", 0)),
+                lang.t("step.fix", num, rec.get("first_failing") or "the first FAIL", num))
     if ex.helgrind_source() and not (rec.get("helgrind_hash") == current and rec.get("helgrind_ok")):
-        detail = ("helgrind found problems" if rec.get("helgrind_hash") == current
-                  else "helgrind not run yet")
-        return "tests pass", detail, "`make helgrind EX=%s` to prove it free of races" % num
+        detail = (lang.t("status.hg problems") if rec.get("helgrind_hash") == current
+                  else lang.t("status.hg not run"))
+        return "tests pass", detail, lang.t("step.helgrind", num)
     return "done", "", ""
 
 
@@ -323,10 +319,12 @@ def cmd_status(args):
     for ex in exercises:
         state, detail, step = exercise_state(ex, data)
         if state != "done" and next_line is None:
-            next_line = "Next: " + step + "."
-        print("  %s %-16s %s%s" % (ui.paint("%-12s" % state, colours[state]), ex.name, ex.title,
-                                   ("  (" + detail + ")") if detail else ""))
-    print(next_line or "All exercises are done: tests pass and helgrind finds nothing.")
+            next_line = lang.t("status.next", step)
+        shown = lang.t("state." + state)
+        pad = 12 - sum(2 if ord(c) > 0x2e7f else 1 for c in shown)  # CJK: two columns each
+        print("  %s %-16s %s%s" % (ui.paint(shown + " " * max(pad, 0), colours[state]), ex.name,
+                                   ex.title, ("  (" + detail + ")") if detail else ""))
+    print(next_line or lang.t("status.all done"))
     return 0
 
 
@@ -334,7 +332,7 @@ def cmd_status(args):
 
 def cmd_hint(args):
     ex = course.resolve(args.ex)
-    hints = ex.hints()
+    hints = ex.hints(lang.zh())
     if not hints:
         raise UsageError("%s has no hints" % ex.name)
     path = os.path.join(STATE, "hints.json")
@@ -348,13 +346,12 @@ def cmd_hint(args):
     seen[ex.name] = max(seen.get(ex.name, 0), n)
     _save_json(path, seen)
     title, body = hints[n - 1]
-    print(ui.paint("%s, hint %d of %d: %s" % (ex.name, n, len(hints), title), "bold"))
+    print(ui.paint(lang.t("hint.title", ex.name, n, len(hints), title), "bold"))
     print(ui.wrap(body, "  ", reflow=True))
     if n < len(hints):
-        print(ui.paint("Still stuck? `make hint EX=%02d` again shows the next hint." % ex.number, "dim"))
+        print(ui.paint(lang.t("hint.more", ex.number), "dim"))
     else:
-        print(ui.paint("That was the last hint. `make hint EX=%02d N=1` shows the first again."
-                       % ex.number, "dim"))
+        print(ui.paint(lang.t("hint.last", ex.number), "dim"))
     return 0
 
 
@@ -366,9 +363,19 @@ def cmd_compdb(args):
     return 0
 
 
-def cmd_bench(args):
-    import bench
-    return bench.main(args)
+def cmd_watch(args):
+    import watch
+    return watch.main(args)
+
+
+def cmd_reset(args):
+    import selfstudy
+    return selfstudy.run("reset", args)
+
+
+def cmd_compare(args):
+    import selfstudy
+    return selfstudy.run("compare", args)
 
 
 def cmd_check(args):
@@ -379,22 +386,20 @@ def cmd_check(args):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="kata")
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("test", "helgrind", "hint", "status", "compdb", "check"):
+    for name in ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset",
+                 "compare"):
         s = sub.add_parser(name)
         s.add_argument("--ex")
         s.add_argument("--src")
         s.add_argument("--n")
         s.add_argument("--jobs", type=int, default=0)
-    s = sub.add_parser("bench")  # tools/bench.py
-    for opt in ("--ex", "--src", "--n", "--results", "--out", "--submissions", "--hidden"):
-        s.add_argument(opt)
-    s.add_argument("--jobs", type=int, default=0)
+        s.add_argument("--max-runs", type=int, default=0)  # watch: stop after this many runs
     args = p.parse_args(argv)
     for key in ("ex", "src", "n"):  # make passes empty strings for unset variables
         setattr(args, key, getattr(args, key) or None)
     try:
         require_linux()
-        if args.cmd in ("helgrind", "hint") and not args.ex:
+        if args.cmd in ("helgrind", "hint", "reset", "compare") and not args.ex:
             raise UsageError("say which exercise: make %s EX=01" % args.cmd)
         if args.src is not None and not os.path.isdir(args.src):
             raise UsageError("SRC=%s is not a directory" % args.src)

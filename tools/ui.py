@@ -53,3 +53,9 @@ def wrap(text, indent, width=100, reflow=False):
                 flush()
     flush()
     return "\n".join(out) if out else indent
+
+
+def error(message):
+    """The one-line error for bad input or a refused command."""
+    sys.stderr.write("kata: error: %s\n" % message)
+    sys.stderr.flush()

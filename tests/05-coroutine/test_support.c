@@ -1,0 +1,164 @@
+/* 05-coroutine: the trace and the helper process (see support.h). */
+#include "support.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct trace *T;
+
+void trace_open(void)
+{
+    if (T == NULL) {
+        T = mmap(NULL, sizeof *T, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        cr_assert(T != MAP_FAILED, "the tests could not map shared memory");
+    }
+    memset(T, 0, sizeof *T);
+}
+
+void ev(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = sizeof T->text - T->len;
+    int n = vsnprintf(T->text + T->len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 2 > room)
+        return;
+    T->len += (size_t)n;
+    T->text[T->len++] = ' ';
+    T->text[T->len] = '\0';
+}
+
+static void call_scenario(void *arg, void *out)
+{
+    (void)out;
+    void (*scenario)(void);
+    memcpy(&scenario, &arg, sizeof scenario);
+    scenario();
+}
+
+struct kata_proc run_scenario(void (*scenario)(void))
+{
+    char done = 0;
+    void *arg;
+    memcpy(&arg, &scenario, sizeof arg);
+    /* More time than the test has: if the code hangs, the watchdog is the one
+     * that reports what it waits on. */
+    return kata_run_in_child(call_scenario, arg, &done, 1, kata_test_seconds() + 2);
+}
+
+const char *msg(const char *fmt, ...)
+{
+    static char bufs[4][2048];
+    static int next;
+    char *b = bufs[next++ % 4];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+const char *ename(int err)
+{
+    static char buf[32];
+    switch (err) {
+    case 0: return "0";
+    case EINVAL: return "EINVAL";
+    case EBUSY: return "EBUSY";
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    default:
+        snprintf(buf, sizeof buf, "%d", err);
+        return buf;
+    }
+}
+
+const char *sname(int state)
+{
+    switch (state) {
+    case CORO_SUSPENDED: return "S";
+    case CORO_RUNNING: return "R";
+    case CORO_FINISHED: return "F";
+    default: return "?";
+    }
+}
+
+void expect_created(void)
+{
+    check(strstr(T->text, "create-failed") == NULL,
+              "coro_create returned NULL: it must allocate the coroutine and a stack "
+                      "of its own, prepare a context on that stack with getcontext and "
+                      "makecontext, and return the coroutine",
+                      "coro_create 返回了 NULL：它必须分配协程和它自己的栈，用 getcontext 和 "
+                      "makecontext 在这个栈上准备好上下文，然后返回这个协程");
+}
+
+void run_or_fail(void (*scenario)(void), const char *lesson)
+{
+    trace_open();
+    struct kata_proc p = run_scenario(scenario);
+    expect_completed(&p, lesson);
+}
+
+void expect_completed(const struct kata_proc *pp, const char *lesson)
+{
+    struct kata_proc p = *pp;
+    if (p.completed)
+        return;
+    const char *events = T->len ? T->text : "(none)";
+    if (p.exited && p.status == 0)
+        fail_with(
+            "the whole process ended with status 0 in the middle of the scenario, right after "
+            "a coroutine's function returned. A coroutine that finishes must come back to "
+            "the coro_resume that ran it: point the context's uc_link at the resumer's saved "
+            "context (or end the function in a trampoline that switches back). Events "
+            "before the end: %s. %s",
+            "整个进程在场景中途以状态 0 结束了，就在某个协程的函数返回之后。协程结束时必须回到"
+            "运行它的那个 coro_resume：让上下文的 uc_link 指向恢复者保存下来的上下文（或者让函数"
+            "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s", events, lesson);
+    if (p.signaled)
+        fail_with(
+            "the scenario crashed (signal %d, %s): a switch went to a place that was never "
+            "saved or no longer exists. coro_resume must save the resumer's place with "
+            "swapcontext (setcontext saves nothing, so the coroutine has nowhere to come back "
+            "to); coro_yield must refuse to run when no coroutine is running; each "
+            "coroutine needs a heap stack of its own, never an array in a function that "
+            "returns. Events before the crash: %s. %s",
+            "场景崩溃了（信号 %d，%s）：某次切换跳到了一个从未保存过、或已经不存在的位置。"
+            "coro_resume 必须用 swapcontext 保存恢复者的位置（setcontext 什么都不保存，协程"
+            "就无处可回）；没有协程在运行时 coro_yield 必须拒绝；每个协程都需要自己的堆上的栈，"
+            "绝不能是某个会返回的函数里的局部数组。崩溃之前的事件：%s。%s",
+            p.sig, strsignal(p.sig), events, lesson);
+    fail_with("the scenario did not come back normally: %s. Events: %s. %s",
+                           "场景没有正常返回：%s。事件：%s。%s",
+                   kata_proc_describe(&p), events, lesson);
+}
+
+void thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    pthread_attr_t a;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getstack(&a, &addr, &size);
+        pthread_attr_destroy(&a);
+    }
+    *lo = (uintptr_t)addr;
+    *hi = (uintptr_t)addr + size;
+}
+
+void keep_output(FILE *f, char **buf)
+{
+    fclose(f);
+    if (*buf != NULL) {
+        snprintf(T->out, sizeof T->out, "%s", *buf);
+        free(*buf);
+        *buf = NULL;
+    }
+}
