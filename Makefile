@@ -4,6 +4,7 @@
 #   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
 #   make hint EX=03 [N=2]         the next hint (or hint N)
 #   make check                    the repository's self-test (what CI runs)
+#   make grade / grade-all / release / gradescope   graded coursework (README: For instructors)
 #   make deps                     install what is missing (Debian/Ubuntu)
 #   make clean                    remove build/
 
@@ -13,6 +14,9 @@ KATA = $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)'
 ENGINE_TARGETS := status test helgrind hint compdb check
 ENGINE_TARGETS += watch reset compare
+GRADE_TARGETS := grade grade-all release gradescope
+ENGINE_TARGETS += $(GRADE_TARGETS)
+$(GRADE_TARGETS): ARGS += --results '$(RESULTS)' --out '$(OUT)' --submissions '$(SUBMISSIONS)' --hidden '$(HIDDEN)'
 
 ifneq ($(shell uname -s),Linux)
 $(error kata: unsupported OS '$(shell uname -s)': the katas need Linux (pthreads, /proc, valgrind); use a Linux machine, VM, container or WSL)
@@ -24,7 +28,7 @@ ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
 ifeq ($(shell command -v $(PYTHON)),)
 $(error kata: $(PYTHON) not found: run `make deps`)
 endif
-PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)')
+PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)' '$(RESULTS)' '$(OUT)' '$(SUBMISSIONS)' '$(HIDDEN)')
 ifneq ($(PREFLIGHT),)
 $(error $(PREFLIGHT))
 endif

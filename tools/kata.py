@@ -383,6 +383,9 @@ def cmd_check(args):
     return check.main(args)
 
 
+GRADING = ("grade", "grade-all", "release", "gradescope")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="kata")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -394,15 +397,25 @@ def main(argv=None):
         s.add_argument("--n")
         s.add_argument("--jobs", type=int, default=0)
         s.add_argument("--max-runs", type=int, default=0)  # watch: stop after this many runs
+    for name in GRADING:  # tools/grade.py
+        s = sub.add_parser(name)
+        for opt in ("--ex", "--src", "--n", "--results", "--out", "--submissions", "--hidden"):
+            s.add_argument(opt)
+        s.add_argument("--jobs", type=int, default=0)
+        s.add_argument("--slot", type=int, default=0)
+        s.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    for key in ("ex", "src", "n"):  # make passes empty strings for unset variables
-        setattr(args, key, getattr(args, key) or None)
+    for key in ("ex", "src", "n", "results", "out", "submissions", "hidden"):  # make passes empty strings for unset variables
+        setattr(args, key, getattr(args, key, None) or None)
     try:
         require_linux()
         if args.cmd in ("helgrind", "hint", "reset", "compare") and not args.ex:
             raise UsageError("say which exercise: make %s EX=01" % args.cmd)
         if args.src is not None and not os.path.isdir(args.src):
             raise UsageError("SRC=%s is not a directory" % args.src)
+        if args.cmd in GRADING:
+            import grade
+            return grade.dispatch(args)
         return globals()["cmd_" + args.cmd](args)
     except UsageError as e:
         ui.error(str(e))

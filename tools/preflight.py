@@ -2,7 +2,7 @@
 """Checks a make command's input before it runs: prints one line saying what
 is wrong (the Makefile stops with it), or nothing.
 
-  preflight.py TARGET EX SRC N"""
+  preflight.py TARGET EX SRC N [RESULTS OUT SUBMISSIONS HIDDEN]"""
 
 import os
 import sys
@@ -35,9 +35,49 @@ def check(target, ex, src, n=""):
         prereq.require_valgrind()
 
 
+def check_grading(target, results="", out="", submissions="", hidden=""):
+    """The graded-coursework targets' own variables (tools/grade.py)."""
+    root = course.ROOT
+    if target == "check" and not os.path.isdir(os.path.join(root, "solutions")):
+        raise UsageError("`make check` tests the full repository (it needs solutions/); "
+                         "here, `make test` and `make status` check your work")
+    if target not in ("grade", "grade-all", "release", "gradescope"):
+        return
+    if hidden and not os.path.isdir(hidden):
+        raise UsageError("HIDDEN=%s is not a directory (it holds <exercise>/test_*.c)" % hidden)
+    if results and (os.path.isdir(results) or not results.endswith(".json")):
+        raise UsageError("RESULTS=%s: give the path of a .json file, e.g. build/grade/results.json"
+                         % results)
+    if target == "grade-all":
+        if not submissions:
+            raise UsageError("say where the submissions are: make grade-all SUBMISSIONS=dir "
+                             "(one folder per student)")
+        if not os.path.isdir(submissions):
+            raise UsageError("SUBMISSIONS=%s is not a directory" % submissions)
+        if not any(os.path.isdir(os.path.join(submissions, d)) for d in os.listdir(submissions)):
+            raise UsageError("SUBMISSIONS=%s holds no folders (one folder per student)" % submissions)
+        if out and os.path.exists(out) and not os.path.isdir(out):
+            raise UsageError("OUT=%s is a file: give a folder for the grades" % out)
+    if target == "release":
+        if not out:
+            raise UsageError("say where to write the student release: make release OUT=dir")
+        full = os.path.abspath(out)
+        if (full + os.sep).startswith(root + os.sep) and not full.startswith(os.path.join(root, "build") + os.sep):
+            raise UsageError("OUT=%s is inside this repository: give a folder outside it (or under build/)" % out)
+        if os.path.exists(full) and (not os.path.isdir(full) or os.listdir(full)):
+            raise UsageError("OUT=%s exists and is not an empty folder" % out)
+    if target == "gradescope" and out and (os.path.isdir(out) or not out.endswith(".zip")):
+        raise UsageError("OUT=%s: give the path of the .zip to write, e.g. build/gradescope/autograder.zip" % out)
+    if target in ("grade", "grade-all", "gradescope"):
+        prereq.require_compiler()
+        prereq.require_criterion()
+        prereq.require_valgrind()
+
+
 def main(argv):
-    target, ex, src, n = (argv + ["", "", "", ""])[:4]
+    target, ex, src, n, results, out, submissions, hidden = (argv + [""] * 8)[:8]
     try:
+        check_grading(target, results, out, submissions, hidden)
         check(target, ex, src, n)
     except UsageError as e:
         print("kata: " + str(e))
