@@ -137,8 +137,7 @@ int race_withdraw_cas(atomic_long *balance, long amount)
         /* Writes seen - amount only if the balance is still `seen`; if not,
          * copies the current balance into `seen` and fails. */
         if (atomic_compare_exchange_weak_explicit(balance, &seen, seen - amount,
-                                                  memory_order_relaxed,
-                                                  memory_order_relaxed))
+                                                  memory_order_relaxed, memory_order_relaxed))
             return 1;
     }
     return 0;
