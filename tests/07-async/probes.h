@@ -1,0 +1,116 @@
+/* 07-async: a virtual world for the loop, so that time-based tests are
+ * instant and exact.
+ *
+ * The test program is linked with
+ *   -Wl,--wrap=clock_gettime -Wl,--wrap=poll -Wl,--wrap=read
+ *   -Wl,--wrap=nanosleep -Wl,--wrap=clock_nanosleep -Wl,--wrap=usleep -Wl,--wrap=sleep
+ * so those calls from the student's code reach the __wrap_ functions in
+ * test_probes.c first.  Once a test calls probe_virtual_start(), on the
+ * test's thread:
+ *   - CLOCK_MONOTONIC reads the virtual clock, in whole milliseconds, from
+ *     PROBE_T0; it moves only when the loop waits;
+ *   - poll() returns at once what is ready; if nothing is, it moves the clock
+ *     to the end of its timeout or to the next scheduled write into a pipe,
+ *     whichever comes first, does the writes due by then and reports what
+ *     became ready: no real waiting at all;
+ *   - a read() that would block on a pipe the probes feed, and every
+ *     nanosleep/usleep/sleep, move the clock the same way, as if the thread
+ *     had really waited, and are counted (inside a task, that is the
+ *     mistake: the whole thread, every task with it, stops);
+ *   - every poll call is logged (clock, timeout, descriptors), and a loop
+ *     that spins (polls with timeout 0 when nothing happened, or reads the
+ *     clock without end) is counted, and time is moved on 1 ms per spin so
+ *     that it still ends.
+ * Other threads, and the harness, see the real calls.
+ */
+#ifndef PROBES_H
+#define PROBES_H
+
+#define _GNU_SOURCE
+#include "async.h"
+#include "coro.h"
+
+#include <pthread.h>
+
+#define PROBE_T0 1000000L     /* the virtual clock's first reading, in ms */
+#define PROBE_MAX_POLLS 512   /* poll calls logged */
+#define PROBE_POLL_FDS 16     /* descriptors logged per poll call */
+#define PROBE_WAIT_SECONDS 1.5 /* longest real wait (another thread's wake-up) */
+
+void probe_virtual_start(void);
+long probe_now(void);         /* the virtual clock, ms */
+long probe_elapsed(void);     /* probe_now() - PROBE_T0 */
+
+/* A pipe the probes feed: `first` is written `at` ms from now (virtual),
+ * `second` (if not NULL) `gap` ms after that; the write end is closed after
+ * the last piece when close_after is set.  Returns the read end. */
+int probe_pipe(long at, const char *first, long gap, const char *second, int close_after);
+
+/* ---- slow sources for part 2 ---- */
+struct probe_source {
+    long delay;      /* first piece this long after the source is opened */
+    long gap;        /* then the second piece, then the end */
+    const char *first, *second;
+};
+#define PROBE_SOURCES 3
+extern const struct probe_source probe_sources[PROBE_SOURCES];
+/* An async_open_fn: opens source `index` of probe_sources (arg unused). */
+int probe_open(int index, void *arg);
+struct probe_opened {
+    int opened;      /* times opened */
+    long at;         /* virtual time of the (last) open, ms after PROBE_T0 */
+    int fd;          /* the read end handed out */
+};
+struct probe_opened probe_opened(int index);
+
+/* ---- what the probes counted ---- */
+struct probe_stats {
+    int polls;             /* poll calls on the test thread */
+    int polls_in_task;     /* ... made from inside a task (a blocking wait) */
+    int spins;             /* empty poll(timeout 0) with no task resumed since the last poll */
+    int busy;              /* 1000+ empty poll(timeout 0) in a row */
+    int clock_spins;       /* 100000+ clock readings in a row without a wait */
+    int sleeps;            /* nanosleep/usleep/sleep/clock_nanosleep calls */
+    int sleeps_in_task;    /* ... from inside a task */
+    int blocked_reads;     /* reads that had to wait for data */
+    int blocked_reads_in_task;
+    int other_clocks;      /* clock readings other than CLOCK_MONOTONIC */
+};
+struct probe_stats probe_stats(void);
+
+struct probe_poll {
+    long at;               /* virtual ms after PROBE_T0 when poll was called */
+    int timeout;
+    int nfds;
+    int fds[PROBE_POLL_FDS];
+};
+/* The logged poll call number i (0 = first). */
+struct probe_poll probe_poll_log(int i);
+/* Whether poll call i watched fd. */
+int probe_poll_watched(int i, int fd);
+
+/* A callback, or a task step, that did something: not a spin. */
+void probe_progress(void);
+
+/* Blocks the calling thread (not the loop's) until the loop's thread waits
+ * in poll with no timer to end it; returns 0 if it did not within
+ * PROBE_WAIT_SECONDS. */
+int probe_wait_loop_idle(void);
+
+/* A new loop, or the test fails saying async_loop_new returned NULL. */
+struct async_loop *probe_loop(void);
+/* Runs the loop; the test fails if async_run does not return 0 or if it
+ * broke a rule of coroutines (coro.h). */
+void probe_run(struct async_loop *loop);
+/* Spawns, or the test fails. */
+void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg);
+
+/* A message in the learner's language, printf-style: both formats take the
+ * same arguments.  cr_assert(ok, MSG("en %d", "中文 %d", n)). */
+char *probe_msg(const char *fmt, ...);
+#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), __VA_ARGS__)
+
+/* What a coroutine misuse means, in words (for messages). */
+const char *probe_misuse_words(enum coro_misuse m);
+
+#endif

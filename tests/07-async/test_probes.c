@@ -1,0 +1,444 @@
+/* 07-async: the virtual world behind the tests (see probes.h).  Every test
+ * runs in its own process, so this state starts fresh each time. */
+#include "probes.h" /* first: it sets _GNU_SOURCE */
+#include "kata.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+ssize_t __real_read(int fd, void *buf, size_t size);
+int __real_nanosleep(const struct timespec *req, struct timespec *rem);
+int __real_clock_nanosleep(clockid_t id, int flags, const struct timespec *req,
+                           struct timespec *rem);
+int __real_usleep(useconds_t us);
+unsigned __real_sleep(unsigned s);
+
+/* Only the loop's thread lives in virtual time; the lock guards what the
+ * other threads of a test read (probe_wait_loop_idle). */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static int active, loop_idle;
+static pthread_t loop_thread;
+static long now = PROBE_T0;
+
+static struct probe_stats stats;
+static struct probe_poll polls[PROBE_MAX_POLLS];
+static long resumes_at_last_poll = -1, progress, progress_at_last_poll;
+static int zero_in_a_row;
+static long clock_reads_in_a_row;
+
+/* ---- feeds: pieces written into pipes at virtual times ---- */
+
+#define MAX_FEEDS 32
+struct feed {
+    long at;
+    int wfd, rfd;
+    const char *data; /* NULL: nothing to write */
+    int close_after;
+    int done;
+};
+static struct feed feeds[MAX_FEEDS];
+static int nfeeds;
+
+static int on_loop_thread(void)
+{
+    return active && pthread_equal(pthread_self(), loop_thread);
+}
+
+void probe_virtual_start(void)
+{
+    loop_thread = pthread_self();
+    now = PROBE_T0;
+    active = 1;
+}
+
+long probe_now(void)
+{
+    return now;
+}
+
+long probe_elapsed(void)
+{
+    return now - PROBE_T0;
+}
+
+void probe_progress(void)
+{
+    progress++;
+}
+
+/* Moves the clock to `until`, doing every write due on the way, in order. */
+static void advance_to(long until)
+{
+    for (;;) {
+        struct feed *next = NULL;
+        for (int i = 0; i < nfeeds; i++)
+            if (!feeds[i].done && feeds[i].at <= until && (next == NULL || feeds[i].at < next->at))
+                next = &feeds[i];
+        if (next == NULL)
+            break;
+        if (next->at > now)
+            now = next->at;
+        if (next->data != NULL && write(next->wfd, next->data, strlen(next->data)) < 0)
+            perror("probes: write");
+        if (next->close_after)
+            close(next->wfd);
+        next->done = 1;
+    }
+    if (until > now)
+        now = until;
+    clock_reads_in_a_row = 0;
+}
+
+/* The next write scheduled for read end rfd (any if rfd < 0), or -1. */
+static long next_feed(int rfd)
+{
+    long at = -1;
+    for (int i = 0; i < nfeeds; i++)
+        if (!feeds[i].done && (rfd < 0 || feeds[i].rfd == rfd) && (at < 0 || feeds[i].at < at))
+            at = feeds[i].at;
+    return at;
+}
+
+static int is_fed(int rfd)
+{
+    for (int i = 0; i < nfeeds; i++)
+        if (feeds[i].rfd == rfd)
+            return 1;
+    return 0;
+}
+
+static void add_feed(long at, int wfd, int rfd, const char *data, int close_after)
+{
+    if (nfeeds == MAX_FEEDS) {
+        fprintf(stderr, "probes: too many feeds\n");
+        return;
+    }
+    feeds[nfeeds++] = (struct feed){at, wfd, rfd, data, close_after, 0};
+}
+
+int probe_pipe(long at, const char *first, long gap, const char *second, int close_after)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    add_feed(now + at, p[1], p[0], first, second == NULL && close_after);
+    if (second != NULL)
+        add_feed(now + at + gap, p[1], p[0], second, close_after);
+    return p[0];
+}
+
+/* ---- slow sources ---- */
+
+const struct probe_source probe_sources[PROBE_SOURCES] = {
+    {300, 10, "alpha:", "slow"},
+    {100, 10, "beta:", "quick"},
+    {200, 10, "gamma:", "middle"},
+};
+static struct probe_opened opened[PROBE_SOURCES];
+
+int probe_open(int index, void *arg)
+{
+    (void)arg;
+    if (index < 0 || index >= PROBE_SOURCES)
+        return -1;
+    const struct probe_source *s = &probe_sources[index];
+    int fd = probe_pipe(s->delay, s->first, s->gap, s->second, 1);
+    opened[index].opened++;
+    opened[index].at = now - PROBE_T0;
+    opened[index].fd = fd;
+    return fd;
+}
+
+struct probe_opened probe_opened(int index)
+{
+    return opened[index];
+}
+
+struct probe_stats probe_stats(void)
+{
+    return stats;
+}
+
+struct probe_poll probe_poll_log(int i)
+{
+    struct probe_poll none = {-1, 0, 0, {0}};
+    return i >= 0 && i < stats.polls && i < PROBE_MAX_POLLS ? polls[i] : none;
+}
+
+int probe_poll_watched(int i, int fd)
+{
+    struct probe_poll p = probe_poll_log(i);
+    for (int k = 0; k < p.nfds && k < PROBE_POLL_FDS; k++)
+        if (p.fds[k] == fd)
+            return 1;
+    return 0;
+}
+
+int probe_wait_loop_idle(void)
+{
+    struct timespec until;
+    __real_clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    until.tv_nsec += 500000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&lock);
+    while (!loop_idle)
+        if (pthread_cond_timedwait(&changed, &lock, &until) == ETIMEDOUT)
+            break;
+    int idle = loop_idle;
+    pthread_mutex_unlock(&lock);
+    return idle;
+}
+
+const char *probe_misuse_words(enum coro_misuse m)
+{
+    switch (m) {
+    case CORO_RESUMED_FINISHED:
+        return KATA_TR("a task was resumed after it had finished (still queued, or still "
+                       "waiting for a timer or a descriptor)",
+                       "一个任务结束之后又被恢复了（它还留在就绪队列里，或者还挂在定时器、描述符上）");
+    case CORO_RESUMED_INSIDE:
+        return KATA_TR("a task was resumed from inside a task: only the loop resumes tasks",
+                       "在任务内部恢复了另一个任务：只有事件循环才能恢复任务");
+    case CORO_SUSPENDED_OUTSIDE:
+        return KATA_TR("coro_suspend was called outside every task",
+                       "在任务之外调用了 coro_suspend");
+    case CORO_RESUMED_NULL:
+        return KATA_TR("coro_resume(NULL)", "coro_resume(NULL)");
+    case CORO_FREED_RUNNING:
+        return KATA_TR("a task's coroutine was freed while it ran",
+                       "任务的协程在运行时被释放了");
+    default:
+        return KATA_TR("no misuse", "没有误用");
+    }
+}
+
+char *probe_msg(const char *fmt, ...)
+{
+    static char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+struct async_loop *probe_loop(void)
+{
+    struct async_loop *loop = async_loop_new();
+    cr_assert(loop != NULL, "%s", KATA_TR(
+        "async_loop_new returned NULL: allocate the loop (calloc) and return it",
+        "async_loop_new 返回了 NULL：请分配事件循环（calloc）并返回它"));
+    return loop;
+}
+
+void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg)
+{
+    int r = async_spawn(loop, fn, arg);
+    cr_assert(r == 0, MSG("async_spawn returned %d, not 0: it must create a coroutine for "
+                              "the task (coro_new) and put the task in the ready queue",
+                              "async_spawn 返回了 %d，而不是 0：它要为任务创建协程（coro_new），"
+                              "再把任务放进就绪队列", r));
+}
+
+void probe_run(struct async_loop *loop)
+{
+    int misuses = coro_misuses();
+    int r = async_run(loop);
+    cr_assert(r == 0, MSG("async_run returned %d, not 0: it runs until every task has "
+                              "finished, and fails only when poll fails",
+                              "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
+                              "只有 poll 出错时才失败", r));
+    cr_assert(coro_misuses() == misuses,
+              MSG("the loop broke a rule of coroutines: %s. The loop resumes a task once "
+                      "per wake-up, only while it is suspended, and forgets it when it finishes",
+                      "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
+                      "任务结束后就忘掉它",
+              probe_misuse_words(coro_last_misuse())));
+}
+
+/* ---- wrappers ---- */
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+    if (!on_loop_thread())
+        return __real_clock_gettime(id, ts);
+    if (id != CLOCK_MONOTONIC) {
+        stats.other_clocks++;
+        return __real_clock_gettime(id, ts);
+    }
+    /* Reading the clock again and again without ever waiting: a spin. */
+    if (++clock_reads_in_a_row > 100000) {
+        if (clock_reads_in_a_row == 100001)
+            stats.clock_spins++;
+        now++;
+    }
+    ts->tv_sec = now / 1000;
+    ts->tv_nsec = (now % 1000) * 1000000L;
+    return 0;
+}
+
+static void log_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (stats.polls < PROBE_MAX_POLLS) {
+        struct probe_poll *p = &polls[stats.polls];
+        p->at = now - PROBE_T0;
+        p->timeout = timeout;
+        p->nfds = (int)n;
+        for (nfds_t k = 0; k < n && k < PROBE_POLL_FDS; k++)
+            p->fds[k] = fds[k].fd;
+    }
+    stats.polls++;
+}
+
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (!on_loop_thread())
+        return __real_poll(fds, n, timeout);
+    log_poll(fds, n, timeout);
+    if (coro_self() != NULL)
+        stats.polls_in_task++;
+    long resumed = coro_resumes();
+    int idle_turn = resumed == resumes_at_last_poll && progress == progress_at_last_poll;
+    resumes_at_last_poll = resumed;
+    progress_at_last_poll = progress;
+
+    int r = __real_poll(fds, n, 0);
+    if (r != 0) {
+        /* Something is ready, but if the loop keeps asking without doing
+         * anything about it (a closed descriptor left in the set reports
+         * POLLNVAL for ever), it spins all the same. */
+        zero_in_a_row = idle_turn ? zero_in_a_row + 1 : 0;
+        if (zero_in_a_row >= 1000) {
+            if (zero_in_a_row == 1000)
+                stats.busy++;
+            advance_to(now + 1);
+        }
+        return r;
+    }
+    if (timeout == 0) {
+        /* Nothing ready and nothing happened since the last poll: the loop
+         * asks again at once, over and over.  Let 1 ms pass per spin. */
+        if (idle_turn)
+            stats.spins++;
+        if (++zero_in_a_row >= 1000) {
+            if (zero_in_a_row == 1000)
+                stats.busy++;
+            idle_turn = 1;
+        }
+        if (idle_turn)
+            advance_to(now + 1);
+        return __real_poll(fds, n, 0);
+    }
+    zero_in_a_row = 0;
+    long feed = -1;
+    for (nfds_t k = 0; k < n; k++) {
+        long at = fds[k].fd >= 0 ? next_feed(fds[k].fd) : -1;
+        if (at >= 0 && (feed < 0 || at < feed))
+            feed = at;
+    }
+    long until = timeout > 0 ? now + timeout : -1;
+    if (feed >= 0 && (until < 0 || feed < until))
+        until = feed;
+    if (until >= 0) {
+        advance_to(until);
+        return __real_poll(fds, n, 0);
+    }
+    /* No timer and no write to come: only another thread can end this wait
+     * (async_call_threadsafe).  Wait for real, but not for ever. */
+    pthread_mutex_lock(&lock);
+    loop_idle = 1;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+    r = __real_poll(fds, n, (int)(PROBE_WAIT_SECONDS * 1000));
+    pthread_mutex_lock(&lock);
+    loop_idle = 0;
+    pthread_mutex_unlock(&lock);
+    if (r == 0 && coro_self() == NULL)
+        cr_assert_fail("%s", KATA_TR(
+            "the loop called poll with no timeout, and nothing it watches will ever become "
+            "ready: no timer is due and no other thread woke it, so it would wait for ever. "
+            "A task that waits for a future needs someone to set it; async_call_threadsafe "
+            "must wake the loop by writing to a pipe the loop watches",
+            "事件循环调用 poll 时不带超时，而它监视的东西永远不会就绪：没有到期的定时器，"
+            "也没有别的线程唤醒它，于是它会永远等下去。等待 future 的任务需要有人去设置它；"
+            "async_call_threadsafe 必须往事件循环监视的管道里写一个字节来唤醒它"));
+    return r;
+}
+
+/* A wait that stops the whole thread: time passes for everybody, and the
+ * writes due meanwhile are done, as if the thread had really slept. */
+static void blocking_wait(long ms)
+{
+    stats.sleeps++;
+    if (coro_self() != NULL)
+        stats.sleeps_in_task++;
+    advance_to(now + (ms > 0 ? ms : 0));
+}
+
+int __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    if (!on_loop_thread())
+        return __real_nanosleep(req, rem);
+    blocking_wait((long)req->tv_sec * 1000 + req->tv_nsec / 1000000);
+    return 0;
+}
+
+int __wrap_clock_nanosleep(clockid_t id, int flags, const struct timespec *req,
+                           struct timespec *rem)
+{
+    if (!on_loop_thread())
+        return __real_clock_nanosleep(id, flags, req, rem);
+    long ms = (long)req->tv_sec * 1000 + req->tv_nsec / 1000000;
+    blocking_wait(flags & TIMER_ABSTIME ? ms - now : ms);
+    return 0;
+}
+
+int __wrap_usleep(useconds_t us)
+{
+    if (!on_loop_thread())
+        return __real_usleep(us);
+    blocking_wait((long)(us / 1000));
+    return 0;
+}
+
+unsigned __wrap_sleep(unsigned s)
+{
+    if (!on_loop_thread())
+        return __real_sleep(s);
+    blocking_wait((long)s * 1000);
+    return 0;
+}
+
+ssize_t __wrap_read(int fd, void *buf, size_t size)
+{
+    if (!on_loop_thread() || !is_fed(fd))
+        return __real_read(fd, buf, size);
+    struct pollfd p = {fd, POLLIN, 0};
+    int flags = fcntl(fd, F_GETFL);
+    if (__real_poll(&p, 1, 0) == 0 && flags >= 0 && !(flags & O_NONBLOCK)) {
+        /* This read would block: the thread stops until the next write. */
+        stats.blocked_reads++;
+        if (coro_self() != NULL)
+            stats.blocked_reads_in_task++;
+        long at = next_feed(fd);
+        if (at < 0) {
+            errno = EIO; /* it would wait for ever: say so rather than hang */
+            return -1;
+        }
+        advance_to(at);
+    }
+    return __real_read(fd, buf, size);
+}
