@@ -10,17 +10,17 @@
 /* ---- Part 1 ------------------------------------------------------------ */
 
 struct coro {
-    ucontext_t ctx;        /* where the coroutine stopped (saved by coro_yield) */
-    ucontext_t caller;     /* where its resumer waits (saved by coro_resume) */
+    ucontext_t ctx;    /* where the coroutine stopped (saved by coro_yield) */
+    ucontext_t caller; /* where its resumer waits (saved by coro_resume) */
     coro_fn fn;
     void *arg;
     enum coro_state state;
-    long transfer;         /* the value on its way, in either direction */
-    long result;           /* what fn returned, kept for coro_await */
-    struct coro *resumer;  /* the coroutine that resumed it, NULL for the thread */
+    long transfer;        /* the value on its way, in either direction */
+    long result;          /* what fn returned, kept for coro_await */
+    struct coro *resumer; /* the coroutine that resumed it, NULL for the thread */
     char *stack;
     size_t stack_size;
-    unsigned valgrind_id;  /* the stack's registration with valgrind */
+    unsigned valgrind_id; /* the stack's registration with valgrind */
 };
 
 /* Thread-local: each thread runs its own coroutines, and a global would be
@@ -79,7 +79,7 @@ int coro_resume(struct coro *co, long in, long *out)
     if (co == NULL || co->state == CORO_FINISHED)
         return EINVAL; /* its context is stale: switching to it would rerun old code */
     if (co->state == CORO_RUNNING)
-        return EBUSY;  /* it is already on the way: itself, or one of our resumers */
+        return EBUSY; /* it is already on the way: itself, or one of our resumers */
     co->resumer = current;
     co->transfer = in;
     co->state = CORO_RUNNING;

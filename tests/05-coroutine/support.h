@@ -43,6 +43,9 @@ struct kata_proc run_scenario(void (*scenario)(void));
  * did not come back normally; `lesson` says what the test was about. */
 void expect_completed(const struct kata_proc *p, const char *lesson);
 
+/* The events recorded so far, without the last space ("(none)" if none). */
+const char *shown_events(void);
+
 /* Opens T, runs the scenario and expects it to come back normally. */
 void run_or_fail(void (*scenario)(void), const char *lesson);
 
@@ -79,9 +82,10 @@ const char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
     do {                                                                       \
         expect_created();                                                      \
         check(strcmp(T->text, (expected)) == 0,                                \
-              "%s\n  expected events: %s\n  your events:     %s",               \
-              "%s\n  应有的事件：%s\n  实际的事件：%s",                          \
-              KATA_TR(en, zh), (expected), T->len ? T->text : "(none)");      \
+              "%s\n  expected events: %.*s\n  your events:     %s",             \
+              "%s\n  应有的事件：%.*s\n  实际的事件：%s",                        \
+              KATA_TR(en, zh), (int)strlen(expected) - 1, (expected),          \
+              shown_events());                                                 \
     } while (0)
 
 /* The lowest and highest address of the calling thread's stack

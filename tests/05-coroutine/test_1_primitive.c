@@ -30,7 +30,8 @@ static void sc_create_then_resume(void)
 
 KATA_TEST(primitive, function_starts_at_the_first_resume)
 {
-    run_or_fail(sc_create_then_resume, "");
+    run_or_fail(sc_create_then_resume, KATA_TR("The coroutine is created, then resumed once with 5.",
+                            "协程先被创建，然后用 5 恢复一次。"));
     expect_events("created S start 5 resumed 0 ",
                   "coro_create only prepares the coroutine (CORO_SUSPENDED, nothing run); "
                   "its function starts at the first coro_resume, with `first` = the value "
@@ -174,7 +175,8 @@ static void sc_states(void)
 
 KATA_TEST(primitive, state_is_suspended_running_finished)
 {
-    run_or_fail(sc_states, "");
+    run_or_fail(sc_states, KATA_TR("The test looks at the state before, during and after each resume.",
+                            "测试在每次恢复之前、之中、之后查看协程的状态。"));
     expect_events("new S inside R current=me yielded S returned F current=NULL ",
                   "a coroutine is CORO_SUSPENDED before it starts and while it waits in "
                   "coro_yield, CORO_RUNNING (and coro_current()) while it runs, CORO_FINISHED "
@@ -210,7 +212,8 @@ static void sc_resume_finished(void)
 
 KATA_TEST(primitive, resuming_a_finished_coroutine_is_refused)
 {
-    run_or_fail(sc_resume_finished, "");
+    run_or_fail(sc_resume_finished, KATA_TR("The coroutine has finished and is resumed once more: coro_resume must refuse (EINVAL) without switching, since its saved context is stale.",
+                            "协程已经结束，又被恢复了一次：coro_resume 必须拒绝（EINVAL）而且不做切换，因为它保存的上下文已经过时。"));
     expect_events("run end again EINVAL F ",
                   "coro_resume on a finished coroutine must return EINVAL and run nothing: "
                   "its saved context is where it stopped last, and switching to it would run "
@@ -327,7 +330,8 @@ static void sc_sizes(void)
 
 KATA_TEST(primitive, stack_has_the_size_asked_for)
 {
-    run_or_fail(sc_sizes, "");
+    run_or_fail(sc_sizes, KATA_TR("Two coroutines are created with stack sizes 200000 and 100.",
+                            "创建两个协程，栈大小分别要 200000 和 100。"));
     expect_events("big=ok small=ok ",
                   "coro_create(fn, arg, 200000) must give a stack of at least 200000 bytes, and "
                   "never one smaller than CORO_MIN_STACK (asked for 100 bytes)",
@@ -554,7 +558,8 @@ static void sc_free(void)
 
 KATA_TEST(primitive, free_refuses_a_running_coroutine)
 {
-    run_or_fail(sc_free, "");
+    run_or_fail(sc_free, KATA_TR("The coroutine tries to free itself, then the thread frees it while it is suspended.",
+                            "协程试图释放自己，然后线程在它挂起时释放它。"));
     expect_events("free-running EBUSY free-suspended 0 free-null 0 ",
                   "coro_free must refuse (EBUSY) to free the running coroutine, whose stack is "
                   "in use right now, and free a suspended one (it just never goes on)",

@@ -106,12 +106,25 @@ void run_or_fail(void (*scenario)(void), const char *lesson)
     expect_completed(&p, lesson);
 }
 
+const char *shown_events(void)
+{
+    static char buf[TRACE_TEXT];
+    size_t n = T->len;
+    while (n > 0 && T->text[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return "(none)";
+    memcpy(buf, T->text, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 void expect_completed(const struct kata_proc *pp, const char *lesson)
 {
     struct kata_proc p = *pp;
     if (p.completed)
         return;
-    const char *events = T->len ? T->text : "(none)";
+    const char *events = shown_events();
     if (p.exited && p.status == 0)
         fail_with(
             "the whole process ended with status 0 in the middle of the scenario, right after "
