@@ -30,7 +30,7 @@ struct task {
 struct callback {
     async_callback_fn fn;
     void *arg;
-    long due;     /* on the loop's clock; -1: at the next turn */
+    long due; /* on the loop's clock; -1: at the next turn */
     struct callback *next;
 };
 
@@ -39,7 +39,7 @@ struct async_loop {
     int ntasks;
     struct task *ready[ASYNC_MAX_TASKS]; /* FIFO of tasks to resume */
     int nready;
-    struct callback *callbacks, *last;   /* in the order they were made */
+    struct callback *callbacks, *last; /* in the order they were made */
     /* The only state another thread touches: behind `lock`. */
     pthread_mutex_t lock;
     struct callback *foreign, *foreign_last;
