@@ -156,12 +156,15 @@ def speedup_series(name, text):
 
 
 def gnuplot_script(series, cpus, out):
-    top = max([cpus] + [x for _, pts in series for x, _ in pts])
-    lines = ['set terminal svg size 800,500 dynamic background "white"',
+    xs = sorted({x for _, pts in series for x, _ in pts})
+    ys = [y for _, pts in series for _, y in pts]
+    lines = ['set terminal svg size 900,500 dynamic background "white"',
              "set output '%s'" % out.replace("'", ""),
              "set title 'Speedup against one thread (%d CPUs)'" % cpus,
-             "set xlabel 'threads'", "set ylabel 'speedup'", "set key left top",
-             "set grid", "set xrange [0.8:%g]" % (top + 0.2), "set yrange [0:*]",
+             "set xlabel 'threads'", "set ylabel 'speedup'", "set key outside right top",
+             "set grid", "set xrange [%g:%g]" % (xs[0] - 0.2, xs[-1] + 0.2),
+             "set xtics (%s)" % ", ".join(str(x) for x in xs),
+             "set yrange [0:%g]" % (max(ys + [min(cpus, xs[-1])]) + 0.5), "set samples 200",
              "ideal(x) = x < %d ? x : %d" % (cpus, cpus)]
     plots = ["ideal(x) title 'ideal: min(threads, CPUs)' dashtype 2 lc rgb 'gray'"]
     data = []
@@ -250,9 +253,10 @@ def main(args):
 
 def quick_check(exercises, tally):
     """For `make check`: every benchmark builds and runs its quick version."""
-    for ex in exercises:
-        if not bench_source(ex):
-            continue
+    with_bench = [ex for ex in exercises if bench_source(ex)]
+    if with_bench:
+        print(ui.paint("benchmarks", "bold"))
+    for ex in with_bench:
         try:
             run_bench(build_bench(ex), QUICK_SECONDS, quick=True)
             tally.record(True, "%s benchmark builds and runs (KATA_BENCH_QUICK=1)" % ex.name)

@@ -117,7 +117,10 @@ def print_report(ex, src, rep, brief=False):
         previous = None
         for r in rep.results:
             if r.passed:
-                if not brief:
+                if not brief and r.message == report.SKIPPED:
+                    print("  %s %s" % (ui.paint("SKIP", "yellow"), r.test))
+                    print(ui.wrap(r.message, "       "))
+                elif not brief:
                     print("  %s %s" % (ui.paint("PASS", "green"), r.test))
                 continue
             print("  %s %s" % (ui.paint("FAIL", "red"), r.test))

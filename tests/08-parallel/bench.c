@@ -235,7 +235,7 @@ static void table_amdahl(int cpu_count)
            "threads (spread). Predicted: par_amdahl(s, min(threads, %d CPUs)) with s the serial "
            "share of the one-thread time measured in the same repeat\n\n",
            serial, spin_total, cpu_count);
-    printf("| threads | serial share s | predicted speedup | measured speedup |\n");
+    printf("| threads | serial share s | Amdahl predicted speedup | Amdahl measured speedup |\n");
     printf("|---:|---:|---:|---:|\n");
     for (int k = 0; k < NCOUNTS; k++) {
         int n = thread_counts[k], cpus = n < cpu_count ? n : cpu_count;
