@@ -214,14 +214,16 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     rep = run_tests(ex, src, visible + hidden, slot)
     x = extra(ex)
     hg_points = x["helgrind_points"]
-    per_test = (ex.points - hg_points) / max(1, len(rep.results))
+    per_test = round((ex.points - hg_points) / max(1, len(rep.results)), 6)
     tests = []
     for i, r in enumerate(rep.results, 1):
+        if i == len(rep.results):  # the rounding's remainder: the points add up exactly
+            per_test = round(ex.points - hg_points - per_test * (i - 1), 6)
         passed = r.passed and not rep.problem
         message = r.message if not rep.problem or r.message == rep.problem else (
             "%s\n(the whole run failed: %s)" % (r.message, rep.problem) if r.message else rep.problem)
         tests.append({"name": test_name(ex, r.test), "number": "%d.%d" % (ex.number, i),
-                      "score": round(per_test if passed else 0.0, 6), "max_score": round(per_test, 6),
+                      "score": per_test if passed else 0.0, "max_score": per_test,
                       "status": "passed" if passed else "failed",
                       "output": "" if passed else _cut(message),
                       "visibility": "after_due_date" if r.test in hidden_ids else "visible",

@@ -152,11 +152,11 @@ class Limits:
     """What graded code may use. Each limit fails the exercise that crossed
     it and nothing else (the run is ended, with a sentence saying why).
 
-    processes  RLIMIT_NPROC (tasks of the user, threads included) when it
-               means something: as root, for the grading user (fresh, so its
-               count starts at 0); as another user, that user's current count
-               plus this. And always a watchdog that ends the run when more
-               processes than this are alive below it at once.
+    processes  a watchdog ends the run when more processes than this are
+               alive below it at once; and RLIMIT_NPROC (tasks of the user,
+               threads included) of twice this where it means something: as
+               root, for the grading user (fresh, so its count starts at 0);
+               as another user, on top of that user's current count.
     memory     RLIMIT_AS of each process, bytes (valgrind 3.19 runs in 256 MB).
     total_memory  watchdog: resident memory of the whole run, bytes.
     cpu        RLIMIT_CPU of each process, seconds (the run's own time limit
@@ -189,14 +189,16 @@ class Limits:
                         opts = "size=%d,mode=1777" % self.tmp_size
                         libc.mount(b"kata-tmp", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                                    opts.encode())
+        # Tasks, threads included: room for threads beside `processes`
+        # processes; the watchdog ends the run at `processes` processes.
         nproc = None
         if root and self.uid:
             os.setgroups([])
             os.setgid(self.gid if self.gid is not None else self.uid)
             os.setuid(self.uid)
-            nproc = self.processes
+            nproc = 2 * self.processes
         elif not root:
-            nproc = _tasks_of(os.getuid()) + self.processes
+            nproc = _tasks_of(os.getuid()) + 2 * self.processes
         if nproc:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if self.open_files:

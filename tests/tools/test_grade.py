@@ -1,0 +1,426 @@
+"""Graded coursework on a two-exercise copy of the mini-course: points,
+hidden tests, hostile and runaway submissions, batch grading, the student
+release with its GitHub Classroom workflow, and the Gradescope autograder
+run for real against a stand-in /autograder."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.tools.minirepo import FIXTURES, ROOT, make, make_repo, processes_under
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import course  # noqa: E402
+import grade as grade_tool  # noqa: E402
+import release  # noqa: E402
+
+HOSTILE = os.path.join(FIXTURES, "hostile")
+GRADED = os.path.join(FIXTURES, "graded")
+BOUND_SECONDS = 40   # one submission of the two-exercise course, hostile or not
+SLOTS = 4
+HIDDEN_TEST = """#include "kata.h"
+#include "work.h"
+
+KATA_SUITE(work_hidden);
+
+KATA_TEST(work_hidden, sums_one)
+{
+    long got = work_sum(1);
+    cr_assert_eq(got, 1, "the sum of 1 alone is 1, not %ld", got);
+}
+"""
+
+
+def graded_repo():
+    """The mini-course with a second exercise (02-fixture, file twice.c) and
+    a hidden test, outside /tmp (whose private copy the grader mounts) and
+    reachable by the grading user. Returns (base folder, repository)."""
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    base = tempfile.mkdtemp(prefix="grade-test-", dir=os.path.join(ROOT, "build"))
+    os.chmod(base, 0o755)
+    repo = os.path.join(base, "repo")
+    shutil.move(make_repo(), repo)
+    os.chmod(repo, 0o755)
+    for top in ("exercises", "solutions", "tests"):
+        shutil.copytree(os.path.join(repo, top, "01-fixture"), os.path.join(repo, top, "02-fixture"))
+    for top in ("exercises", "solutions"):
+        os.rename(os.path.join(repo, top, "02-fixture", "work.c"), os.path.join(repo, top, "02-fixture", "twice.c"))
+    shutil.rmtree(os.path.join(repo, "tests", "02-fixture", "wrong"))
+    with open(os.path.join(repo, "exercises", "exercises.ini"), "a") as f:
+        f.write("\n[02-fixture]\ntitle = Sum again\nfiles = twice.c\npoints = 10\ntimeout = 6\n"
+                "test_seconds = 2\nhelgrind_timeout = 60\nhelgrind_points = 4\n")
+    with open(os.path.join(repo, "README.md"), "a") as f:
+        f.write("| 02 | `02-fixture` | Sum again |\n")
+    hidden = os.path.join(repo, "tests", "01-fixture", "hidden")
+    os.makedirs(hidden)
+    with open(os.path.join(hidden, "test_hidden.c"), "w") as f:
+        f.write(HIDDEN_TEST)
+    return base, repo
+
+
+def submission(base, name, ex1=None, ex2=None, layout="folders"):
+    """A submission: ex1 is work.c of 01-fixture, ex2 twice.c of 02-fixture
+    (paths, or None for not submitted)."""
+    d = os.path.join(base, "submissions", name)
+    os.makedirs(d)
+    for src, ex, f in ((ex1, "01-fixture", "work.c"), (ex2, "02-fixture", "twice.c")):
+        if src is None:
+            continue
+        where = {"folders": os.path.join(d, ex), "repo": os.path.join(d, "exercises", ex),
+                 "flat": d}[layout]
+        os.makedirs(where, exist_ok=True)
+        shutil.copy(src, os.path.join(where, f))
+    return d
+
+
+def grading_users():
+    """Processes running as a grading user."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and grade_tool.GRADE_UID <= os.stat("/proc/" + entry).st_uid < grade_tool.GRADE_UID + 100:
+                found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+class Grading(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base, cls.repo = graded_repo()
+        cls.solution1 = os.path.join(cls.repo, "solutions", "01-fixture", "work.c")
+        cls.solution2 = os.path.join(cls.repo, "solutions", "02-fixture", "twice.c")
+        cls.stub1 = os.path.join(cls.repo, "exercises", "01-fixture", "work.c")
+        cases = {
+            "solutions": (cls.solution1, cls.solution2),
+            "stubs": (cls.stub1, os.path.join(cls.repo, "exercises", "02-fixture", "twice.c")),
+            "partial": (os.path.join(GRADED, "partial", "01-fixture", "work.c"), None),
+        }
+        for case in ("exit_in_test", "fake_output_in_test", "fake_output", "spin_in_test",
+                     "daemon_in_test", "fifty_sleepers", "crash"):
+            cases[case] = (os.path.join(HOSTILE, case, "01-fixture", "work.c"), cls.solution2)
+        for case in ("fork_bomb", "memory_hog", "disk_filler"):
+            cases[case] = (os.path.join(GRADED, case, "01-fixture", "work.c"), cls.solution2)
+        srcs = {c: submission(cls.base, c, a, b) for c, (a, b) in cases.items()}
+        # the shared objects once, then every case at once, each with its own grading user
+        cls.grade(srcs["stubs"], 0)
+        slots = list(range(SLOTS))
+
+        def run(case):
+            slot = slots.pop()
+            try:
+                return case, cls.grade(srcs[case], slot)
+            finally:
+                slots.append(slot)
+        with ThreadPoolExecutor(max_workers=SLOTS) as pool:
+            cls.runs = dict(pool.map(run, sorted(cases)))
+        time.sleep(0.2)
+        cls.left_users, cls.left_repo = grading_users(), processes_under(cls.repo)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.base, ignore_errors=True)
+
+    @classmethod
+    def grade(cls, src, slot, extra=()):
+        results = os.path.join(src + "-results", "results.json")
+        argv = [sys.executable, "-S", os.path.join(cls.repo, "tools", "kata.py"), "grade", "--src", src,
+                "--results", results, "--slot", str(slot)] + list(extra)
+        start = time.monotonic()
+        proc = subprocess.run(argv, cwd=cls.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=300)
+        secs = time.monotonic() - start
+        with open(results) as f:
+            data = json.load(f)
+        return proc.returncode, proc.stdout.decode(errors="replace"), secs, data
+
+    def scores(self, case):
+        return self.runs[case][3]["extra_data"]["exercises"]
+
+    def test_reference_solutions_get_full_marks(self):
+        rc, out, _, data = self.runs["solutions"]
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(data["score"], 20)
+        self.assertTrue(all(t["status"] == "passed" for t in data["tests"]), data)
+        self.assertEqual(sum(t["max_score"] for t in data["tests"]), 20)
+
+    def test_stubs_get_zero(self):
+        rc, out, _, data = self.runs["stubs"]
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(data["score"], 0)
+        self.assertTrue(all(t["status"] == "failed" for t in data["tests"]))
+        helgrind = [t for t in data["tests"] if "helgrind" in t["name"]]
+        self.assertEqual(len(helgrind), 2)
+        self.assertIn("counts once every test", helgrind[0]["output"])
+
+    def test_partial_solution_gets_partial_marks(self):
+        # 01: 2 of 3 tests (the hidden one among them) of the 8 test points;
+        # helgrind not run; 02 not submitted.
+        scores = self.scores("partial")
+        self.assertAlmostEqual(scores["01-fixture"]["score"], 5.33, places=2)
+        self.assertEqual(scores["02-fixture"]["score"], 0)
+        missing = [t for t in self.runs["partial"][3]["tests"] if t["name"].startswith("02-fixture")]
+        self.assertIn("twice.c not found in the submission", missing[0]["output"])
+
+    def test_points_follow_the_metadata(self):
+        tests = self.runs["solutions"][3]["tests"]
+        by_name = {t["name"]: t for t in tests}
+        self.assertEqual(by_name["01-fixture helgrind: no data race or lock-order error in your code"]["max_score"], 2)
+        self.assertEqual(by_name["02-fixture helgrind: no data race or lock-order error in your code"]["max_score"], 4)
+        self.assertAlmostEqual(by_name["01-fixture work: sums small"]["max_score"], 8 / 3, places=4)
+        self.assertAlmostEqual(by_name["02-fixture work: sums small"]["max_score"], 3, places=4)
+
+    def test_hidden_tests_are_graded_after_the_due_date(self):
+        tests = self.runs["solutions"][3]["tests"]
+        hidden = [t for t in tests if t["visibility"] == "after_due_date"]
+        self.assertEqual([t["name"] for t in hidden], ["01-fixture work hidden: sums one"])
+        self.assertEqual(hidden[0]["status"], "passed")
+        self.assertIn("(hidden)", self.runs["stubs"][1])
+
+    def test_failing_output_is_the_learners_message_cut_short(self):
+        tests = self.runs["stubs"][3]["tests"]
+        self.assertEqual(tests[0]["output"], "1 + ... + 10 is 55, not 0")
+        self.assertTrue(all(len(t["output"]) <= grade_tool.MESSAGE_CHARS + 20 for t in tests))
+        self.assertIn("FAIL 01-fixture work: sums small", self.runs["stubs"][1])
+        self.assertRegex(self.runs["stubs"][1], r"01-fixture\s+0/2\s+0/1\s+not run\s+0\.00 / 10")
+
+    def test_junit_xml_beside_the_results(self):
+        path = os.path.join(os.path.dirname(submission_results(self.base, "stubs")), "junit.xml")
+        root = ET.parse(path).getroot()
+        cases = list(root.iter("testcase"))
+        self.assertEqual(len(cases), 7)
+        self.assertEqual(len(list(root.iter("failure"))), 7)
+        self.assertEqual(cases[0].get("classname"), "01-fixture")
+
+    def hostile(self, case, words=None, honest=0):
+        """`honest`: the points of the tests the case answers honestly."""
+        rc, out, secs, data = self.runs[case]
+        scores = self.scores(case)
+        self.assertEqual(scores["01-fixture"]["score"], honest, "%s earned points:\n%s" % (case, out))
+        self.assertEqual(scores["02-fixture"]["score"], 10, "%s cost the other exercise:\n%s" % (case, out))
+        self.assertLess(secs, BOUND_SECONDS, "%s took %.1f s" % (case, secs))
+        if words:
+            said = " ".join(t["output"] for t in data["tests"])
+            self.assertIn(words, said)
+
+    def test_early_exit_0_earns_nothing(self):
+        # right for n = 10 and n = 1, exit(0) for n = 1000
+        self.hostile("exit_in_test", "called exit()", honest=5.33)
+
+    def test_fake_output_earns_nothing(self):
+        self.hostile("fake_output_in_test")
+        self.hostile("fake_output", "without reporting its results")
+
+    def test_hang_earns_nothing_in_bounded_time(self):
+        self.hostile("spin_in_test", "spinning in a loop")
+
+    def test_leftover_children_earn_nothing(self):
+        self.hostile("daemon_in_test", "left behind")
+        self.hostile("fifty_sleepers", "left behind")
+
+    def test_crash_earns_nothing(self):
+        self.hostile("crash", "segmentation fault", honest=5.33)
+
+    def test_fork_bomb_is_contained(self):
+        self.hostile("fork_bomb", "processes at once (a fork bomb?)")
+
+    def test_memory_hog_is_contained(self):
+        self.hostile("memory_hog", "MB of memory together")
+
+    def test_disk_filler_fills_only_its_own_tmp(self):
+        self.hostile("disk_filler")
+        if os.geteuid() == 0:  # as root the run has a private /tmp
+            self.assertEqual([f for f in os.listdir("/tmp") if f.startswith("kata-disk-filler")], [])
+
+    def test_nothing_is_left_running(self):
+        self.assertEqual(self.left_users, [])
+        self.assertEqual(self.left_repo, [])
+
+    @unittest.skipUnless(os.geteuid() == 0, "the grading user exists only when grading as root")
+    def test_student_code_runs_as_an_unprivileged_user(self):
+        run = os.path.join(self.repo, "build", "01-fixture")
+        owners = {os.stat(os.path.join(run, d, "run")).st_uid for d in os.listdir(run)
+                  if d.startswith("graded-")}
+        self.assertTrue(owners)
+        self.assertTrue(all(grade_tool.GRADE_UID <= o < grade_tool.GRADE_UID + SLOTS for o in owners))
+        self.assertEqual(os.stat(os.path.join(self.repo, "tests")).st_uid, 0)
+
+
+def submission_results(base, case):
+    return os.path.join(base, "submissions", case + "-results", "results.json")
+
+
+class Commands(unittest.TestCase):
+    """grade-all, the release and its workflow, the Gradescope autograder,
+    and one-line errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base, cls.repo = graded_repo()
+        cls.solution1 = os.path.join(cls.repo, "solutions", "01-fixture", "work.c")
+        cls.solution2 = os.path.join(cls.repo, "solutions", "02-fixture", "twice.c")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.base, ignore_errors=True)
+
+    def one_line_error(self, args, words):
+        rc, out, _ = make(self.repo, *args)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(len([ln for ln in out.strip().splitlines() if "kata" in ln]), 1, out)
+        self.assertIn(words, out)
+
+    def test_bad_input_is_one_line(self):
+        self.one_line_error(["grade", "RESULTS=build"], "RESULTS=build: give the path of a .json file")
+        self.one_line_error(["grade", "HIDDEN=/nonexistent"], "HIDDEN=/nonexistent is not a directory")
+        self.one_line_error(["grade", "EX=nope"], "unknown exercise 'nope'")
+        self.one_line_error(["grade-all"], "say where the submissions are")
+        self.one_line_error(["grade-all", "SUBMISSIONS=/nonexistent"], "is not a directory")
+        self.one_line_error(["release"], "say where to write the student release")
+        self.one_line_error(["release", "OUT=" + self.repo], "is inside this repository")
+        self.one_line_error(["release", "OUT=" + os.path.join(ROOT, "tools")], "exists and is not an empty folder")
+        self.one_line_error(["gradescope", "OUT=x.txt"], "give the path of the .zip")
+
+    def test_grade_all_one_row_per_student(self):
+        subs = os.path.join(self.base, "class")
+        os.makedirs(subs)
+        spin = os.path.join(HOSTILE, "spin_in_test", "01-fixture", "work.c")
+        bomb = os.path.join(GRADED, "fork_bomb", "01-fixture", "work.c")
+        for name, a, b, layout in (("alice", self.solution1, self.solution2, "repo"),
+                                   ("bob", self.solution1, self.solution2, "flat"),
+                                   ("carol", None, None, "flat"),
+                                   ("dave", spin, self.solution2, "flat"),
+                                   ("erin", bomb, self.solution2, "folders")):
+            shutil.move(submission(self.base, name, a, b, layout), os.path.join(subs, name))
+        out_dir = os.path.join(self.base, "grades")
+        start = time.monotonic()
+        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir, timeout=300)
+        secs = time.monotonic() - start
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(out_dir, "grades.csv")) as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total"])
+        self.assertEqual(rows[1:], [["alice", "10", "10", "20"], ["bob", "10", "10", "20"],
+                                    ["carol", "0", "0", "0"], ["dave", "0", "10", "10"],
+                                    ["erin", "0", "10", "10"]])
+        for name in ("alice", "bob", "carol", "dave", "erin"):
+            with open(os.path.join(out_dir, name, "results.json")) as f:
+                self.assertIn("tests", json.load(f))
+        self.assertLess(secs, 3 * BOUND_SECONDS, out)
+        self.assertEqual(grading_users(), [])
+
+    def test_release_is_what_students_get(self):
+        out = os.path.join(self.base, "release")
+        rc, said, _ = make(self.repo, "release", "OUT=" + out)
+        self.assertEqual(rc, 0, said)
+        files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs}
+        for absent in ("solutions", "tests/01-fixture/wrong", "tests/01-fixture/hidden", "tests/tools",
+                       "tools/release.py", "tools/gradescope.py", "tools/autograder", "build"):
+            self.assertFalse([f for f in files if f == absent or f.startswith(absent + "/")], absent)
+        self.assertIn("exercises/02-fixture/twice.c", files)
+        self.assertIn(release.WORKFLOW, files)
+        rc, said, _ = make(out, "status")
+        self.assertEqual(rc, 0, said)
+        self.assertIn("not started", said)
+        rc, said, _ = make(out, "test")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("0 of 2 exercises pass.", said)
+        rc, said, _ = make(out, "check")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("`make check` tests the full repository", said)
+        self.assertEqual(len(said.strip().splitlines()), 1, said)
+        rc, said, _ = make(out, "gradescope")
+        self.assertIn("is for the full repository", said)
+
+        # The classroom workflow, checked against the metadata, and its
+        # commands run with nothing but PATH and HOME.
+        with open(os.path.join(out, release.WORKFLOW)) as f:
+            graders, runners, env = release.parse_classroom(f.read())
+        self.assertEqual([g["name"] for g in graders], ["01-fixture", "02-fixture"])
+        env_only = {"PATH": os.environ["PATH"], "HOME": self.base}
+
+        def command(g):
+            return subprocess.run(g["command"], shell=True, cwd=out, env=env_only,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        self.assertNotEqual(command(graders[0]).returncode, 0)
+        shutil.copy(self.solution1, os.path.join(out, "exercises", "01-fixture", "work.c"))
+        proc = command(graders[0])
+        self.assertEqual(proc.returncode, 0, proc.stdout.decode(errors="replace"))
+
+    def test_gradescope_autograder_runs_for_real(self):
+        rc, said, _ = make(self.repo, "gradescope")
+        self.assertEqual(rc, 0, said)
+        zpath = os.path.join(self.repo, "build", "gradescope", "autograder.zip")
+        with zipfile.ZipFile(zpath) as z:
+            names = set(z.namelist())
+        self.assertIn("setup.sh", names)
+        self.assertIn("run_autograder", names)
+        self.assertIn("tests/01-fixture/hidden/test_hidden.c", names)
+        self.assertFalse([n for n in names if n.startswith("solutions/") or "/wrong/" in n])
+
+        def autograde(case, a, b, layout):
+            root = os.path.join(self.base, "autograder-" + case)
+            os.makedirs(os.path.join(root, "results"))
+            os.chmod(root, 0o755)
+            with zipfile.ZipFile(zpath) as z:
+                z.extractall(os.path.join(root, "source"))
+            for name in ("run_autograder", "setup.sh"):  # zipfile drops the modes
+                os.chmod(os.path.join(root, "source", name), 0o755)
+            shutil.copy(os.path.join(root, "source", "run_autograder"), root)
+            sub = submission(self.base, "gs-" + case, a, b, layout)
+            shutil.move(sub, os.path.join(root, "submission"))
+            start = time.monotonic()
+            proc = subprocess.run([os.path.join(root, "run_autograder")], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=300,
+                                  env=dict(os.environ, KATA_AUTOGRADER_ROOT=root))
+            secs = time.monotonic() - start
+            with open(os.path.join(root, "results", "results.json")) as f:
+                return case, (json.load(f), proc.stdout.decode(errors="replace"), secs)
+        bomb = os.path.join(GRADED, "fork_bomb", "01-fixture", "work.c")
+        partial = os.path.join(GRADED, "partial", "01-fixture", "work.c")
+        cases = [("full", self.solution1, self.solution2, "repo"), ("empty", None, None, "flat"),
+                 ("partial", partial, None, "flat"), ("hostile", bomb, self.solution2, "flat")]
+        # One after another: on Gradescope's machine every run has it to itself.
+        got = dict(autograde(*c) for c in cases)
+        full, out, _ = got["full"]
+        self.assertEqual(full["score"], 20, out)
+        self.assertIn("after_due_date", [t["visibility"] for t in full["tests"]])
+        empty, out, _ = got["empty"]
+        self.assertEqual(empty["score"], 0, out)
+        self.assertIn("01-fixture: not found in your submission", empty["output"])
+        self.assertEqual(len(empty["tests"]), 7)
+        partial, out, _ = got["partial"]
+        self.assertAlmostEqual(partial["score"], 5.33, places=2, msg=out)
+        hostile, out, secs = got["hostile"]
+        self.assertEqual(hostile["extra_data"]["exercises"]["01-fixture"]["score"], 0, out)
+        self.assertEqual(hostile["extra_data"]["exercises"]["02-fixture"]["score"], 10, out)
+        self.assertLess(secs, BOUND_SECONDS)
+        self.assertEqual(grading_users(), [])
+
+
+class ClassroomWorkflow(unittest.TestCase):
+    def test_the_workflow_follows_the_real_course(self):
+        exercises = course.load()
+        graders, runners, env = release.parse_classroom(release.classroom_yaml(exercises))
+        self.assertEqual([g["name"] for g in graders], [ex.name for ex in exercises])
+        for g, ex in zip(graders, exercises):
+            self.assertEqual(g["command"], "make grade EX=%s" % ex.name)
+            self.assertEqual(float(g["max-score"]), ex.points)
+            self.assertGreaterEqual(int(g["timeout"]) * 60, grade_tool.timeout_for(ex))
+            self.assertEqual(env["%s_RESULTS" % g["id"].upper()], '"${{steps.%s.outputs.result}}"' % g["id"])
+        self.assertEqual(runners, [g["id"] for g in graders])
+
+
+if __name__ == "__main__":
+    unittest.main()
