@@ -39,6 +39,22 @@ static void trampoline(void)
      * ran us last.  With uc_link NULL the whole process would exit here. */
 }
 
+/* Prepares co->ctx to start the trampoline on co's own stack.  A function of
+ * its own: getcontext "returns twice" in the compiler's eyes, and the locals
+ * of coro_create should not be at stake. */
+static int prepare_context(struct coro *co)
+{
+    if (getcontext(&co->ctx) != 0)
+        return -1;
+    co->ctx.uc_stack.ss_sp = co->stack;
+    co->ctx.uc_stack.ss_size = co->stack_size;
+    /* A pointer, read when the function returns: by then co->caller holds
+     * whoever resumed the coroutine last. */
+    co->ctx.uc_link = &co->caller;
+    makecontext(&co->ctx, trampoline, 0);
+    return 0;
+}
+
 struct coro *coro_create(coro_fn fn, void *arg, size_t stack_size)
 {
     if (fn == NULL)
@@ -53,21 +69,15 @@ struct coro *coro_create(coro_fn fn, void *arg, size_t stack_size)
     /* On the heap: the coroutine must outlive this call, so its stack cannot
      * be a local array of this function (or of its caller). */
     co->stack = malloc(stack_size);
-    if (co->stack == NULL || getcontext(&co->ctx) != 0) {
+    co->stack_size = stack_size;
+    if (co->stack == NULL || prepare_context(co) != 0) {
         free(co->stack);
         free(co);
         return NULL;
     }
-    co->stack_size = stack_size;
     co->fn = fn;
     co->arg = arg;
     co->state = CORO_SUSPENDED;
-    co->ctx.uc_stack.ss_sp = co->stack;
-    co->ctx.uc_stack.ss_size = stack_size;
-    /* A pointer, read when the function returns: by then co->caller holds
-     * whoever resumed the coroutine last. */
-    co->ctx.uc_link = &co->caller;
-    makecontext(&co->ctx, trampoline, 0);
     /* Without this, valgrind takes the jump to this stack for a huge stack
      * frame and warns "client switching stacks?". */
     co->valgrind_id = VALGRIND_STACK_REGISTER(co->stack, co->stack + stack_size);
@@ -154,7 +164,7 @@ int gen_next(struct coro *g, long *value)
         return -EINVAL;
     if (g->state == CORO_FINISHED)
         return 0; /* the end is not an error: never resume a finished one */
-    long v;
+    long v = 0;
     int err = coro_resume(g, 0, &v);
     if (err != 0)
         return -err;
