@@ -138,8 +138,8 @@ static int ms_left(struct timespec deadline)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ns = (long long)(deadline.tv_sec - now.tv_sec) * 1000000000LL +
-                   (deadline.tv_nsec - now.tv_nsec);
+    long long ns =
+        (long long)(deadline.tv_sec - now.tv_sec) * 1000000000LL + (deadline.tv_nsec - now.tv_nsec);
     if (ns <= 0)
         return 0;
     long long ms = (ns + 999999) / 1000000; /* rounding down would spin at the end */
@@ -167,8 +167,7 @@ enum blk_status blk_read_line(struct blk_reader *r, char line[BLK_LINE_MAX],
         }
         /* Take what is there first, without waiting. */
         size_t got;
-        enum blk_status s =
-            blk_read_available(r->fd, r->buf + r->len, BLK_LINE_MAX - r->len, &got);
+        enum blk_status s = blk_read_available(r->fd, r->buf + r->len, BLK_LINE_MAX - r->len, &got);
         r->len += got;
         if (s == BLK_EOF)
             r->eof = 1;

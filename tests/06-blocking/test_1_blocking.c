@@ -34,14 +34,15 @@ static void expect_asleep_in_read(struct probe_reader *r, int k, const char *whe
     const char *doing = probe_reader_doing(r);
     probe_reader_end(r);
     if (r->returned)
-        cr_assert_fail(MSG("blk_read_exact returned %zd (errno %s) %s, before the test wrote "
-                               "what it asked for: a blocking read does not return while the "
-                               "pipe is empty and a writer still holds it open; it sleeps "
-                               "inside read() until bytes come",
-                               "blk_read_exact 返回了 %zd（errno %s），当时%s，测试还没写入它要的"
-                               "数据：管道为空、且还有写者开着它时，阻塞读不会返回，而是睡在 "
-                               "read() 里，直到数据到来",
-                       r->result, probe_errno_name(r->err), when));
+        cr_assert_fail(MSG("blk_read_exact returned %zd (errno %s) %s, before the bytes it "
+                           "asked for had come: while the pipe is empty and a writer still "
+                           "holds it open, a blocking read waits, asleep inside read(); "
+                           "blk_read_exact returns only once len bytes have come, or at end "
+                           "of file",
+                           "blk_read_exact 返回了 %zd（errno %s），当时%s，它要的字节还没到齐："
+                           "管道为空、且还有写者开着它时，阻塞读就睡在 read() 里等；"
+                           "blk_read_exact 只在凑够 len 字节、或遇到文件结束时才返回",
+                           r->result, probe_errno_name(r->err), when));
     if (r->stopped)
         cr_assert_fail(MSG("blk_read_exact was stopped %s: %s",
                                "blk_read_exact 被叫停了（当时%s）：%s",
@@ -134,7 +135,8 @@ KATA_TEST(blocking, read_stops_at_end_of_file)
     expect_asleep_in_read(&r, 2, KATA_TR("after 2 of the 8 bytes", "只来了 8 字节中的 2 字节"));
     test_close(p[1]);
     probe_reader_end(&r);
-    cr_assert(!r.stopped, "%s", probe_stop_words(r.stopped));
+    cr_assert(!r.stopped, MSG("blk_read_exact, after the writer closed the pipe: %s",
+                              "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
     cr_assert(r.returned && r.result == 2,
               MSG("the writer wrote \"ab\" and closed the pipe, and blk_read_exact "
                       "returned %zd (errno %s), not 2: read() returning 0 is end of file, "
@@ -154,7 +156,8 @@ KATA_TEST(blocking, read_returns_0_when_the_pipe_ends_empty)
     expect_asleep_in_read(&r, 1, KATA_TR("on an empty pipe", "管道还是空的"));
     test_close(p[1]);
     probe_reader_end(&r);
-    cr_assert(!r.stopped, "%s", probe_stop_words(r.stopped));
+    cr_assert(!r.stopped, MSG("blk_read_exact, after the writer closed the pipe: %s",
+                              "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
     cr_assert(r.returned && r.result == 0,
               MSG("the writer closed the pipe without writing, and blk_read_exact "
                       "returned %zd (errno %s), not 0: end of file before any byte means "
