@@ -97,6 +97,10 @@ void probe_progress(void);
  * PROBE_WAIT_SECONDS. */
 int probe_wait_loop_idle(void);
 
+/* What the test adds when the loop would wait for ever in poll (a wait
+ * that no timer, no pipe and no other thread will end). */
+void probe_stuck_hint(const char *en, const char *zh);
+
 /* A new loop, or the test fails saying async_loop_new returned NULL. */
 struct async_loop *probe_loop(void);
 /* Runs the loop; the test fails if async_run does not return 0 or if it

@@ -42,9 +42,9 @@ KATA_TEST(loop, spawn_does_not_run_the_task)
         "async_run 里启动它"));
     probe_run(loop);
     cr_assert(norder == 1, MSG("the task ran %d times, not once: async_run resumes each "
-                                   "ready task and returns when every task has finished",
-                                   "任务运行了 %d 次，而不是一次：async_run 恢复每个就绪的任务，"
-                                   "所有任务都结束后才返回", norder));
+                               "ready task and returns when every task has finished",
+                               "任务运行了 %d 次，而不是一次：async_run 恢复每个就绪的任务，"
+                               "所有任务都结束后才返回", norder));
     async_loop_free(loop);
 }
 
@@ -57,15 +57,15 @@ KATA_TEST(loop, run_returns_when_every_task_has_finished)
         probe_spawn(loop, record_task, &s[i]);
     probe_run(loop);
     cr_assert(norder == 3, MSG("%d of the 3 tasks ran: async_run must go on until every "
-                                   "task has finished",
-                                   "3 个任务里只有 %d 个运行了：async_run 要一直运行到所有任务结束",
-              norder));
+                               "task has finished",
+                               "3 个任务里只有 %d 个运行了：async_run 要一直运行到所有任务结束",
+                               norder));
     for (int i = 0; i < 3; i++)
         cr_assert(order[i] == i, MSG("the tasks ran in the order %d %d %d: ready tasks run "
-                                         "in the order they became ready (first in, first out)",
-                                         "任务的运行顺序是 %d %d %d：就绪的任务按变为就绪的先后运行"
-                                         "（先进先出）",
-                  order[0], order[1], order[2]));
+                                     "in the order they became ready (first in, first out)",
+                                     "任务的运行顺序是 %d %d %d：就绪的任务按变为就绪的先后运行"
+                                     "（先进先出）",
+                                     order[0], order[1], order[2]));
     async_loop_free(loop);
 }
 
@@ -80,12 +80,12 @@ KATA_TEST(loop, sleepers_wake_on_time_and_overlap)
     struct probe_stats st = probe_stats();
     cr_assert(st.sleeps_in_task == 0 && st.polls_in_task == 0,
               MSG("a task called nanosleep/usleep/sleep or poll %d time(s): that blocks the "
-                      "whole thread, and every other task with it. async_sleep records when the "
-                      "task must wake, and suspends it; only the loop waits, in poll",
-                      "任务调用了 %d 次 nanosleep/usleep/sleep 或 poll：这会阻塞整个线程，"
-                      "其他任务也都跟着停下。async_sleep 只记下任务该醒的时刻然后挂起它；"
-                      "只有事件循环在 poll 里等待",
-              st.sleeps_in_task + st.polls_in_task));
+                  "whole thread, and every other task with it. async_sleep records when the "
+                  "task must wake, and suspends it; only the loop waits, in poll",
+                  "任务调用了 %d 次 nanosleep/usleep/sleep 或 poll：这会阻塞整个线程，"
+                  "其他任务也都跟着停下。async_sleep 只记下任务该醒的时刻然后挂起它；"
+                  "只有事件循环在 poll 里等待",
+                  st.sleeps_in_task + st.polls_in_task));
     cr_assert(st.other_clocks == 0, "%s", KATA_TR(
         "the loop read a clock other than CLOCK_MONOTONIC: timers need a clock that never "
         "jumps; async_now_ms reads CLOCK_MONOTONIC",
@@ -95,18 +95,18 @@ KATA_TEST(loop, sleepers_wake_on_time_and_overlap)
     for (int i = 0; i < 3; i++)
         cr_assert(woke[i] == want[i],
                   MSG("the task that sleeps %ld ms woke after %ld ms: a sleeping task must "
-                          "wake when its time is due (poll's timeout ends at the earliest timer), "
-                          "and the sleepers overlap: three sleeps of 300, 100 and 200 ms take "
-                          "300 ms in all, not 600",
-                          "睡 %ld 毫秒的任务在 %ld 毫秒后才醒：睡眠中的任务应在到点时醒来"
-                          "（poll 的超时在最早的定时器到期时结束），而且各个睡眠是重叠的："
-                          "300、100、200 毫秒的三次睡眠总共只需 300 毫秒，而不是 600",
-                  want[i], woke[i]));
+                      "wake when its time is due (poll's timeout ends at the earliest timer), "
+                      "and the sleepers overlap: three sleeps of 300, 100 and 200 ms take "
+                      "300 ms in all, not 600",
+                      "睡 %ld 毫秒的任务在 %ld 毫秒后才醒：睡眠中的任务应在到点时醒来"
+                      "（poll 的超时在最早的定时器到期时结束），而且各个睡眠是重叠的："
+                      "300、100、200 毫秒的三次睡眠总共只需 300 毫秒，而不是 600",
+                      want[i], woke[i]));
     cr_assert(order[0] == 1 && order[1] == 2 && order[2] == 0,
               MSG("the sleepers woke in the order %d %d %d, not 1 2 0: the shortest sleep "
-                      "ends first",
-                      "睡眠的任务醒来的顺序是 %d %d %d，而不是 1 2 0：睡得最短的先醒",
-              order[0], order[1], order[2]));
+                  "ends first",
+                  "睡眠的任务醒来的顺序是 %d %d %d，而不是 1 2 0：睡得最短的先醒",
+                  order[0], order[1], order[2]));
     async_loop_free(loop);
 }
 
@@ -131,17 +131,17 @@ KATA_TEST(loop, one_sleeping_task_does_not_stop_the_others)
     probe_spawn(loop, ticker, NULL);
     probe_run(loop);
     cr_assert(nticks == 5, MSG("the ticking task ticked %d times, not 5: every task runs "
-                                   "to its end", "计时任务只走了 %d 下，而不是 5 下：每个任务都要运行到结束",
-              nticks));
+                               "to its end", "计时任务只走了 %d 下，而不是 5 下：每个任务都要运行到结束",
+                               nticks));
     for (int i = 0; i < 5; i++)
         cr_assert(ticks[i] == 10 * (i + 1),
                   MSG("tick %d of a task that sleeps 10 ms five times came at %ld ms, not "
-                          "%d, while another task slept 100 ms: a sleep must suspend only its "
-                          "own task (never nanosleep in a task, never a blocking wait)",
-                          "另一个任务在睡 100 毫秒时，每次睡 10 毫秒的任务的第 %d 下出现在 %ld 毫秒，"
-                          "而不是 %d：睡眠只能挂起自己这个任务（任务里绝不能调用 nanosleep，"
-                          "绝不能阻塞等待）",
-                  i + 1, ticks[i], 10 * (i + 1)));
+                      "%d, while another task slept 100 ms: a sleep must suspend only its "
+                      "own task (never nanosleep in a task, never a blocking wait)",
+                      "另一个任务在睡 100 毫秒时，每次睡 10 毫秒的任务的第 %d 下出现在 %ld 毫秒，"
+                      "而不是 %d：睡眠只能挂起自己这个任务（任务里绝不能调用 nanosleep，"
+                      "绝不能阻塞等待）",
+                      i + 1, ticks[i], 10 * (i + 1)));
     async_loop_free(loop);
 }
 
@@ -156,27 +156,27 @@ KATA_TEST(loop, loop_waits_in_poll_without_spinning)
     struct probe_stats st = probe_stats();
     cr_assert(st.spins == 0 && st.busy == 0 && st.clock_spins == 0,
               MSG("the loop spun: %d poll(timeout 0) that found nothing with nothing ready "
-                      "to run, %d long runs of them, %d long runs of clock readings. Busy "
-                      "polling burns a CPU to do nothing; when no task is ready, poll must wait "
-                      "until the earliest timer is due (timeout = that time - now)",
-                      "事件循环在空转：%d 次 poll(超时为 0) 什么也没等到，而且也没有可运行的任务；"
-                      "%d 段连续空转；%d 段连续读时钟。忙轮询白白烧掉一个 CPU；没有就绪任务时，"
-                      "poll 应该一直等到最早的定时器到期（超时 = 到期时刻 - 现在）",
-              st.spins, st.busy, st.clock_spins));
+                  "to run, %d long runs of them, %d long runs of clock readings. Busy "
+                  "polling burns a CPU to do nothing; when no task is ready, poll must wait "
+                  "until the earliest timer is due (timeout = that time - now)",
+                  "事件循环在空转：%d 次 poll(超时为 0) 什么也没等到，而且也没有可运行的任务；"
+                  "%d 段连续空转；%d 段连续读时钟。忙轮询白白烧掉一个 CPU；没有就绪任务时，"
+                  "poll 应该一直等到最早的定时器到期（超时 = 到期时刻 - 现在）",
+                  st.spins, st.busy, st.clock_spins));
     cr_assert(st.polls >= 1 && st.polls <= 4,
               MSG("the loop called poll %d times to wait for two timers: it should wait "
-                      "once per timer that is due (about 2 calls), each time with the timeout "
-                      "to the earliest one",
-                      "为了等两个定时器，事件循环调用了 %d 次 poll：每个到期的定时器等一次就够了"
-                      "（大约 2 次），每次的超时都算到最早的那个定时器",
-              st.polls));
+                  "once per timer that is due (about 2 calls), each time with the timeout "
+                  "to the earliest one",
+                  "为了等两个定时器，事件循环调用了 %d 次 poll：每个到期的定时器等一次就够了"
+                  "（大约 2 次），每次的超时都算到最早的那个定时器",
+                  st.polls));
     struct probe_poll first = probe_poll_log(0);
     cr_assert(first.timeout == 200,
               MSG("the first poll waited with timeout %d ms; the earliest timer was due in "
-                      "200 ms: poll's timeout is the time left until the earliest timer",
-                      "第一次 poll 的超时是 %d 毫秒，而最早的定时器在 200 毫秒后到期："
-                      "poll 的超时就是离最早定时器还剩的时间",
-              first.timeout));
+                  "200 ms: poll's timeout is the time left until the earliest timer",
+                  "第一次 poll 的超时是 %d 毫秒，而最早的定时器在 200 毫秒后到期："
+                  "poll 的超时就是离最早定时器还剩的时间",
+                  first.timeout));
     async_loop_free(loop);
 }
 
@@ -192,11 +192,11 @@ KATA_TEST(loop, await_readable_wakes_when_data_arrives)
                                          "任务没有结束：async_run 必须把它运行到结束"));
     cr_assert(woke[0] == 50,
               MSG("the task awaiting a pipe woke after %ld ms; data arrived after 50 ms: "
-                      "async_await_readable registers the descriptor with the loop and suspends; "
-                      "the loop polls it and makes the task ready when poll reports it",
-                      "等待管道的任务在 %ld 毫秒后醒来，而数据在 50 毫秒时到达：async_await_readable "
-                      "把描述符交给事件循环并挂起；事件循环 poll 它，poll 报告可读时让任务就绪",
-              woke[0]));
+                  "async_await_readable registers the descriptor with the loop and suspends; "
+                  "the loop polls it and makes the task ready when poll reports it",
+                  "等待管道的任务在 %ld 毫秒后醒来，而数据在 50 毫秒时到达：async_await_readable "
+                  "把描述符交给事件循环并挂起；事件循环 poll 它，poll 报告可读时让任务就绪",
+                  woke[0]));
     char buf[8] = "";
     ssize_t n = read(fd, buf, sizeof buf - 1);
     cr_assert(n == 4, "%s", KATA_TR("the data was gone from the pipe: awaiting readability "
@@ -217,20 +217,20 @@ KATA_TEST(loop, others_run_while_a_task_awaits_a_descriptor)
     struct probe_stats st = probe_stats();
     cr_assert(st.polls_in_task == 0 && st.blocked_reads_in_task == 0,
               MSG("a task waited for its descriptor itself (poll or read inside the task, "
-                      "%d time(s)): the thread stopped there, with every other task. "
-                      "async_await_readable only tells the loop which descriptor, then suspends",
-                      "任务自己等待描述符（在任务里调用 poll 或 read，%d 次）：整个线程停在那里，"
-                      "其他任务也都停了。async_await_readable 只告诉事件循环是哪个描述符，然后挂起",
-              st.polls_in_task + st.blocked_reads_in_task));
+                  "%d time(s)): the thread stopped there, with every other task. "
+                  "async_await_readable only tells the loop which descriptor, then suspends",
+                  "任务自己等待描述符（在任务里调用 poll 或 read，%d 次）：整个线程停在那里，"
+                  "其他任务也都停了。async_await_readable 只告诉事件循环是哪个描述符，然后挂起",
+                  st.polls_in_task + st.blocked_reads_in_task));
     cr_assert(nticks == 5 && ticks[4] == 50 && woke[0] == 100,
               MSG("while one task waited 100 ms for a pipe, the other ticked %d times, the "
-                      "last at %ld ms (want 5 ticks, the last at 50 ms), and the waiting task "
-                      "woke at %ld ms (want 100): a task that waits must not keep the others "
-                      "from running",
-                      "一个任务等管道 100 毫秒期间，另一个任务走了 %d 下，最后一下在 %ld 毫秒"
-                      "（应该是 5 下，最后一下在 50 毫秒），等待的任务在 %ld 毫秒醒来（应该是 100）："
-                      "等待中的任务不能挡住其他任务",
-              nticks, nticks > 0 ? ticks[nticks - 1] : -1L, woke[0]));
+                  "last at %ld ms (want 5 ticks, the last at 50 ms), and the waiting task "
+                  "woke at %ld ms (want 100): a task that waits must not keep the others "
+                  "from running",
+                  "一个任务等管道 100 毫秒期间，另一个任务走了 %d 下，最后一下在 %ld 毫秒"
+                  "（应该是 5 下，最后一下在 50 毫秒），等待的任务在 %ld 毫秒醒来（应该是 100）："
+                  "等待中的任务不能挡住其他任务",
+                  nticks, nticks > 0 ? ticks[nticks - 1] : -1L, woke[0]));
     async_loop_free(loop);
 }
 
@@ -262,11 +262,11 @@ KATA_TEST(loop, descriptor_leaves_the_watch_set_after_the_wake_up)
     for (int i = polls_when_woken; i < total && i < PROBE_MAX_POLLS; i++)
         cr_assert(!probe_poll_watched(i, watched_fd),
                   MSG("poll call %d (at %ld ms) still watched descriptor %d, although the "
-                          "task that awaited it had been woken: when the loop wakes a task for "
-                          "its descriptor, it must stop watching that descriptor",
-                          "第 %d 次 poll（在 %ld 毫秒时）仍在监视描述符 %d，而等它的任务早已被唤醒："
-                          "事件循环因描述符唤醒任务后，必须把这个描述符移出监视集合",
-                  i + 1, probe_poll_log(i).at, watched_fd));
+                      "task that awaited it had been woken: when the loop wakes a task for "
+                      "its descriptor, it must stop watching that descriptor",
+                      "第 %d 次 poll（在 %ld 毫秒时）仍在监视描述符 %d，而等它的任务早已被唤醒："
+                      "事件循环因描述符唤醒任务后，必须把这个描述符移出监视集合",
+                      i + 1, probe_poll_log(i).at, watched_fd));
     async_loop_free(loop);
 }
 
@@ -279,13 +279,13 @@ KATA_TEST(loop, a_task_wakes_only_for_what_it_waits_for)
     probe_run(loop);
     cr_assert(slept_until == 120,
               MSG("a task that awaited a pipe (ready at 20 ms), then slept 100 ms, woke from "
-                      "its sleep at %ld ms, not 120: it was resumed for something it no longer "
-                      "waited for (its old descriptor still had data). Wake a task once, for "
-                      "the one thing it waits for now",
-                      "一个任务先等管道（20 毫秒时可读），再睡 100 毫秒，结果在 %ld 毫秒就从睡眠中醒了，"
-                      "而不是 120：它因为已经不再等待的东西被恢复了（旧描述符里还有数据）。"
-                      "只为任务眼下等待的那一件事唤醒它，而且只唤醒一次",
-              slept_until));
+                  "its sleep at %ld ms, not 120: it was resumed for something it no longer "
+                  "waited for (its old descriptor still had data). Wake a task once, for "
+                  "the one thing it waits for now",
+                  "一个任务先等管道（20 毫秒时可读），再睡 100 毫秒，结果在 %ld 毫秒就从睡眠中醒了，"
+                  "而不是 120：它因为已经不再等待的东西被恢复了（旧描述符里还有数据）。"
+                  "只为任务眼下等待的那一件事唤醒它，而且只唤醒一次",
+                  slept_until));
     async_loop_free(loop);
 }
 
@@ -314,19 +314,22 @@ KATA_TEST(loop, each_wait_resumes_the_task_once)
     resumes_seen = coro_resumes() - before;
     cr_assert(resumes_seen == 6,
               MSG("the coroutines were resumed %ld times; the two tasks start once each and "
-                      "wait 4 times in all, so 6: a task must be resumed exactly once per start "
-                      "and once per wake-up. Resumed more often, it goes on although what it "
-                      "waits for has not happened (a task queued twice, or left in the queue)",
-                      "协程一共被恢复了 %ld 次；两个任务各启动一次，总共等待 4 次，所以应该是 6 次："
-                      "每次启动、每次唤醒都只恢复任务一次。恢复得更多，任务就会在等待的事还没发生时"
-                      "继续往下跑（任务被放进队列两次，或者一直留在队列里）",
-              resumes_seen));
+                  "wait 4 times in all, so 6: a task must be resumed exactly once per start "
+                  "and once per wake-up. Resumed more often, it goes on although what it "
+                  "waits for has not happened (a task queued twice, or left in the queue)",
+                  "协程一共被恢复了 %ld 次；两个任务各启动一次，总共等待 4 次，所以应该是 6 次："
+                  "每次启动、每次唤醒都只恢复任务一次。恢复得更多，任务就会在等待的事还没发生时"
+                  "继续往下跑（任务被放进队列两次，或者一直留在队列里）",
+                  resumes_seen));
     cr_assert(woke[0] == 20,
               MSG("the task that sleeps 10 ms, awaits a ready pipe and sleeps 10 ms again "
-                      "finished at %ld ms, not 20",
-                      "先睡 10 毫秒、再等一个已可读的管道、再睡 10 毫秒的任务在 %ld 毫秒结束，"
-                      "而不是 20",
-              woke[0]));
+                  "finished at %ld ms, not 20: one of its waits ended early, because the loop "
+                  "woke it for something it no longer waited for (an old timer, an old "
+                  "descriptor). Wake a task only for the one thing it waits for now",
+                  "先睡 10 毫秒、再等一个已可读的管道、再睡 10 毫秒的任务在 %ld 毫秒结束，"
+                  "而不是 20：它有一次等待提前结束了，因为事件循环为它已经不再等待的东西"
+                  "（旧的定时器、旧的描述符）唤醒了它。只为任务眼下等待的那一件事唤醒它",
+                  woke[0]));
     async_loop_free(loop);
 }
 
@@ -349,12 +352,12 @@ KATA_TEST(loop, a_task_can_spawn_a_task)
     probe_run(spawner_loop);
     cr_assert(norder == 2 && order[0] == 9 && order[1] == 3 && woke[3] == 15,
               MSG("a task spawned another at 5 ms, which sleeps 10 ms: both should finish, "
-                      "the child after its parent, at 15 ms (%d of 2 finished; the child at "
-                      "%ld ms). A task spawned while the loop runs is ready, and runs at the "
-                      "loop's next turn",
-                      "一个任务在 5 毫秒时创建了另一个睡 10 毫秒的任务：两个都应该结束，子任务在父任务之后、"
-                      "15 毫秒时结束（2 个里结束了 %d 个；子任务在 %ld 毫秒）。事件循环运行时创建的任务"
-                      "是就绪的，在事件循环的下一轮运行",
-              norder, woke[3]));
+                  "the child after its parent, at 15 ms (%d of 2 finished; the child at "
+                  "%ld ms). A task spawned while the loop runs is ready, and runs at the "
+                  "loop's next turn",
+                  "一个任务在 5 毫秒时创建了另一个睡 10 毫秒的任务：两个都应该结束，子任务在父任务之后、"
+                  "15 毫秒时结束（2 个里结束了 %d 个；子任务在 %ld 毫秒）。事件循环运行时创建的任务"
+                  "是就绪的，在事件循环的下一轮运行",
+                  norder, woke[3]));
     async_loop_free(spawner_loop);
 }

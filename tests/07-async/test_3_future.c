@@ -29,6 +29,11 @@ static int event_index(const char *what)
 static void start(void)
 {
     probe_virtual_start();
+    probe_stuck_hint("A task awaiting a future was never made ready again: async_await records "
+                     "the task among the future's waiters before it suspends, and "
+                     "async_future_set makes every one of them ready.",
+                     "一个等待 future 的任务再也没有被设为就绪：async_await 在挂起前要把任务记进 "
+                     "future 的等待者里，async_future_set 要让每一个等待者都就绪。");
     loop = probe_loop();
     fut = async_future_new(loop);
     cr_assert(fut != NULL, "%s", KATA_TR("async_future_new returned NULL: allocate a pending "
@@ -118,6 +123,11 @@ static void late_awaiter(void *p)
 KATA_TEST(future, await_of_a_done_future_returns_at_once)
 {
     start();
+    probe_stuck_hint("A task awaited a future that was already done, and suspended: a wake-up "
+                     "that has already happened never comes again. async_await returns the "
+                     "value at once when the future is done.",
+                     "一个任务等待一个早已完成的 future，却挂起了：已经发生过的唤醒不会再来。"
+                     "future 已完成时，async_await 要立刻返回它的值。");
     int r = async_future_set(fut, 7);
     cr_assert(r == 0 && async_future_done(fut),
               MSG("async_future_set returned %d on a new future, or async_future_done says "
@@ -140,6 +150,11 @@ KATA_TEST(future, await_of_a_done_future_returns_at_once)
 KATA_TEST(future, a_future_is_set_only_once)
 {
     start();
+    probe_stuck_hint("A task awaited a future that was already done, and suspended: a wake-up "
+                     "that has already happened never comes again. async_await returns the "
+                     "value at once when the future is done.",
+                     "一个任务等待一个早已完成的 future，却挂起了：已经发生过的唤醒不会再来。"
+                     "future 已完成时，async_await 要立刻返回它的值。");
     int first = async_future_set(fut, 1);
     int second = async_future_set(fut, 2);
     probe_spawn(loop, late_awaiter, NULL);
@@ -194,6 +209,11 @@ static void set_from_callback(void *p)
 KATA_TEST(future, call_later_runs_on_the_loop_when_due)
 {
     start();
+    probe_stuck_hint("Only a callback due at 80 ms (async_call_later) could end this wait: "
+                     "poll's timeout must end when the earliest callback is due, as for a "
+                     "sleeping task's timer.",
+                     "只有一个 80 毫秒到期的回调（async_call_later）能结束这次等待："
+                     "poll 的超时也要在最早的回调到期时结束，和睡眠任务的定时器一样。");
     loop_tid = pthread_self();
     int r = async_call_later(loop, 80, set_from_callback, (void *)(intptr_t)7);
     cr_assert(r == 0, MSG("async_call_later returned %d, not 0", "async_call_later 返回了 %d，而不是 0", r));
@@ -259,6 +279,12 @@ static void *helper(void *p)
 KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
 {
     start();
+    probe_stuck_hint("Another thread called async_call_threadsafe while the loop slept in poll: "
+                     "the call must write a byte to the loop's wake-up pipe, and the loop must "
+                     "watch that pipe's read end in every poll.",
+                     "事件循环在 poll 里睡眠时，另一个线程调用了 async_call_threadsafe："
+                     "这个调用要往事件循环的唤醒管道里写一个字节，而事件循环每次 poll 都要"
+                     "监视这个管道的读端。");
     loop_tid = pthread_self();
     probe_spawn(loop, awaiter, NULL);
     pthread_t h;

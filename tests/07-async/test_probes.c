@@ -248,9 +248,9 @@ void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg)
 {
     int r = async_spawn(loop, fn, arg);
     cr_assert(r == 0, MSG("async_spawn returned %d, not 0: it must create a coroutine for "
-                              "the task (coro_new) and put the task in the ready queue",
-                              "async_spawn 返回了 %d，而不是 0：它要为任务创建协程（coro_new），"
-                              "再把任务放进就绪队列", r));
+                          "the task (coro_new) and put the task in the ready queue",
+                          "async_spawn 返回了 %d，而不是 0：它要为任务创建协程（coro_new），"
+                          "再把任务放进就绪队列", r));
 }
 
 void probe_run(struct async_loop *loop)
@@ -258,15 +258,37 @@ void probe_run(struct async_loop *loop)
     int misuses = coro_misuses();
     int r = async_run(loop);
     cr_assert(r == 0, MSG("async_run returned %d, not 0: it runs until every task has "
-                              "finished, and fails only when poll fails",
-                              "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
-                              "只有 poll 出错时才失败", r));
+                          "finished, and fails only when poll fails",
+                          "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
+                          "只有 poll 出错时才失败", r));
     cr_assert(coro_misuses() == misuses,
               MSG("the loop broke a rule of coroutines: %s. The loop resumes a task once "
-                      "per wake-up, only while it is suspended, and forgets it when it finishes",
-                      "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
-                      "任务结束后就忘掉它",
-              probe_misuse_words(coro_last_misuse())));
+                  "per wake-up, only while it is suspended, and forgets it when it finishes",
+                  "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
+                  "任务结束后就忘掉它",
+                  probe_misuse_words(coro_last_misuse())));
+}
+
+static const char *stuck_en = "Some wake-up was lost: every wait must end in a wake-up.";
+static const char *stuck_zh = "有一次唤醒丢失了：每一次等待都必须以一次唤醒结束。";
+
+void probe_stuck_hint(const char *en, const char *zh)
+{
+    stuck_en = en;
+    stuck_zh = zh;
+}
+
+/* A broken rule of coroutines usually leaves a task that never runs again:
+ * say so at once rather than wait for what cannot come. */
+static void misuse_check(void)
+{
+    if (coro_misuses() > 0 && coro_self() == NULL)
+        cr_assert_fail(MSG("the loop broke a rule of coroutines: %s. The loop resumes a task "
+                           "once per wake-up, only while it is suspended, and forgets it when "
+                           "it finishes",
+                           "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
+                           "任务结束后就忘掉它",
+                           probe_misuse_words(coro_last_misuse())));
 }
 
 /* ---- wrappers ---- */
@@ -290,6 +312,19 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
     return 0;
 }
 
+/* A loop that has spun this long with nothing happening would spin for
+ * ever: end the test with the reason rather than wait for the watchdog. */
+static void spin_limit(void)
+{
+    if (zero_in_a_row > 200000 && coro_self() == NULL)
+        cr_assert_fail("%s", KATA_TR(
+            "the loop kept calling poll with a zero timeout, and nothing happened in 200000 "
+            "turns: it spins and never waits. When no task is ready, poll must wait: until "
+            "the earliest timer, or for ever (-1) when there is none",
+            "事件循环不停地以 0 超时调用 poll，20 万轮里什么也没发生：它在空转，从不等待。"
+            "没有就绪任务时 poll 必须等待：等到最早的定时器，没有定时器时就一直等（-1）"));
+}
+
 static void log_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (stats.polls < PROBE_MAX_POLLS) {
@@ -308,6 +343,7 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     if (!on_loop_thread())
         return __real_poll(fds, n, timeout);
     log_poll(fds, n, timeout);
+    misuse_check();
     if (coro_self() != NULL)
         stats.polls_in_task++;
     long resumed = coro_resumes();
@@ -325,6 +361,7 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
             if (zero_in_a_row == 1000)
                 stats.busy++;
             advance_to(now + 1);
+            spin_limit();
         }
         return r;
     }
@@ -340,6 +377,7 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
         }
         if (idle_turn)
             advance_to(now + 1);
+        spin_limit();
         return __real_poll(fds, n, 0);
     }
     zero_in_a_row = 0;
@@ -367,14 +405,12 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     loop_idle = 0;
     pthread_mutex_unlock(&lock);
     if (r == 0 && coro_self() == NULL)
-        cr_assert_fail("%s", KATA_TR(
-            "the loop called poll with no timeout, and nothing it watches will ever become "
-            "ready: no timer is due and no other thread woke it, so it would wait for ever. "
-            "A task that waits for a future needs someone to set it; async_call_threadsafe "
-            "must wake the loop by writing to a pipe the loop watches",
-            "事件循环调用 poll 时不带超时，而它监视的东西永远不会就绪：没有到期的定时器，"
-            "也没有别的线程唤醒它，于是它会永远等下去。等待 future 的任务需要有人去设置它；"
-            "async_call_threadsafe 必须往事件循环监视的管道里写一个字节来唤醒它"));
+        cr_assert_fail(MSG("the loop called poll with no timeout, and nothing it watches will "
+                           "ever become ready (no timer due, no other thread waking it), so it "
+                           "would wait for ever while a task still waits. %s",
+                           "事件循环调用 poll 时不带超时，而它监视的东西永远不会就绪（没有到期的"
+                           "定时器，也没有别的线程唤醒它），于是在还有任务等待时它会永远等下去。%s",
+                           KATA_TR(stuck_en, stuck_zh)));
     return r;
 }
 
