@@ -98,12 +98,9 @@ struct probe_thread {
     pthread_t thread;
     void (*fn)(void *);
     void *arg;
-    int done; /* fn returned */
 };
 void probe_thread_start(struct probe_thread *t, void (*fn)(void *), void *arg);
 void probe_thread_join(struct probe_thread *t);
-/* Whether t's operation has returned (read under the probes' lock). */
-int probe_thread_done(struct probe_thread *t);
 
 /* ---- 2. held workers ---------------------------------------------------- */
 

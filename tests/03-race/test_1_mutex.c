@@ -109,7 +109,6 @@ KATA_TEST(mutex, threads_lock_the_same_mutex)
     probe_thread_start(&b, increment, &counter);
     int b_asked = a_stopped && probe_wait_locks(2);
     const pthread_mutex_t *asked = probe_last_asked();
-    int b_done_while_a_held = a_stopped && probe_thread_done(&b);
     probe_go();
     probe_thread_join(&a);
     probe_thread_join(&b);
@@ -124,21 +123,19 @@ KATA_TEST(mutex, threads_lock_the_same_mutex)
                       "lock c->lock",
                       "线程 A 在 race_mutex_increment 里持有互斥锁时，线程 B 没加任何锁就做完了自增："
                       "每个线程都必须锁 c->lock"));
-    cr_assert(asked == held && !b_done_while_a_held,
+    /* No check of the final value here: with the write outside the lock it
+     * depends on the scheduler (the next test makes that case happen). */
+    cr_assert(asked == held,
               MSG("thread A held the mutex at %p inside race_mutex_increment, and thread B "
-                      "locked another one, at %p, so B %s: two different mutexes exclude "
-                      "nothing. A mutex made per thread (or per call) protects nothing shared; "
-                      "all threads must lock the one mutex that goes with the data, c->lock",
-                      "线程 A 在 race_mutex_increment 里持有地址 %p 的互斥锁，线程 B 锁的却是另一把 %p，"
-                      "所以 B %s：两把不同的锁互不排斥。每个线程（或每次调用）各建一把锁，"
-                      "保护不了任何共享的东西；所有线程都必须锁和数据配套的那一把 c->lock",
-              (const void *)held, (const void *)asked,
-              KATA_TR("did its whole increment while A was in the middle of its own",
-                      "在 A 自增到一半时完成了自己的整个自增")));
-    cr_assert(counter.value == 2,
-              MSG("two increments from 0 left the value at %ld, not 2",
-                      "从 0 开始自增两次，结果是 %ld，不是 2",
-              counter.value));
+                  "locked another one, at %p, so nothing stopped B from doing its whole "
+                  "increment while A was in the middle of its own: two different mutexes "
+                  "exclude nothing. A mutex made per thread (or per call) protects nothing "
+                  "shared; all threads must lock the one mutex that goes with the data, c->lock",
+                  "线程 A 在 race_mutex_increment 里持有地址 %p 的互斥锁，线程 B 锁的却是另一把 %p，"
+                  "于是没有任何东西能阻止 B 在 A 自增到一半时做完自己的整个自增：两把不同的锁"
+                  "互不排斥。每个线程（或每次调用）各建一把锁，保护不了任何共享的东西；"
+                  "所有线程都必须锁和数据配套的那一把 c->lock",
+                  (const void *)held, (const void *)asked));
 }
 
 KATA_TEST(mutex, no_increment_lost_when_another_runs_after_the_unlock)

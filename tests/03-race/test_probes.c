@@ -239,10 +239,6 @@ static void *op_thread(void *p)
 {
     struct probe_thread *t = p;
     probe_op(t->fn, t->arg);
-    p_lock();
-    t->done = 1;
-    pthread_cond_broadcast(&changed);
-    p_unlock();
     return NULL;
 }
 
@@ -250,7 +246,6 @@ void probe_thread_start(struct probe_thread *t, void (*fn)(void *), void *arg)
 {
     t->fn = fn;
     t->arg = arg;
-    t->done = 0;
     if (__real_pthread_create(&t->thread, NULL, op_thread, t) != 0) {
         fprintf(stderr, "probes: cannot start a thread\n");
         abort();
@@ -260,14 +255,6 @@ void probe_thread_start(struct probe_thread *t, void (*fn)(void *), void *arg)
 void probe_thread_join(struct probe_thread *t)
 {
     __real_pthread_join(t->thread, NULL);
-}
-
-int probe_thread_done(struct probe_thread *t)
-{
-    p_lock();
-    int d = t->done;
-    p_unlock();
-    return d;
 }
 
 /* ---- 2. held workers ---------------------------------------------------- */
