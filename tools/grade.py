@@ -115,6 +115,35 @@ def _reachable(path, uid):
         d = os.path.dirname(d)
 
 
+# ---- includes ----------------------------------------------------------------------
+
+INCLUDE_RE = re.compile(r"^[ \t]*(?:#|%:)[ \t]*include\w*[ \t]*(.*)$", re.M)
+ALLOWED_INCLUDE = re.compile(r'"[\w.+-]+\.h"|<[\w.+/-]+\.h>|<\w+>')
+
+
+def _preprocessor_view(text):
+    """The text as the preprocessor reads its directives: lines spliced,
+    comments gone (string literals are left as they are)."""
+    text = text.replace("\\\r\n", "").replace("\\\n", "")
+    return re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
+
+
+def check_includes(paths):
+    """Submitted code may include headers by name only: a path with a folder
+    in it or a .c file could compile in the reference solution, a hidden test
+    or any file the grader can read."""
+    for p in paths:
+        with open(p, encoding="utf-8", errors="replace") as f:
+            text = _preprocessor_view(f.read())
+        for arg in INCLUDE_RE.findall(text):
+            arg = arg.strip()
+            if not ALLOWED_INCLUDE.fullmatch(arg) or ".." in arg:
+                return ("%s includes %s: graded code may include the exercise's headers and "
+                        "system headers by name (\"x.h\", <sys/x.h>), nothing else"
+                        % (course.shown(p), arg[:80]))
+    return None
+
+
 # ---- one exercise ---------------------------------------------------------------
 
 def variant(src):
@@ -129,6 +158,9 @@ def run_tests(ex, src, sources, slot=0):
     with open(os.path.join(d, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            bad = check_includes(ex.student_paths(src))
+            if bad:
+                raise build.BuildError(bad, True)
             binary = build.build(ex, src, test_sources=sources, variant=variant(src))
         except UsageError:
             problem = "not submitted: %s not found in the submission" % ", ".join(ex.files)

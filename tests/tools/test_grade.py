@@ -112,6 +112,11 @@ class Grading(unittest.TestCase):
             cases[case] = (os.path.join(HOSTILE, case, "01-fixture", "work.c"), cls.solution2)
         for case in ("fork_bomb", "memory_hog", "disk_filler"):
             cases[case] = (os.path.join(GRADED, case, "01-fixture", "work.c"), cls.solution2)
+        # The reference solution, compiled in from where the grader keeps it.
+        cheat = os.path.join(cls.base, "include_solution.c")
+        with open(cheat, "w") as f:
+            f.write('#include "../../../../solutions/01-fixture/work.c"\n')
+        cases["include_solution"] = (cheat, cls.solution2)
         srcs = {c: submission(cls.base, c, a, b) for c, (a, b) in cases.items()}
         # the shared objects once, then every case at once, each with its own grading user
         cls.grade(srcs["stubs"], 0)
@@ -232,6 +237,9 @@ class Grading(unittest.TestCase):
     def test_crash_earns_nothing(self):
         self.hostile("crash", "segmentation fault", honest=5.33)
 
+    def test_including_the_reference_solution_earns_nothing(self):
+        self.hostile("include_solution", "graded code may include the exercise's headers")
+
     def test_fork_bomb_is_contained(self):
         self.hostile("fork_bomb", "processes at once (a fork bomb?)")
 
@@ -251,7 +259,7 @@ class Grading(unittest.TestCase):
     def test_student_code_runs_as_an_unprivileged_user(self):
         run = os.path.join(self.repo, "build", "01-fixture")
         owners = {os.stat(os.path.join(run, d, "run")).st_uid for d in os.listdir(run)
-                  if d.startswith("graded-")}
+                  if os.path.isdir(os.path.join(run, d, "run"))}
         self.assertTrue(owners)
         self.assertTrue(all(grade_tool.GRADE_UID <= o < grade_tool.GRADE_UID + SLOTS for o in owners))
         self.assertEqual(os.stat(os.path.join(self.repo, "tests")).st_uid, 0)
