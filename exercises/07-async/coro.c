@@ -49,7 +49,9 @@ static void trampoline(void)
 
 struct coro *coro_new(coro_fn fn, void *arg)
 {
-    struct coro *c = calloc(1, sizeof *c);
+    /* volatile: getcontext returns twice, as setjmp does, and the compiler
+     * must not keep c only in a register across it. */
+    struct coro *volatile c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
     c->stack = malloc(CORO_STACK);
