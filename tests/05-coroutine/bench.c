@@ -4,6 +4,8 @@
  *     variable), and between two processes (a pipe each way);
  *   - creating and finishing one coroutine, thread and process;
  *   - the memory each one takes.
+ * For scale, the switch table also has a register-only switch (a few lines
+ * of x86-64 assembly, no signal-mask system call) and a plain function call.
  * Every figure is the median of several repeats, with min and max; the
  * ratios divide figures of the same repeat.  KATA_BENCH_QUICK=1: a tiny run.
  * Prints Markdown tables. */
@@ -12,6 +14,7 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +173,115 @@ static double process_switch_ns(long trips)
     return el * 1e9 / (2.0 * (double)trips);
 }
 
+/* ---- for scale: a register-only switch and a function call --------------- */
+
+#if defined(__x86_64__)
+/* fast_switch(&save_sp, load_sp): pushes the registers a called function must
+ * preserve (System V x86-64: rbx, rbp, r12-r15), saves the stack pointer in
+ * *save_sp, loads load_sp, pops the same registers from the other stack and
+ * returns where that stack's last fast_switch was called.  No system call:
+ * the signal mask stays as it is (swapcontext saves and restores it).  The
+ * x87 and SSE control words are left alone: nothing here changes them. */
+void fast_switch(void **save_sp, void *load_sp) __asm__("bench_fast_switch");
+__asm__(".text\n"
+        ".type bench_fast_switch, @function\n"
+        "bench_fast_switch:\n"
+        "    pushq %rbp\n"
+        "    pushq %rbx\n"
+        "    pushq %r12\n"
+        "    pushq %r13\n"
+        "    pushq %r14\n"
+        "    pushq %r15\n"
+        "    movq %rsp, (%rdi)\n"
+        "    movq %rsi, %rsp\n"
+        "    popq %r15\n"
+        "    popq %r14\n"
+        "    popq %r13\n"
+        "    popq %r12\n"
+        "    popq %rbx\n"
+        "    popq %rbp\n"
+        "    ret\n"
+        ".size bench_fast_switch, .-bench_fast_switch\n");
+
+static void *main_sp, *fast_sp;
+static volatile long fast_count;
+
+static void fast_entry(void)
+{
+    for (;;) {
+        fast_count++;
+        fast_switch(&fast_sp, main_sp);
+    }
+}
+
+/* Nanoseconds per register-only switch; -1 if the coroutine did not run once
+ * per round trip. */
+static double fast_switch_ns(long trips)
+{
+    size_t size = 64 * 1024;
+    char *stack = malloc(size);
+    if (stack == NULL)
+        die("malloc");
+    /* The new stack as fast_switch will find it: six registers, then the
+     * address to "return" to (fast_entry), then an empty slot standing for
+     * fast_entry's own return address, so that it starts with the stack
+     * aligned as after a call. */
+    uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
+    void **sp = (void **)top;
+    *--sp = NULL;
+    *--sp = (void *)fast_entry;
+    for (int i = 0; i < 6; i++)
+        *--sp = NULL;
+    fast_sp = sp;
+    fast_count = 0;
+    double t0 = now();
+    for (long i = 0; i < trips; i++)
+        fast_switch(&main_sp, fast_sp);
+    double t = now() - t0;
+    int ok = fast_count == trips; /* the coroutine ran once per round trip */
+    free(stack);
+    return ok ? t * 1e9 / (2.0 * (double)trips) : -1;
+}
+#endif
+
+static long add_one(long x) __attribute__((noinline));
+static long add_one(long x)
+{
+    __asm__ volatile("" ::: "memory"); /* not folded away */
+    return x + 1;
+}
+
+/* Nanoseconds per call of a function that does (nearly) nothing. */
+static double call_ns(long calls)
+{
+    long (*volatile fn)(long) = add_one;
+    long x = 0;
+    double t0 = now();
+    for (long i = 0; i < calls; i++)
+        x = fn(x);
+    double t = now() - t0;
+    if (x != calls)
+        die("the function call loop");
+    return t * 1e9 / (double)calls;
+}
+
 static void table_switch(void)
 {
-    double co[MAX_REPEATS], th[MAX_REPEATS], pr[MAX_REPEATS];
+    double co[MAX_REPEATS], th[MAX_REPEATS], pr[MAX_REPEATS], fa[MAX_REPEATS], fn[MAX_REPEATS];
+    int have_fast = 0;
     for (int r = 0; r < repeats; r++) {
         co[r] = coro_switch_ns(coro_trips);
         th[r] = thread_switch_ns(thread_trips);
         pr[r] = process_switch_ns(process_trips);
+#if defined(__x86_64__)
+        fa[r] = fast_switch_ns(coro_trips * 5);
+        if (fa[r] < 0)
+            die("the register-only switch (the coroutine missed a turn)");
+        have_fast = 1;
+#else
+        fa[r] = 0;
+#endif
+        fn[r] = call_ns(coro_trips * 10);
     }
     printf("One switch: control handed from one to the other (coroutines: coro_resume / "
            "coro_yield, %ld round trips; threads: a token under a mutex and condition variable, "
@@ -187,6 +292,11 @@ static void table_switch(void)
     printf("| coroutines | %s | 1 |\n", spread(co, repeats, 0));
     printf("| threads | %s | %s |\n", spread(th, repeats, 0), ratio(th, co, repeats, 1));
     printf("| processes | %s | %s |\n", spread(pr, repeats, 0), ratio(pr, co, repeats, 1));
+    if (have_fast)
+        printf("| coroutines, register-only switch (asm, no signal mask) | %s | %s |\n",
+               spread(fa, repeats, 1), ratio(fa, co, repeats, 3));
+    printf("| (for scale: one function call) | %s | %s |\n", spread(fn, repeats, 1),
+           ratio(fn, co, repeats, 3));
     printf("\n");
 }
 
