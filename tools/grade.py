@@ -180,8 +180,9 @@ def run_tests(ex, src, sources, slot=0):
         outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
                             env=env, cwd=ROOT, contain=limits)
         rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
-        if outcome.limit:
+        if outcome.limit:  # what ended the run says more than how each test ended
             rep.problem = "the run was ended: %s" % outcome.limit
+            rep.results = [report.Result(t, False, rep.problem) for t in expected]
         return rep
 
 
