@@ -121,8 +121,13 @@ int probe_joined(void);  /* pthread_join calls that returned 0 */
 
 /* Most instruction boundaries probe_step_run stops at before it gives up:
  * a lock-free operation is a handful of instructions, a loop that never
- * ends is not. */
-#define PROBE_STEP_LIMIT 20000
+ * ends is not.  One step costs a signal, a few microseconds (20 us in a
+ * busy virtual machine). */
+#define PROBE_STEP_LIMIT 5000
+/* Most boundaries of one undisturbed call the tests try one by one: every
+ * try runs the whole call again, so the cost grows with the square.  A
+ * correct answer takes a few dozen; a printf left inside takes thousands. */
+#define PROBE_MAX_TRIED 400
 
 struct probe_step {
     long steps;     /* instruction boundaries passed */

@@ -209,6 +209,14 @@ static long steps_of_one_call(long start, long amount)
               amount, start,
               plain.finished ? KATA_TR("returned something else than 1", "返回的不是 1")
                              : KATA_TR("never returned", "一直没有返回")));
+    cr_assert(plain.steps <= PROBE_MAX_TRIED,
+              MSG("race_withdraw_cas ran %ld instructions, too many to try another thread's "
+                  "withdrawal between every two of them: a load, a check and a "
+                  "compare-exchange are a few dozen. Take out printf and any other call",
+                  "race_withdraw_cas 执行了 %ld 条指令，太多了，没法在每两条指令之间都试一次"
+                  "另一个线程的取款：一次 load、一次检查、一次 compare-exchange 只有几十条指令。"
+                  "请去掉 printf 和其他函数调用",
+                  plain.steps));
     return plain.steps;
 }
 

@@ -61,6 +61,19 @@ int kata_zh(void)
     return 0;
 }
 
+const char *kata_msg(const char *fmt, ...)
+{
+    /* A few buffers in turn: one assertion may format more than one message. */
+    static __thread char bufs[4][4096];
+    static __thread int next;
+    char *buf = bufs[next++ % 4];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
 void kata_on_timeout(void (*explain)(FILE *out))
 {
     timeout_explainer = explain;

@@ -52,6 +52,14 @@ double kata_test_seconds(void);
 int kata_zh(void);
 #define KATA_TR(en, zh) (kata_zh() ? (zh) : (en))
 
+/* Criterion's assertions need a string literal as their format, so in an
+ * assertion use KATA_MSG, which formats the chosen message itself:
+ *     cr_assert(got == 42, KATA_MSG("the parent read %d, not 42: ...",
+ *                                   "父进程读到的是 %d，不是 42：...", got));
+ * The compiler checks both formats against the arguments. */
+const char *kata_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define KATA_MSG(en, zh, ...) "%s", kata_msg(KATA_TR(en, zh), ##__VA_ARGS__)
+
 /* An exercise may register a function that adds its own explanation to a
  * timeout report (e.g. "thread 2 holds account 0 and waits for account 1").
  * It runs on the watchdog thread while the test's threads are stuck, so it
