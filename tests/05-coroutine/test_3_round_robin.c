@@ -21,7 +21,7 @@ static const char *lines(const char *s)
         }
     }
     b[n] = '\0';
-    return n ? b : "(nothing)";
+    return n ? b : KATA_TR("(nothing)", "（什么也没有）");
 }
 
 static void sc_printers(void)

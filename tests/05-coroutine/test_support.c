@@ -113,7 +113,7 @@ const char *shown_events(void)
     while (n > 0 && T->text[n - 1] == ' ')
         n--;
     if (n == 0)
-        return "(none)";
+        return KATA_TR("(none)", "（无）");
     memcpy(buf, T->text, n);
     buf[n] = '\0';
     return buf;
