@@ -11,7 +11,9 @@
  * same.  Exits 0 when every invariant holds.
  *
  * The program is linked with the exercise's ldflags, which wrap the lock
- * and sleep calls for the tests; here the wrappers only pass the calls on. */
+ * and sleep calls for the tests; here the wrappers only pass the calls on,
+ * except that a thread locking a mutex it already holds ends the run with a
+ * message instead of hanging. */
 #define _GNU_SOURCE
 #include "deadlock.h"
 
@@ -32,9 +34,44 @@ int __real_clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
                            struct timespec *rem);
 int __real_sched_yield(void);
 
-int __wrap_pthread_mutex_lock(pthread_mutex_t *m) { return __real_pthread_mutex_lock(m); }
-int __wrap_pthread_mutex_trylock(pthread_mutex_t *m) { return __real_pthread_mutex_trylock(m); }
-int __wrap_pthread_mutex_unlock(pthread_mutex_t *m) { return __real_pthread_mutex_unlock(m); }
+/* The mutexes this thread holds (its own list: nothing shared). */
+static __thread pthread_mutex_t *held[16];
+static __thread int nheld;
+
+/* A normal mutex locked again by its holder never opens: rather than hang
+ * until the time limit, say so and end the run. */
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
+{
+    for (int i = 0; i < nheld; i++)
+        if (held[i] == m) {
+            fprintf(stderr, "a thread locked a mutex it already held: a normal mutex locked "
+                            "twice by the same thread never opens (from == to locks once)\n");
+            _exit(1);
+        }
+    int r = __real_pthread_mutex_lock(m);
+    if (r == 0 && nheld < 16)
+        held[nheld++] = m;
+    return r;
+}
+
+int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    int r = __real_pthread_mutex_trylock(m);
+    if (r == 0 && nheld < 16)
+        held[nheld++] = m;
+    return r;
+}
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    for (int i = 0; i < nheld; i++)
+        if (held[i] == m) {
+            held[i] = held[--nheld];
+            break;
+        }
+    return __real_pthread_mutex_unlock(m);
+}
+
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     return __real_pthread_cond_wait(c, m);

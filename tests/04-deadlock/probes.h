@@ -31,8 +31,6 @@
 
 #include <stddef.h>
 
-#define PROBE_GATE_SECONDS 1.0
-
 /* An assertion message in the learner's language:
  *     cr_assert(ok, MSG("english %d ...", "中文 %d ...", n));
  * Criterion wants a literal format, so MSG hands it "%s" and the message
@@ -54,9 +52,11 @@ void probe_finished(void);
 
 /* ---- steering ---- */
 /* Arms the gate for `participants` threads: the first time a participant
- * gets hold of an account or fork while holding no other, it waits (at most
- * PROBE_GATE_SECONDS) until every participant holds an account or fork,
- * waits for a mutex, or has finished.  So threads that each take a first
+ * gets hold of an account or fork while holding no other, it waits until
+ * every participant holds an account or fork, waits for a mutex, keeps
+ * finding one busy with trylock, or has finished; or until no other thread
+ * can go on by itself (all asleep on a mutex, condition variable or join).
+ * No stopwatch decides.  So threads that each take a first
  * lock all do so before any of them reaches for a second one: the
  * interleaving that deadlocks when the order is wrong, made to happen. */
 void probe_gate(int participants);
@@ -69,8 +69,9 @@ int probe_wait_done(int n, char *why, size_t size);
 /* Makes probe_wait_done return 1 now (the code under test has returned). */
 void probe_stop_waiting(void);
 
-/* A meeting point: waits until n threads have called it (at most
- * PROBE_GATE_SECONDS after the first one came); returns how many came. */
+/* A meeting point: waits until n threads have called it, or no other
+ * thread can go on by itself (e.g. the caller joins each thread before
+ * starting the next); returns how many came. */
 int probe_meet(int n);
 /* Turns, to run threads one after another: probe_turn_wait(k) waits until
  * probe_turn_next has been called k times. */

@@ -3,12 +3,16 @@
 #include "probes.h"
 #include "kata.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_trylock(pthread_mutex_t *m);
@@ -62,7 +66,6 @@ static struct dl_account *accounts[PROBE_BALANCES];
 static int naccounts, watch_balances;
 
 static int gate_participants, gate_armed, gate_open;
-static struct timespec gate_until;
 static int deadlocked, stop_waiting;
 static char deadlock_text[1024];
 
@@ -78,9 +81,14 @@ __attribute__((constructor)) static void probes_init(void)
     kata_on_timeout(explain);
 }
 
+/* Threads on their way into the tracker: they are about to do something. */
+static int entering;
+
 static void tracker_lock(void)
 {
+    __atomic_add_fetch(&entering, 1, __ATOMIC_SEQ_CST);
     __real_pthread_mutex_lock(&tlock);
+    __atomic_sub_fetch(&entering, 1, __ATOMIC_SEQ_CST);
 }
 
 static void tracker_unlock(void)
@@ -232,14 +240,118 @@ static int find_cycle(int t, char *out, size_t size)
     return 1;
 }
 
+/* ---- waiting for the others, without a stopwatch --------------------------- */
+
+/* Whether no other thread of this process can make progress on its own:
+ * every one is asleep in the kernel on a futex (a mutex, a condition
+ * variable, a join) or on something else that is not a timed sleep, and
+ * none is on its way into the tracker.  A thread that runs, or sleeps for a
+ * while (nanosleep) and will wake by itself, is not idle.  With tlock held. */
+static int others_idle_once(void)
+{
+    if (__atomic_load_n(&entering, __ATOMIC_SEQ_CST) > 0)
+        return 0;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int idle = 1;
+    struct dirent *e;
+    while (idle && (e = readdir(d)) != NULL) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || tid == self)
+            continue;
+        char path[96], buf[512] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(buf, sizeof buf, f))
+                buf[0] = '\0';
+            fclose(f);
+        }
+        if (strncmp(buf, "kata-watchdog", 13) == 0)
+            continue; /* the harness's own, asleep until the time is up */
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+        f = fopen(path, "r");
+        char state = '?';
+        if (f) {
+            if (fgets(buf, sizeof buf, f)) {
+                char *p = strrchr(buf, ')');
+                if (p && p[1] == ' ')
+                    state = p[2];
+            }
+            fclose(f);
+        }
+        if (state != 'S') {
+            idle = 0;
+            break;
+        }
+        long nr = -1;
+        snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+        f = fopen(path, "r");
+        if (f) {
+            if (fscanf(f, "%ld", &nr) != 1)
+                nr = -1;
+            fclose(f);
+        }
+        if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr < 0)
+            idle = 0;
+    }
+    closedir(d);
+    return idle;
+}
+
+/* Waits on tcond (tlock held) until ready() holds or the others are idle
+ * (seen twice, 20 ms apart); returns ready(). */
+static int wait_for(int (*ready)(void))
+{
+    int idle_seen = 0;
+    while (!ready()) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += 20000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        if (__real_pthread_cond_timedwait(&tcond, &tlock, &t) != ETIMEDOUT || ready()) {
+            idle_seen = 0;
+            continue;
+        }
+        idle_seen = others_idle_once() ? idle_seen + 1 : 0;
+        if (idle_seen >= 2)
+            break;
+    }
+    return ready();
+}
+
 /* ---- the gate -------------------------------------------------------------- */
+
+/* Whether the thread's latest attempt at a lock was a trylock that failed:
+ * it is reaching for a fork or account that someone holds. */
+static int trying(const struct thread_rec *t)
+{
+    for (int i = t->nevents - 1; i >= 0; i--) {
+        enum probe_kind k = t->events[i].kind;
+        if (k == PROBE_TRY_BUSY)
+            return 1;
+        if (k != PROBE_SLEEP && k != PROBE_YIELD)
+            return 0;
+    }
+    return 0;
+}
 
 static int gate_ready(void)
 {
+    if (gate_open)
+        return 1;
     int ready = 0;
     for (int i = 0; i < nthreads; i++) {
         const struct thread_rec *t = &threads[i];
-        if (t->participant && (t->finished || t->waiting >= 0 || named_held(t) > 0))
+        if (t->participant &&
+            (t->finished || named_held(t) > 0 || trying(t) ||
+             /* waits for a lock someone holds: it will really block */
+             (t->waiting >= 0 && mutexes[t->waiting].holder >= 0)))
             ready++;
     }
     return ready >= gate_participants;
@@ -249,20 +361,12 @@ static void gate(struct thread_rec *t, int mi)
 {
     if (!gate_armed || gate_open || !t->participant || !mutexes[mi].named || named_held(t) != 1)
         return;
-    if (gate_until.tv_sec == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &gate_until);
-        gate_until.tv_sec += (time_t)PROBE_GATE_SECONDS;
-        gate_until.tv_nsec += (long)((PROBE_GATE_SECONDS - (time_t)PROBE_GATE_SECONDS) * 1e9);
-        if (gate_until.tv_nsec >= 1000000000L) {
-            gate_until.tv_sec++;
-            gate_until.tv_nsec -= 1000000000L;
-        }
-    }
     t->at_gate = 1;
     pthread_cond_broadcast(&tcond);
-    while (!gate_open && !gate_ready())
-        if (__real_pthread_cond_timedwait(&tcond, &tlock, &gate_until) == ETIMEDOUT)
-            break;
+    /* No time limit: the others either reach for a lock, or stop where
+     * nothing can wake them (then the gate opens), or the watchdog ends
+     * the test. */
+    wait_for(gate_ready);
     gate_open = 1; /* one-shot: from now on nobody waits here */
     t->at_gate = 0;
     pthread_cond_broadcast(&tcond);
@@ -524,20 +628,20 @@ int probe_wait_done(int n, char *why, size_t size)
     return ok;
 }
 
-static int met, turn;
-static struct timespec meet_until;
+static int met, meet_want, turn;
+
+static int all_met(void)
+{
+    return met >= meet_want;
+}
 
 int probe_meet(int n)
 {
     tracker_lock();
-    if (met++ == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &meet_until);
-        meet_until.tv_sec += (time_t)PROBE_GATE_SECONDS;
-    }
+    met++;
+    meet_want = n;
     pthread_cond_broadcast(&tcond);
-    while (met < n)
-        if (__real_pthread_cond_timedwait(&tcond, &tlock, &meet_until) == ETIMEDOUT)
-            break;
+    wait_for(all_met); /* or until nobody else can come */
     int r = met;
     tracker_unlock();
     return r;
@@ -679,32 +783,34 @@ static void explain(FILE *out)
             continue;
         any = 1;
         fprintf(out, "    %s:", t->label);
-        if (t->finished)
-            fprintf(out, zh ? " 已完成" : " finished");
-        for (int h = 0; h < t->nheld; h++)
-            fprintf(out, zh ? "%s持有 %s" : "%s holds %s", h ? (zh ? "，" : ",") : " ",
-                    mutexes[t->held[h]].name);
+        const char *sep = " ", *next = zh ? "；" : "; ";
+        if (t->finished) {
+            fprintf(out, "%s%s", sep, zh ? "已完成" : "finished");
+            sep = next;
+        }
+        for (int h = 0; h < t->nheld; h++) {
+            fprintf(out, zh ? "%s持有 %s" : "%sholds %s", sep, mutexes[t->held[h]].name);
+            sep = next;
+        }
+        /* The last attempt it made, if it keeps failing to get a lock. */
+        const struct probe_event *last = NULL;
+        for (int e = t->nevents - 1; e >= 0 && e >= t->nevents - 8 && !last; e--)
+            if (t->events[e].kind == PROBE_TRY_BUSY)
+                last = &t->events[e];
         if (t->waiting >= 0) {
             int holder = mutexes[t->waiting].holder;
-            fprintf(out, zh ? "；在等 %s（%s%s）" : "; waits for %s (%s%s)", mutexes[t->waiting].name,
+            fprintf(out, zh ? "%s在等 %s（%s%s）" : "%swaits for %s (%s%s)", sep,
+                    mutexes[t->waiting].name,
                     holder >= 0 ? (zh ? "持有者：" : "held by ") : (zh ? "没人持有" : "free"),
                     holder >= 0 ? threads[holder].label : "");
-        } else if (t->nevents > 0 && !t->finished) {
-            /* The last attempt it made, if it keeps failing to get a lock. */
-            const struct probe_event *last = NULL;
-            for (int e = t->nevents - 1; e >= 0 && e >= t->nevents - 8 && !last; e--)
-                if (t->events[e].kind == PROBE_TRY_BUSY)
-                    last = &t->events[e];
-            if (last)
-                fprintf(out, zh ? "；一再尝试 %s 而不成功（trylock 返回 EBUSY）"
-                                : "; keeps trying %s and finding it busy (trylock: EBUSY)",
-                        last->what);
-            else if (t->nheld == 0)
-                fprintf(out, zh ? " 不持有也不在等任何账户或叉子（在循环？在睡眠？）"
-                                : " holds no lock and waits for none (looping? sleeping?)");
+        } else if (!t->finished && last && trying(t)) {
+            fprintf(out, zh ? "%s一再尝试 %s 而不成功（trylock 返回 EBUSY）"
+                            : "%skeeps trying %s and finding it busy (trylock: EBUSY)",
+                    sep, last->what);
         } else if (!t->finished && t->nheld == 0) {
-            fprintf(out, zh ? " 不持有也不在等任何账户或叉子（在循环？在睡眠？）"
-                            : " holds no lock and waits for none (looping? sleeping?)");
+            fprintf(out, "%s%s", sep,
+                    zh ? "不持有也不在等任何账户或叉子（在循环？在睡眠？）"
+                       : "holds no lock and waits for none (looping? sleeping?)");
         }
         fprintf(out, "\n");
     }
