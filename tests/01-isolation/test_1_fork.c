@@ -43,8 +43,11 @@ static void assert_all_returned(const struct status_run *r)
 {
     for (int i = 0; i < NCODES; i++)
         cr_assert(r->got[i] >= 0,
-                  "child_exit_status(%d) returned %d: fork a child and wait for it with "
-                  "waitpid before anything else can be checked", codes[i], r->got[i]);
+                  KATA_MSG("child_exit_status(%d) returned %d: fork a child and wait for it "
+                           "with waitpid before anything else can be checked",
+                           "child_exit_status(%d) 返回了 %d：先 fork 出子进程、再用 waitpid "
+                           "等它结束，其余的检查才有意义",
+                           codes[i], r->got[i]));
 }
 
 /* ---- a child made to end with another code ------------------------------ */
@@ -92,21 +95,29 @@ KATA_TEST(fork_reap, exit_status_reaches_parent)
     struct kata_proc p = statuses(&r);
     assert_helper_completed(p, "child_exit_status");
     for (int i = 0; i < NCODES; i++)
-        cr_assert_eq(r.got[i], codes[i],
-                     "child_exit_status(%d) returned %d: the child should end with _exit(%d), "
-                     "and the parent gets that number back from waitpid's status with "
-                     "WIFEXITED/WEXITSTATUS", codes[i], r.got[i], codes[i]);
+        cr_assert(r.got[i] == codes[i],
+                  KATA_MSG("child_exit_status(%d) returned %d: the child should end with "
+                           "_exit(%d), and the parent gets that number back from waitpid's "
+                           "status with WIFEXITED/WEXITSTATUS",
+                           "child_exit_status(%d) 返回了 %d：子进程应当以 _exit(%d) 结束，"
+                           "父进程再用 WIFEXITED/WEXITSTATUS 从 waitpid 给的状态里取回这个数",
+                           codes[i], r.got[i], codes[i]));
 
     struct forced_run f = {-1, 0};
     p = kata_run_in_child(run_forced, NULL, &f, sizeof f, helper_seconds());
     assert_helper_completed(p, "child_exit_status");
-    cr_assert(f.forks > 0, "child_exit_status(%d) made no child with fork(): use fork()",
-              ASKED_CODE);
-    cr_assert_eq(f.got, FORCED_CODE,
-                 "child_exit_status(%d) returned %d, but the test made its child end at once "
-                 "with _exit(%d): return the code the child really exited with, read from "
-                 "waitpid's status (WIFEXITED/WEXITSTATUS), not the argument",
-                 ASKED_CODE, f.got, FORCED_CODE);
+    cr_assert(f.forks > 0,
+              KATA_MSG("child_exit_status(%d) made no child with fork(): use fork()",
+                       "child_exit_status(%d) 没有用 fork() 创建子进程：要用 fork()",
+                       ASKED_CODE));
+    cr_assert(f.got == FORCED_CODE,
+              KATA_MSG("child_exit_status(%d) returned %d, but the test made its child end at "
+                       "once with _exit(%d): return the code the child really exited with, "
+                       "read from waitpid's status (WIFEXITED/WEXITSTATUS), not the argument",
+                       "child_exit_status(%d) 返回了 %d，可测试让它的子进程一出生就以 _exit(%d) "
+                       "结束了：要返回子进程真正的退出码，从 waitpid 的状态里读"
+                       "（WIFEXITED/WEXITSTATUS），而不是把参数原样返回",
+                       ASKED_CODE, f.got, FORCED_CODE));
 }
 
 KATA_TEST(fork_reap, child_is_reaped)
@@ -116,10 +127,13 @@ KATA_TEST(fork_reap, child_is_reaped)
     assert_helper_completed(p, "child_exit_status");
     assert_all_returned(&r);
     for (int i = 0; i < NCODES; i++)
-        cr_assert_eq(r.left[i], 0,
-                     "child_exit_status(%d) returned but its child was never reaped: once "
-                     "it ends, it stays a zombie until waitpid collects it; wait for the "
-                     "child before returning", codes[i]);
+        cr_assert(r.left[i] == 0,
+                  KATA_MSG("child_exit_status(%d) returned but its child was never reaped: "
+                           "once it ends, it stays a zombie until waitpid collects it; wait "
+                           "for the child before returning",
+                           "child_exit_status(%d) 返回了，但它的子进程从没被回收：子进程结束后"
+                           "会一直是僵尸进程，直到 waitpid 把它收走；返回之前要等子进程",
+                           codes[i]));
 }
 
 KATA_TEST(fork_reap, child_ends_with__exit_without_returning)
@@ -179,11 +193,19 @@ KATA_TEST(fork_reap, child_does_not_flush_callers_stdio)
     struct kata_proc p = kata_run_in_child(run_with_pending_output, NULL, &r, sizeof r,
                                            helper_seconds());
     assert_helper_completed(p, "child_exit_status");
-    cr_assert_eq(r.status, 3, "child_exit_status(3) returned %d: make "
-                 "fork_reap::exit_status_reaches_parent pass first", r.status);
-    cr_assert_eq(r.copies, 1,
-                 "output the caller had buffered with stdio (printf, fputs) but not yet "
-                 "written came out %d times instead of once: the child got a copy of that "
-                 "buffer at fork, and exit() flushes it; a child must end with _exit(), "
-                 "which writes nothing", r.copies);
+    cr_assert(r.status == 3,
+              KATA_MSG("child_exit_status(3) returned %d: make "
+                       "fork_reap::exit_status_reaches_parent pass first",
+                       "child_exit_status(3) 返回了 %d：先让 "
+                       "fork_reap::exit_status_reaches_parent 通过",
+                       r.status));
+    cr_assert(r.copies == 1,
+              KATA_MSG("output the caller had buffered with stdio (printf, fputs) but not yet "
+                       "written came out %d times instead of once: the child got a copy of "
+                       "that buffer at fork, and exit() flushes it; a child must end with "
+                       "_exit(), which writes nothing",
+                       "调用者用 stdio（printf、fputs）缓冲着、还没写出去的输出出现了 %d 次，"
+                       "而不是 1 次：fork 时子进程拿到了这块缓冲区的副本，exit() 又把它冲刷了"
+                       "出去；子进程必须用 _exit() 结束，它什么都不写",
+                       r.copies));
 }

@@ -34,58 +34,74 @@ static struct copy_run observe(void)
     memset(&r, 0, sizeof r);
     struct kata_proc p = kata_run_in_child(run_observe, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "observe_child_writes");
-    cr_assert_eq(r.rc, 0, "observe_child_writes returned %d instead of 0: it should fork a child, "
-                 "reap it with waitpid and fill *out", r.rc);
+    cr_assert(r.rc == 0,
+              KATA_MSG("observe_child_writes returned %d instead of 0: it should fork a child, "
+                       "reap it with waitpid and fill *out",
+                       "observe_child_writes 返回了 %d 而不是 0：它应当 fork 出一个子进程，"
+                       "用 waitpid 回收它，再填好 *out",
+                       r.rc));
     return r;
 }
 
 /* Fails unless the parent still reads OLD in a variable the child set to NEW. */
 static void assert_unchanged(int value, const char *which)
 {
-    cr_assert_neq(value, NEW,
-                  "the parent saw the child's write to %s: after fork each process has its "
-                  "own copy of every variable, so no write made in the child can reach the "
-                  "parent. Is the write made in the parent, or in a thread?", which);
-    cr_assert_eq(value, OLD,
-                 "the parent read %d from %s, expected the old value %d: set it to "
-                 "old_value before fork, and read it in the parent after waitpid",
-                 value, which, OLD);
+    cr_assert(value != NEW,
+              KATA_MSG("the parent saw the child's write to %s: after fork each process has "
+                       "its own copy of every variable, so no write made in the child can "
+                       "reach the parent. Is the write made in the parent, or in a thread?",
+                       "父进程看到了子进程对%s的写入：fork 之后每个进程都有自己的一份变量，"
+                       "子进程里的写入不可能传到父进程。是不是在父进程里写了，或者用的是线程？",
+                       which));
+    cr_assert(value == OLD,
+              KATA_MSG("the parent read %d from %s, expected the old value %d: set it to "
+                       "old_value before fork, and read it in the parent after waitpid",
+                       "父进程从%2$s读到的是 %1$d，应当是旧值 %3$d：fork 之前把它设成 "
+                       "old_value，在父进程里 waitpid 之后再读",
+                       value, which, OLD));
 }
 
 KATA_TEST(process_copy, child_saw_its_own_writes)
 {
     struct copy_run r = observe();
-    cr_assert_eq(r.seen.writer_saw, 3,
-                 "writer_saw is %d, not 3: inside the child, its writes do change its own "
-                 "copies; the child should count the variables holding new_value, end with "
-                 "_exit(count), and the parent should take the count from WEXITSTATUS",
-                 r.seen.writer_saw);
+    cr_assert(r.seen.writer_saw == 3,
+              KATA_MSG("writer_saw is %d, not 3: inside the child, its writes do change its "
+                       "own copies; the child should count the variables holding new_value, "
+                       "end with _exit(count), and the parent should take the count from "
+                       "WEXITSTATUS",
+                       "writer_saw 是 %d，不是 3：在子进程内部，它的写入确实改了它自己的那几份；"
+                       "子进程应当数出有几个变量等于 new_value，以 _exit(count) 结束，父进程再从 "
+                       "WEXITSTATUS 取出这个数",
+                       r.seen.writer_saw));
 }
 
 KATA_TEST(process_copy, child_write_to_global_is_invisible_to_parent)
 {
     struct copy_run r = observe();
-    assert_unchanged(r.seen.global, "the global iso_global");
-    assert_unchanged(r.global_after, "the global iso_global (read by the test afterwards)");
+    assert_unchanged(r.seen.global, KATA_TR("the global iso_global", "全局变量 iso_global"));
+    assert_unchanged(r.global_after, KATA_TR("the global iso_global (read by the test afterwards)",
+                                             "全局变量 iso_global（测试事后读取）"));
 }
 
 KATA_TEST(process_copy, child_write_to_heap_is_invisible_to_parent)
 {
     struct copy_run r = observe();
-    assert_unchanged(r.seen.heap, "the malloc'ed int");
+    assert_unchanged(r.seen.heap, KATA_TR("the malloc'ed int", "malloc 出来的 int"));
 }
 
 KATA_TEST(process_copy, child_write_to_stack_is_invisible_to_parent)
 {
     struct copy_run r = observe();
-    assert_unchanged(r.seen.stack, "the local variable");
+    assert_unchanged(r.seen.stack, KATA_TR("the local variable", "局部变量"));
 }
 
 KATA_TEST(process_copy, child_is_reaped)
 {
     struct copy_run r = observe();
-    cr_assert_eq(r.children_left, 0,
-                 "%d child process(es) were left after observe_child_writes returned: "
-                 "collect the child with waitpid, or it stays behind as a zombie",
-                 r.children_left);
+    cr_assert(r.children_left == 0,
+              KATA_MSG("%d child process(es) were left after observe_child_writes returned: "
+                       "collect the child with waitpid, or it stays behind as a zombie",
+                       "observe_child_writes 返回后还留下 %d 个子进程：用 waitpid 把子进程收走，"
+                       "否则它会作为僵尸进程留在那里",
+                       r.children_left));
 }

@@ -117,60 +117,76 @@ static struct small_run small(int also_failing)
     struct kata_proc p = kata_run_in_child(run_small, also_failing ? &r : NULL, &r, sizeof r,
                                            helper_seconds());
     assert_helper_completed(p, "compute_in_child");
-    cr_assert(r.got >= 0, "compute_in_child returned %zd instead of the result's length: it should "
-              "make a pipe, fork, and return how many bytes the child sent",
-              r.got);
+    cr_assert(r.got >= 0,
+              KATA_MSG("compute_in_child returned %zd instead of the result's length: it "
+                       "should make a pipe, fork, and return how many bytes the child sent",
+                       "compute_in_child 返回了 %zd，而不是结果的长度：它应当建一个管道、fork，"
+                       "然后返回子进程送来了多少字节",
+                       r.got));
     return r;
 }
 
 KATA_TEST(pipe_result, small_result_reaches_parent)
 {
     struct small_run r = small(0);
-    cr_assert_eq(r.got, (ssize_t)sizeof r.res,
-                 "compute_in_child returned %zd, but the child's result was %zu bytes long: "
-                 "read until read() returns 0 and return how many bytes arrived",
-                 r.got, sizeof r.res);
-    cr_assert_str_eq(r.res.text, TEXT,
-                     "the parent's buffer does not hold the child's result: the work wrote "
-                     "into the child's own copy of buf, which the parent cannot see; the "
-                     "bytes must travel through the pipe into the parent's buf");
+    cr_assert(r.got == (ssize_t)sizeof r.res,
+              KATA_MSG("compute_in_child returned %zd, but the child's result was %zu bytes "
+                       "long: read until read() returns 0 and return how many bytes arrived",
+                       "compute_in_child 返回了 %zd，可子进程的结果有 %zu 字节：一直读到 read() "
+                       "返回 0，再返回一共收到了多少字节",
+                       r.got, sizeof r.res));
+    cr_assert(strcmp(r.res.text, TEXT) == 0,
+              KATA_MSG("the parent's buffer does not hold the child's result: the work wrote "
+                       "into the child's own copy of buf, which the parent cannot see; the "
+                       "bytes must travel through the pipe into the parent's buf",
+                       "父进程的缓冲区里没有子进程的结果：work 写进的是子进程自己那份 buf，"
+                       "父进程看不到；这些字节必须经过管道送进父进程的 buf"));
 }
 
 KATA_TEST(pipe_result, work_runs_in_a_child_process)
 {
     struct small_run r = small(0);
-    cr_assert_neq(r.res.pid, r.caller,
-                  "the work ran in the calling process itself: run it in the child, "
-                  "after fork");
-    cr_assert_neq(r.res.pid, 0, "no result arrived from the child");
+    cr_assert(r.res.pid != r.caller,
+              KATA_MSG("the work ran in the calling process itself: run it in the child, "
+                       "after fork",
+                       "work 是在调用者自己的进程里运行的：要在 fork 之后、在子进程里运行它"));
+    cr_assert(r.res.pid != 0, KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
 }
 
 KATA_TEST(pipe_result, child_closes_the_read_end)
 {
     struct small_run r = small(0);
-    cr_assert_neq(r.res.pid, 0, "no result arrived from the child");
-    cr_assert_eq(r.res.read_ends_open, 0,
-                 "the child still held the pipe's read end while it worked: after fork "
-                 "each process has a copy of both ends; each closes the end it does not "
-                 "use (the child only writes)");
+    cr_assert(r.res.pid != 0, KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
+    cr_assert(r.res.read_ends_open == 0,
+              KATA_MSG("the child still held the pipe's read end while it worked: after fork "
+                       "each process has a copy of both ends; each closes the end it does not "
+                       "use (the child only writes)",
+                       "子进程干活时还握着管道的读端：fork 之后每个进程都有两端的副本，各自要关掉"
+                       "自己用不到的那一端（子进程只写）"));
 }
 
 KATA_TEST(pipe_result, child_is_reaped)
 {
     struct small_run r = small(0);
-    cr_assert_eq(r.children_left, 0,
-                 "%d child process(es) were left after compute_in_child returned: after "
-                 "reading the result, collect the child with waitpid, or it stays behind "
-                 "as a zombie", r.children_left);
+    cr_assert(r.children_left == 0,
+              KATA_MSG("%d child process(es) were left after compute_in_child returned: after "
+                       "reading the result, collect the child with waitpid, or it stays behind "
+                       "as a zombie",
+                       "compute_in_child 返回后还留下 %d 个子进程：读完结果后要用 waitpid "
+                       "把子进程收走，否则它会作为僵尸进程留在那里",
+                       r.children_left));
 }
 
 KATA_TEST(pipe_result, failed_child_gives_minus_one)
 {
     struct small_run r = small(1);
-    cr_assert_eq(r.failed_got, -1,
-                 "the child ended with status 3 (its work failed), yet compute_in_child "
-                 "returned %zd: check the status waitpid reports and return -1 unless the "
-                 "child exited with 0", r.failed_got);
+    cr_assert(r.failed_got == -1,
+              KATA_MSG("the child ended with status 3 (its work failed), yet compute_in_child "
+                       "returned %zd: check the status waitpid reports and return -1 unless "
+                       "the child exited with 0",
+                       "子进程以状态 3 结束（它的工作失败了），compute_in_child 却返回了 %zd："
+                       "要检查 waitpid 报告的状态，除非子进程以 0 退出，否则返回 -1",
+                       r.failed_got));
 }
 
 /* ---- a result larger than the pipe holds ---------------------------------- */
@@ -243,20 +259,36 @@ KATA_TEST(pipe_result, large_result_arrives_whole)
     struct kata_proc p = kata_run_in_child(run_large, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "compute_in_child");
     cr_assert(r.got >= 0 || !r.child_sigpipe,
-              "compute_in_child returned %zd for a 1 MiB result, and its child was killed by "
-              "SIGPIPE: the parent closed the read end while the child was still writing. A "
-              "pipe holds only 64 KiB, so one read() returns just a part: keep reading until "
-              "read() returns 0, and only then close the read end", r.got);
+              KATA_MSG("compute_in_child returned %zd for a 1 MiB result, and its child was "
+                       "killed by SIGPIPE: the parent closed the read end while the child was "
+                       "still writing. A pipe holds only 64 KiB, so one read() returns just a "
+                       "part: keep reading until read() returns 0, and only then close the "
+                       "read end",
+                       "对 1 MiB 的结果，compute_in_child 返回了 %zd，而且它的子进程被 SIGPIPE "
+                       "杀掉了：子进程还在写，父进程就关了读端。一个管道只装得下 64 KiB，一次 "
+                       "read() 只能读到一部分：要一直读到 read() 返回 0，然后才关读端",
+                       r.got));
     cr_assert(r.got >= 0,
-              "compute_in_child returned %zd for a 1 MiB result (16 times what a pipe holds) "
-              "instead of its length: the child writes all of it (write in a loop) and ends "
-              "with _exit(0); the parent reads in a loop until read() returns 0, reaps the "
-              "child and returns how many bytes arrived", r.got);
-    cr_assert_eq(r.got, LARGE,
-                 "the parent received %zd of the %d bytes the child sent: a pipe holds only "
-                 "64 KiB, so one read() returns just a part of a large result; keep reading "
-                 "(at buf + bytes so far) until read() returns 0", r.got, LARGE);
-    cr_assert_eq(r.first_bad, -1,
-                 "the bytes arrived out of place (first wrong 4-byte word: %ld): each read "
-                 "must go on where the previous one stopped", r.first_bad);
+              KATA_MSG("compute_in_child returned %zd for a 1 MiB result (16 times what a pipe "
+                       "holds) instead of its length: the child writes all of it (write in a "
+                       "loop) and ends with _exit(0); the parent reads in a loop until read() "
+                       "returns 0, reaps the child and returns how many bytes arrived",
+                       "对 1 MiB 的结果（管道容量的 16 倍），compute_in_child 返回了 %zd，"
+                       "而不是它的长度：子进程要把它全部写完（循环 write）再以 _exit(0) 结束；"
+                       "父进程循环读到 read() 返回 0，回收子进程，返回一共收到了多少字节",
+                       r.got));
+    cr_assert(r.got == LARGE,
+              KATA_MSG("the parent received %zd of the %d bytes the child sent: a pipe holds "
+                       "only 64 KiB, so one read() returns just a part of a large result; keep "
+                       "reading (at buf + bytes so far) until read() returns 0",
+                       "子进程送出 %2$d 字节，父进程只收到了 %1$zd 字节：一个管道只装得下 "
+                       "64 KiB，大的结果一次 read() 只能读到一部分；要接着读（读到 buf 加上"
+                       "已读字节数的位置），直到 read() 返回 0",
+                       r.got, LARGE));
+    cr_assert(r.first_bad == -1,
+              KATA_MSG("the bytes arrived out of place (first wrong 4-byte word: %ld): each "
+                       "read must go on where the previous one stopped",
+                       "字节到达的位置不对（第一个出错的 4 字节字：%ld）：每次 read 都要从上一次"
+                       "停下的地方接着读",
+                       r.first_bad));
 }

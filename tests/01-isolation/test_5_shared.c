@@ -54,68 +54,89 @@ static struct shared_run count(void)
     struct kata_proc p = kata_run_in_child(run_count, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "count_in_children");
     cr_assert(r.total >= 0,
-              "count_in_children(%d, %d, ...) returned %ld: it should map shared memory, "
-              "fork the children, reap them and return the total", CHILDREN, INCREMENTS,
-              r.total);
+              KATA_MSG("count_in_children(%d, %d, ...) returned %ld: it should map shared "
+                       "memory, fork the children, reap them and return the total",
+                       "count_in_children(%d, %d, ...) 返回了 %ld：它应当映射共享内存、fork "
+                       "出子进程、回收它们，再返回总数",
+                       CHILDREN, INCREMENTS, r.total));
     return r;
 }
 
 KATA_TEST(shared_memory, parent_reads_the_total)
 {
     struct shared_run r = count();
-    cr_assert_neq(r.total, 0,
-                  "the parent read a total of 0: the children counted in their own private "
-                  "copies. Memory is shared between processes only when you ask for it: "
-                  "mmap with MAP_SHARED before fork, and the children's writes land in "
-                  "the pages the parent reads");
-    cr_assert_eq(r.total, (long)CHILDREN * INCREMENTS,
-                 "count_in_children(%d, %d, ...) returned %ld, expected %d", CHILDREN,
-                 INCREMENTS, r.total, CHILDREN * INCREMENTS);
+    cr_assert(r.total != 0,
+              KATA_MSG("the parent read a total of 0: the children counted in their own "
+                       "private copies. Memory is shared between processes only when you ask "
+                       "for it: mmap with MAP_SHARED before fork, and the children's writes "
+                       "land in the pages the parent reads",
+                       "父进程读到的总数是 0：子进程们是在各自的私有副本里计数的。进程之间只有"
+                       "你明确要求时才共享内存：在 fork 之前用 MAP_SHARED 做 mmap，子进程写的"
+                       "才会落在父进程读的那些页里"));
+    cr_assert(r.total == (long)CHILDREN * INCREMENTS,
+              KATA_MSG("count_in_children(%d, %d, ...) returned %ld, expected %d",
+                       "count_in_children(%d, %d, ...) 返回了 %ld，应当是 %d",
+                       CHILDREN, INCREMENTS, r.total, CHILDREN * INCREMENTS));
 }
 
 KATA_TEST(shared_memory, each_child_has_its_own_slot)
 {
     struct shared_run r = count();
     for (int i = 0; i < CHILDREN; i++)
-        cr_assert_eq(r.slots[i].count, INCREMENTS,
-                     "slot %d holds a count of %ld, expected %d: child i adds 1 to slot i, "
-                     "%d times. A count of 0 means the child's writes never reached the "
-                     "parent: map the slots MAP_SHARED, before fork, and copy them to out "
-                     "after reaping the children", i, r.slots[i].count, INCREMENTS,
-                     INCREMENTS);
+        cr_assert(r.slots[i].count == INCREMENTS,
+                  KATA_MSG("slot %d holds a count of %ld, expected %d: child i adds 1 to slot "
+                           "i, %d times. A count of 0 means the child's writes never reached "
+                           "the parent: map the slots MAP_SHARED, before fork, and copy them to "
+                           "out after reaping the children",
+                           "槽位 %d 的计数是 %ld，应当是 %d：第 i 个子进程给第 i 个槽位加 1，"
+                           "加 %d 次。计数为 0 说明子进程的写入根本没传到父进程：要在 fork 之前"
+                           "以 MAP_SHARED 映射这些槽位，回收完子进程后再把它们复制到 out",
+                           i, r.slots[i].count, INCREMENTS, INCREMENTS));
 }
 
 KATA_TEST(shared_memory, children_are_separate_processes)
 {
     struct shared_run r = count();
     for (int i = 0; i < CHILDREN; i++) {
-        cr_assert_neq(r.slots[i].pid, 0,
-                      "slot %d shows no pid: what the child stored there never reached the "
-                      "parent (are the slots mapped MAP_SHARED, before fork?)", i);
-        cr_assert_neq(r.slots[i].pid, r.caller,
-                      "slot %d holds the caller's own pid: the counting must happen in "
-                      "child processes, after fork", i);
+        cr_assert(r.slots[i].pid != 0,
+                  KATA_MSG("slot %d shows no pid: what the child stored there never reached "
+                           "the parent (are the slots mapped MAP_SHARED, before fork?)",
+                           "槽位 %d 里没有 pid：子进程存进去的东西没传到父进程（这些槽位是在 "
+                           "fork 之前以 MAP_SHARED 映射的吗？）",
+                           i));
+        cr_assert(r.slots[i].pid != r.caller,
+                  KATA_MSG("slot %d holds the caller's own pid: the counting must happen in "
+                           "child processes, after fork",
+                           "槽位 %d 里是调用者自己的 pid：计数必须在 fork 之后、在子进程里进行",
+                           i));
         for (int j = 0; j < i; j++)
-            cr_assert_neq(r.slots[i].pid, r.slots[j].pid,
-                          "slots %d and %d hold the same pid: start one child process per "
-                          "slot", j, i);
+            cr_assert(r.slots[i].pid != r.slots[j].pid,
+                      KATA_MSG("slots %d and %d hold the same pid: start one child process per "
+                               "slot",
+                               "槽位 %d 和 %d 里是同一个 pid：每个槽位要对应一个子进程",
+                               j, i));
     }
 }
 
 KATA_TEST(shared_memory, children_are_reaped)
 {
     struct shared_run r = count();
-    cr_assert_eq(r.children_left, 0,
-                 "%d child process(es) were left after count_in_children returned: reap "
-                 "every child with waitpid (which is also how the parent knows that a "
-                 "child has finished writing its slot)", r.children_left);
+    cr_assert(r.children_left == 0,
+              KATA_MSG("%d child process(es) were left after count_in_children returned: reap "
+                       "every child with waitpid (which is also how the parent knows that a "
+                       "child has finished writing its slot)",
+                       "count_in_children 返回后还留下 %d 个子进程：要用 waitpid 回收每一个子"
+                       "进程（父进程也正是靠这个知道子进程已经写完了自己的槽位）",
+                       r.children_left));
 }
 
 KATA_TEST(shared_memory, mapping_is_released)
 {
     struct shared_run r = count();
-    cr_assert_eq(r.shared_maps_after, r.shared_maps_before,
-                 "the caller had %d shared mapping(s) after count_in_children returned, %d "
-                 "before: release the memory with munmap once the slots are copied out",
-                 r.shared_maps_after, r.shared_maps_before);
+    cr_assert(r.shared_maps_after == r.shared_maps_before,
+              KATA_MSG("the caller had %d shared mapping(s) after count_in_children returned, "
+                       "%d before: release the memory with munmap once the slots are copied out",
+                       "count_in_children 返回后调用者有 %d 个共享映射，调用前是 %d 个：把槽位"
+                       "复制出来后，要用 munmap 释放这块内存",
+                       r.shared_maps_after, r.shared_maps_before));
 }

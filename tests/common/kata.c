@@ -200,30 +200,38 @@ void kata_kill_descendants(void)
 static const char *explain_wait(char state, const char *wchan)
 {
     if (state == 'R')
-        return "running: still computing, or spinning in a loop that never ends";
+        return KATA_TR("running: still computing, or spinning in a loop that never ends",
+                       "正在运行：还在计算，或者在一个永不结束的循环里打转");
     if (state == 'Z')
-        return "finished, but never reaped with waitpid (a zombie), or a main thread that "
-               "ended with pthread_exit";
+        return KATA_TR("finished, but never reaped with waitpid (a zombie), or a main thread "
+                       "that ended with pthread_exit",
+                       "已经结束，但从没被 waitpid 回收（僵尸进程），或者是一个以 pthread_exit "
+                       "结束的主线程");
     if (state == 'T' || state == 't')
-        return "stopped";
+        return KATA_TR("stopped", "已暂停");
     if (strstr(wchan, "futex"))
-        return "waiting on a mutex, a condition variable or pthread_join";
+        return KATA_TR("waiting on a mutex, a condition variable or pthread_join",
+                       "在等一个互斥锁、一个条件变量或 pthread_join");
     if (strstr(wchan, "wait4") || strcmp(wchan, "do_wait") == 0)
-        return "waiting for a child process (wait/waitpid)";
+        return KATA_TR("waiting for a child process (wait/waitpid)",
+                       "在等一个子进程（wait/waitpid）");
     if (strstr(wchan, "pipe_read") || strstr(wchan, "pipe_wait"))
-        return "blocked reading a pipe that nobody writes to (is a write end still open?)";
+        return KATA_TR("blocked reading a pipe that nobody writes to (is a write end still "
+                       "open?)",
+                       "卡在读一个没人写的管道上（是不是还有写端没关？）");
     if (strstr(wchan, "pipe_write"))
-        return "blocked writing to a full pipe that nobody reads";
+        return KATA_TR("blocked writing to a full pipe that nobody reads",
+                       "卡在往一个没人读的满管道里写");
     if (strstr(wchan, "nanosleep") || strstr(wchan, "clock_nanosleep"))
-        return "sleeping";
+        return KATA_TR("sleeping", "在睡眠");
     if (strstr(wchan, "poll") || strstr(wchan, "select"))
-        return "waiting in poll/select";
+        return KATA_TR("waiting in poll/select", "在 poll/select 里等待");
     if (strstr(wchan, "sigsuspend") || strstr(wchan, "pause") ||
         strstr(wchan, "sigtimedwait"))
-        return "waiting for a signal";
+        return KATA_TR("waiting for a signal", "在等一个信号");
     if (strstr(wchan, "read") || strstr(wchan, "recv"))
-        return "blocked reading";
-    return *wchan && strcmp(wchan, "0") != 0 ? wchan : "blocked";
+        return KATA_TR("blocked reading", "卡在读操作上");
+    return *wchan && strcmp(wchan, "0") != 0 ? wchan : KATA_TR("blocked", "阻塞中");
 }
 
 /* What one thread was doing when the watchdog looked. */
@@ -375,19 +383,26 @@ static void describe_pipe_read(FILE *out, pid_t pid, int fd)
     pid_t who[8];
     int fds[8];
     if (pipe_of(pid, fd, pipe, sizeof pipe) != 0) {
-        fprintf(out, "blocked reading descriptor %d\n", fd);
+        fprintf(out, KATA_TR("blocked reading descriptor %d\n", "卡在读描述符 %d 上\n"), fd);
         return;
     }
     int n = write_end_holders(pipe, who, fds, 8);
-    fprintf(out, "blocked reading a pipe (descriptor %d) that nobody writes to", fd);
+    fprintf(out, KATA_TR("blocked reading a pipe (descriptor %d) that nobody writes to",
+                         "卡在读一个没人写的管道上（描述符 %d）"),
+            fd);
     for (int i = 0; i < n; i++) {
+        const char *sep = kata_zh() ? (i ? "；" : "：") : (i ? ";" : ":");
         if (who[i] == pid)
-            fprintf(out, "%s its write end is still open in this same process (descriptor "
-                         "%d), so read() can never see end of file: close the end you do "
-                         "not use", i ? ";" : ":", fds[i]);
+            fprintf(out, KATA_TR("%s its write end is still open in this same process "
+                                 "(descriptor %d), so read() can never see end of file: close "
+                                 "the end you do not use",
+                                 "%s它的写端在这个进程自己手里还开着（描述符 %d），所以 read() "
+                                 "永远等不到文件结束：把你用不到的那一端关掉"),
+                    sep, fds[i]);
         else
-            fprintf(out, "%s process %d still holds its write end (descriptor %d)",
-                    i ? ";" : ":", who[i], fds[i]);
+            fprintf(out, KATA_TR("%s process %d still holds its write end (descriptor %d)",
+                                 "%s进程 %d 还握着它的写端（描述符 %d）"),
+                    sep, who[i], fds[i]);
     }
     fprintf(out, "\n");
 }
@@ -395,23 +410,29 @@ static void describe_pipe_read(FILE *out, pid_t pid, int fd)
 static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
                             int n_threads, pid_t pid)
 {
-    fprintf(out, "    %s %d (\"%s\"): ", t->tid == pid ? "main thread" : "thread", t->tid,
+    fprintf(out, "    %s %d (\"%s\"): ",
+            t->tid == pid ? KATA_TR("main thread", "主线程") : KATA_TR("thread", "线程"), t->tid,
             t->comm);
     if (t->owner >= 0) {
         char name[96];
         const struct thread_info *o = &all[t->owner];
         if (o == t)
-            fprintf(out, "waiting for the mutex %s, which it holds itself: a normal "
-                         "mutex locked twice by one thread never opens\n",
+            fprintf(out, KATA_TR("waiting for the mutex %s, which it holds itself: a normal "
+                                 "mutex locked twice by one thread never opens\n",
+                                 "在等互斥锁 %s，而这把锁就在它自己手里：普通互斥锁被同一个线程"
+                                 "锁两次，就再也打不开了\n"),
                     mutex_name(t->futex, name, sizeof name));
         else
-            fprintf(out, "waiting for the mutex %s, held by thread %d (\"%s\")\n",
+            fprintf(out, KATA_TR("waiting for the mutex %s, held by thread %d (\"%s\")\n",
+                                 "在等互斥锁 %s，它被线程 %d（\"%s\"）持有\n"),
                     mutex_name(t->futex, name, sizeof name), o->tid, o->comm);
         return;
     }
     if (t->joins >= 0) {
         const struct thread_info *o = &all[t->joins];
-        fprintf(out, "waiting in pthread_join for thread %d (\"%s\") to end\n", o->tid, o->comm);
+        fprintf(out, KATA_TR("waiting in pthread_join for thread %d (\"%s\") to end\n",
+                             "在 pthread_join 里等线程 %d（\"%s\"）结束\n"),
+                o->tid, o->comm);
         return;
     }
     if (t->read_fd >= 0) {
@@ -419,9 +440,12 @@ static void describe_thread(FILE *out, const struct thread_info *t, const struct
         return;
     }
     if (t->futex && pid == getpid()) {
-        fprintf(out, "waiting on a condition variable (or a semaphore or barrier) that no "
-                     "thread has signalled%s\n",
-                n_threads == 1 ? "; no other thread of the test is left to signal it" : "");
+        fprintf(out, KATA_TR("waiting on a condition variable (or a semaphore or barrier) "
+                             "that no thread has signalled%s\n",
+                             "在等一个没有任何线程通知过的条件变量（或信号量、屏障）%s\n"),
+                n_threads == 1 ? KATA_TR("; no other thread of the test is left to signal it",
+                                         "；测试里已经没有别的线程能去通知它了")
+                               : "");
         return;
     }
     fprintf(out, "%s\n", explain_wait(t->state, t->wchan));
@@ -442,13 +466,14 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
         if (j != i || smallest != i || t[i].owner == i)
             continue; /* no cycle through i, or reported from its first thread */
         cycles++;
-        fprintf(out, "Deadlock: threads");
+        fputs(KATA_TR("Deadlock: threads", "死锁：线程"), out);
         j = i;
         do {
-            fprintf(out, "%s \"%s\"", j == i ? "" : (t[j].owner == i ? " and" : ","), t[j].comm);
+            fprintf(out, "%s \"%s\"",
+                    j == i ? "" : (t[j].owner == i ? KATA_TR(" and", " 和") : ","), t[j].comm);
             j = t[j].owner;
         } while (j != i);
-        fprintf(out, " wait for each other:");
+        fputs(KATA_TR(" wait for each other:", " 互相等待："), out);
         j = i;
         do {
             char held[96], wanted[96];
@@ -456,12 +481,16 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
             int before = i;
             while (t[before].owner != j)
                 before = t[before].owner;
-            fprintf(out, " \"%s\" holds %s and waits for %s;", t[j].comm,
+            fprintf(out, KATA_TR(" \"%s\" holds %s and waits for %s;",
+                                 " \"%s\" 持有 %s，在等 %s；"),
+                    t[j].comm,
                     mutex_name(t[before].futex, held, sizeof held),
                     mutex_name(t[j].futex, wanted, sizeof wanted));
             j = k;
         } while (j != i);
-        fprintf(out, " none of them can go on. Take the locks in one global order.\n");
+        fputs(KATA_TR(" none of them can go on. Take the locks in one global order.\n",
+                      " 谁也走不下去。请按一个全局统一的顺序加锁。\n"),
+              out);
     }
     return cycles;
 }
@@ -484,14 +513,16 @@ static int describe_process(FILE *out, pid_t pid)
 
 static void describe_stuck(FILE *out, double seconds)
 {
-    fprintf(out, "timed out after %.0f s: the test did not finish. At that moment:\n",
+    fprintf(out, KATA_TR("timed out after %.0f s: the test did not finish. At that moment:\n",
+                         "超时（%.0f 秒）：测试没有完成。那一刻的情况：\n"),
             seconds);
     int cycles = 0;
     if (helper_pid)
-        fprintf(out, "  the test process %d: waiting for process %d, which runs your code\n",
+        fprintf(out, KATA_TR("  the test process %d: waiting for process %d, which runs your code\n",
+                             "  测试进程 %d：在等运行你的代码的进程 %d\n"),
                 getpid(), helper_pid);
     else {
-        fprintf(out, "  the test process %d:\n", getpid());
+        fprintf(out, KATA_TR("  the test process %d:\n", "  测试进程 %d：\n"), getpid());
         cycles = describe_process(out, getpid());
     }
     pid_t kids[64];
@@ -502,16 +533,23 @@ static void describe_stuck(FILE *out, double seconds)
         snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
         read_stat(path, &state, &parent);
         if (kids[i] == helper_pid)
-            fprintf(out, "  process %d, which runs your code:\n", kids[i]);
+            fprintf(out, KATA_TR("  process %d, which runs your code:\n",
+                                 "  进程 %d（运行你的代码）：\n"),
+                    kids[i]);
         else
-            fprintf(out, "  process %d, forked by process %d:\n", kids[i], parent);
+            fprintf(out, KATA_TR("  process %d, forked by process %d:\n",
+                                 "  进程 %d（由进程 %d fork 出来）：\n"),
+                    kids[i], parent);
         describe_process(out, kids[i]);
     }
     if (timeout_explainer)
         timeout_explainer(out);
     if (!cycles)
-        fprintf(out, "Code that waits for something that never comes (a lock, a signal, a "
-                     "write, a child) is stuck; code that keeps running is in an endless loop.\n");
+        fputs(KATA_TR("Code that waits for something that never comes (a lock, a signal, a "
+                      "write, a child) is stuck; code that keeps running is in an endless loop.\n",
+                      "在等一样永远不会来的东西（一把锁、一个信号、一次写入、一个子进程）的代码"
+                      "卡住了；一直在运行的代码则陷在死循环里。\n"),
+              out);
 }
 
 static void *watchdog(void *arg)
@@ -539,7 +577,8 @@ static void *watchdog(void *arg)
         describe_stuck(out, seconds);
         fclose(out);
     } else {
-        snprintf(report, sizeof report, "timed out after %.0f s\n", seconds);
+        snprintf(report, sizeof report, KATA_TR("timed out after %.0f s\n", "超时（%.0f 秒）\n"),
+                 seconds);
     }
     write_marker(".timeout", report);
     ssize_t ignored = write(STDERR_FILENO, report, strlen(report));
@@ -616,13 +655,18 @@ void kata_end(void)
             read_stat(path, &state, NULL);
             used += (size_t)snprintf(what + used, sizeof what - used, "%s%d (%s)",
                                      i ? ", " : "", kids[i],
-                                     state == 'Z' ? "exited but never reaped: a zombie"
-                                                  : "still running");
+                                     state == 'Z'
+                                         ? KATA_TR("exited but never reaped: a zombie",
+                                                   "已退出但从没被回收：僵尸进程")
+                                         : KATA_TR("still running", "还在运行"));
         }
         kata_kill_descendants();
-        cr_assert_fail("the test ended with %d child process(es) left behind: %s. "
-                       "Every child you fork must end (_exit) and be reaped with "
-                       "waitpid before your function returns.", n, what);
+        cr_assert_fail(KATA_MSG("the test ended with %d child process(es) left behind: %s. "
+                                "Every child you fork must end (_exit) and be reaped with "
+                                "waitpid before your function returns.",
+                                "测试结束时留下了 %d 个子进程：%s。你 fork 的每个子进程都必须"
+                                "结束（_exit），并在你的函数返回之前用 waitpid 回收。",
+                                n, what));
     }
     write_marker(".done", "finished");
 }
@@ -747,20 +791,27 @@ const char *kata_proc_describe(const struct kata_proc *p)
 {
     static char buf[256];
     if (p->escaped)
-        return "a child process forked by your code returned from the function "
-               "instead of ending with _exit(): after fork() the child must _exit()";
+        return KATA_TR("a child process forked by your code returned from the function "
+                       "instead of ending with _exit(): after fork() the child must _exit()",
+                       "你的代码 fork 出的子进程从函数里 return 了，而不是以 _exit() 结束："
+                       "fork() 之后子进程必须 _exit()");
     if (p->timed_out)
-        return "it did not return in time (a child that never exits? a read "
-               "or waitpid that waits forever?)";
+        return KATA_TR("it did not return in time (a child that never exits? a read "
+                       "or waitpid that waits forever?)",
+                       "它没有按时返回（是不是有个子进程永远不退出？或者某个 read、waitpid "
+                       "永远在等？）");
     if (p->signaled)
-        snprintf(buf, sizeof buf, "it crashed: killed by signal %d (%s)", p->sig,
-                 strsignal(p->sig));
+        snprintf(buf, sizeof buf, KATA_TR("it crashed: killed by signal %d (%s)",
+                                          "它崩溃了：被信号 %d（%s）杀死"),
+                 p->sig, strsignal(p->sig));
     else if (p->exited && !p->completed)
         snprintf(buf, sizeof buf,
-                 "the calling process ended with exit status %d instead of "
-                 "returning: only a child should end itself", p->status);
+                 KATA_TR("the calling process ended with exit status %d instead of "
+                         "returning: only a child should end itself",
+                         "调用它的进程以退出状态 %d 结束了，而不是返回：只有子进程才该自己结束"),
+                 p->status);
     else
-        snprintf(buf, sizeof buf, "it returned normally");
+        snprintf(buf, sizeof buf, "%s", KATA_TR("it returned normally", "它正常返回了"));
     return buf;
 }
 
