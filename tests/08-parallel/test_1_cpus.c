@@ -26,7 +26,7 @@ static int allowed(int cpus[PAR_MAX_THREADS])
 
 static const char *err_text(int err)
 {
-    return err == ENOSYS ? "ENOSYS: still the stub" : strerror(err);
+    return err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : strerror(err);
 }
 
 KATA_TEST(cpus, lists_the_allowed_cpus)

@@ -33,7 +33,7 @@ static long long sum_ramp(size_t n, int threads)
                       "workers, join them, then store the sum in *total",
                       "par_sum(data, %zu, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
                       "join 它们，再把总和存进 *total"),
-              n, threads, err, err == ENOSYS ? "ENOSYS: still the stub" : strerror(err)));
+              n, threads, err, err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : strerror(err)));
     return total;
 }
 
