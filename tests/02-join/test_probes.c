@@ -1,6 +1,7 @@
 /* 02-join: gates, recorders and wrappers shared by the tests (see probes.h).
  * Every test runs in its own process, so this state starts fresh each time. */
 #include "probes.h"
+#include "kata.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -455,17 +456,19 @@ const char *probe_error(int err)
     static const struct {
         int err;
         const char *words;
+        const char *zh;
     } known[] = {
-        {ENOSYS, "ENOSYS: still the stub"},
-        {EAGAIN, "EAGAIN: Resource temporarily unavailable"},
-        {EINVAL, "EINVAL: Invalid argument"},
-        {ENOMEM, "ENOMEM: Cannot allocate memory"},
-        {ESRCH, "ESRCH: No such thread"},
-        {EDEADLK, "EDEADLK: a thread joining itself, or a deadlock"},
-        {EPERM, "EPERM: Operation not permitted"},
+        {ENOSYS, "ENOSYS: still the stub", "ENOSYS：还是初始代码"},
+        {EAGAIN, "EAGAIN: Resource temporarily unavailable", "EAGAIN：资源暂时不可用"},
+        {EINVAL, "EINVAL: Invalid argument", "EINVAL：参数无效"},
+        {ENOMEM, "ENOMEM: Cannot allocate memory", "ENOMEM：内存分配失败"},
+        {ESRCH, "ESRCH: No such thread", "ESRCH：没有这个线程"},
+        {EDEADLK, "EDEADLK: a thread joining itself, or a deadlock",
+         "EDEADLK：线程 join 了自己，或者发生了死锁"},
+        {EPERM, "EPERM: Operation not permitted", "EPERM：操作不被允许"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (known[i].err == err)
-            return known[i].words;
+            return KATA_TR(known[i].words, known[i].zh);
     return strerror(err);
 }
