@@ -15,8 +15,8 @@ left behind, a containment limit) earns nothing for that exercise.
 
 Submitted code runs contained (procs.Limits): limits on processes, memory,
 CPU time, file size and open files; as root also a private /tmp and a user
-of its own (uid 64000 + slot, no account needed), which may write only the
-run's own folder."""
+of its own (uid 64000 or the next one no other grader holds, no account
+needed), which may write only the run's own folder."""
 
 import configparser
 import csv
@@ -42,7 +42,7 @@ from prereq import require_compiler, require_criterion, require_valgrind
 KATA = os.path.join(ROOT, "tools", "kata.py")
 DEFAULT_RESULTS = os.path.join("build", "grade", "results.json")
 DEFAULT_ALL_OUT = os.path.join("build", "grade-all")
-GRADE_UID = 64000        # as root, submitted code runs as GRADE_UID + slot
+GRADE_UID = 64000        # as root, submitted code runs as GRADE_UID or a uid above it
 MESSAGE_CHARS = 1500     # a failing test's output in results.json
 FAILURES_SHOWN = 3       # failing tests listed per exercise in the table for people
 HELGRIND_SHARE = 0.2     # default helgrind_points: this share of the exercise
@@ -84,8 +84,42 @@ def timeout_for(ex):
 
 # ---- containment ---------------------------------------------------------------
 
+_claimed = {}   # slot -> (uid, the open lock file that holds it)
+UID_LOCKS = "/run/lock" if os.path.isdir("/run/lock") else "/tmp"
+
+
+def _uid_in_use(uid):
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat("/proc/" + entry).st_uid == uid:
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def grading_uid(slot):
-    return GRADE_UID + slot if os.geteuid() == 0 else None
+    """As root: a user of this grader's own, never shared with another grader
+    on the machine (a lock file per uid, held while this process lives, and
+    no process running as it), so its process count and clean-up are its
+    own. None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    if slot not in _claimed:
+        for uid in range(GRADE_UID + slot, GRADE_UID + 1000):
+            try:
+                f = open(os.path.join(UID_LOCKS, "kata-grade-uid-%d.lock" % uid), "w")
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue
+            if _uid_in_use(uid):
+                f.close()
+                continue
+            _claimed[slot] = (uid, f)
+            break
+        else:
+            raise UsageError("no free grading user between uid %d and %d" % (GRADE_UID, GRADE_UID + 999))
+    return _claimed[slot][0]
 
 
 def limits_for(ex, slot, seconds):
@@ -304,6 +338,7 @@ def grade(exercises, src=None, hidden_dir=None, slot=0):
            "tests": [{k: v for k, v in t.items() if k not in ("hidden", "test", "exercise")}
                      for g in graded for t in g["tests"]],
            "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
+                          "grading_uid": grading_uid(slot),
                           "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
                                         for g in graded}}}
     return graded, out
@@ -462,7 +497,7 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
                     "--slot", str(slot), "--quiet"]
             if hidden_dir:
                 argv += ["--hidden", hidden_dir]
-            note = _run_grader(argv, limit, os.path.join(out_dir, student, "grade.log"), slot)
+            note = _run_grader(argv, limit, os.path.join(out_dir, student, "grade.log"))
             try:
                 with open(results) as f:
                     data = json.load(f)
@@ -496,7 +531,7 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
     return rows
 
 
-def _run_grader(argv, limit, log, slot):
+def _run_grader(argv, limit, log):
     """Runs one student's grader in its own session; ends it and everything
     under it after `limit` seconds. Returns a note when it did not end well."""
     os.makedirs(os.path.dirname(log), exist_ok=True)
@@ -514,14 +549,6 @@ def _run_grader(argv, limit, log, slot):
             except (ProcessLookupError, PermissionError):
                 pass
         proc.wait()
-    uid = grading_uid(slot)
-    if uid is not None:  # anything still running as this student's grading user
-        for entry in os.listdir("/proc"):
-            try:
-                if entry.isdigit() and os.stat("/proc/" + entry).st_uid == uid:
-                    os.kill(int(entry), 9)
-            except OSError:
-                pass
     if rc is None:
         return "grading took more than %d s and was stopped" % limit
     if rc not in (0, 1):

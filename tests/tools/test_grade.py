@@ -83,12 +83,13 @@ def submission(base, name, ex1=None, ex2=None, layout="folders"):
     return d
 
 
-def grading_users():
-    """Processes running as a grading user."""
+def grading_users(results):
+    """Processes running as a grading user of these results."""
+    uids = {r["extra_data"].get("grading_uid") for r in results} - {None}
     found = []
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and grade_tool.GRADE_UID <= os.stat("/proc/" + entry).st_uid < grade_tool.GRADE_UID + 100:
+            if entry.isdigit() and os.stat("/proc/" + entry).st_uid in uids:
                 found.append(int(entry))
         except OSError:
             pass
@@ -131,7 +132,8 @@ class Grading(unittest.TestCase):
         with ThreadPoolExecutor(max_workers=SLOTS) as pool:
             cls.runs = dict(pool.map(run, sorted(cases)))
         time.sleep(0.2)
-        cls.left_users, cls.left_repo = grading_users(), processes_under(cls.repo)
+        cls.left_users = grading_users([r[3] for r in cls.runs.values()])
+        cls.left_repo = processes_under(cls.repo)
 
     @classmethod
     def tearDownClass(cls):
@@ -261,7 +263,9 @@ class Grading(unittest.TestCase):
         owners = {os.stat(os.path.join(run, d, "run")).st_uid for d in os.listdir(run)
                   if os.path.isdir(os.path.join(run, d, "run"))}
         self.assertTrue(owners)
-        self.assertTrue(all(grade_tool.GRADE_UID <= o < grade_tool.GRADE_UID + SLOTS for o in owners))
+        self.assertTrue(all(grade_tool.GRADE_UID <= o < grade_tool.GRADE_UID + 1000 for o in owners))
+        uids = {r[3]["extra_data"]["grading_uid"] for r in self.runs.values()}
+        self.assertGreaterEqual(len(uids), SLOTS, "graders at the same time share no user")
         self.assertEqual(os.stat(os.path.join(self.repo, "tests")).st_uid, 0)
 
 
@@ -322,11 +326,12 @@ class Commands(unittest.TestCase):
         self.assertEqual(rows[1:], [["alice", "10", "10", "20"], ["bob", "10", "10", "20"],
                                     ["carol", "0", "0", "0"], ["dave", "0", "10", "10"],
                                     ["erin", "0", "10", "10"]])
+        results = []
         for name in ("alice", "bob", "carol", "dave", "erin"):
             with open(os.path.join(out_dir, name, "results.json")) as f:
-                self.assertIn("tests", json.load(f))
+                results.append(json.load(f))
         self.assertLess(secs, 3 * BOUND_SECONDS, out)
-        self.assertEqual(grading_users(), [])
+        self.assertEqual(grading_users(results), [])
 
     def test_release_is_what_students_get(self):
         out = os.path.join(self.base, "release")
@@ -414,7 +419,7 @@ class Commands(unittest.TestCase):
         self.assertEqual(hostile["extra_data"]["exercises"]["01-fixture"]["score"], 0, out)
         self.assertEqual(hostile["extra_data"]["exercises"]["02-fixture"]["score"], 10, out)
         self.assertLess(secs, BOUND_SECONDS)
-        self.assertEqual(grading_users(), [])
+        self.assertEqual(grading_users([r[0] for r in got.values()]), [])
 
 
 class ClassroomWorkflow(unittest.TestCase):
