@@ -109,6 +109,16 @@ def lint(exercises, tally):
         for rel in ["README.md", "HINTS.md"] + ex.files:
             if not os.path.isfile(ex.path("exercises", rel)):
                 problems.append("exercises/%s/%s is missing" % (ex.name, rel))
+        for base in ("README", "HINTS"):  # the Chinese text has the same sections, in order
+            zh = ex.path("exercises", base + ".zh-CN.md")
+            if os.path.isfile(zh) and os.path.isfile(ex.path("exercises", base + ".md")):
+                counts = []
+                for p in (ex.path("exercises", base + ".md"), zh):
+                    with open(p, encoding="utf-8") as f:
+                        counts.append(sum(1 for ln in f if ln.startswith("## ")))
+                if counts[0] != counts[1]:
+                    problems.append("exercises/%s/%s.zh-CN.md has %d '## ' sections, %s.md has %d"
+                                    % (ex.name, base, counts[1], base, counts[0]))
         for f in ex.files:
             if not os.path.isfile(ex.path("solutions", f)):
                 problems.append("solutions/%s/%s is missing" % (ex.name, f))

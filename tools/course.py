@@ -63,16 +63,19 @@ class Exercise:
 
     def hints(self, zh=False):
         """[(title, text)] from HINTS.md (HINTS.zh-CN.md in Chinese, when the
-        exercise has it): one hint per '## ' section."""
-        names = (["HINTS.zh-CN.md"] if zh else []) + ["HINTS.md"]
-        for name in names:
-            try:
-                with open(self.path("exercises", name), encoding="utf-8") as f:
-                    text = f.read()
-                break
-            except OSError:
-                continue
-        else:
+        exercise has it with as many hints): one hint per '## ' section."""
+        english = self._hints("HINTS.md")
+        if zh:
+            chinese = self._hints("HINTS.zh-CN.md")
+            if chinese and len(chinese) == len(english):
+                return chinese
+        return english
+
+    def _hints(self, name):
+        try:
+            with open(self.path("exercises", name), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
             return []
         hints = []
         for line in text.splitlines():

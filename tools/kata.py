@@ -109,8 +109,7 @@ def print_report(ex, src, rep, brief=False):
             print("  %s %s" % (ui.paint("FAIL", "red"), failed[0].test))
             print(ui.wrap(failed[0].message.splitlines()[0], "       "))
             if len(failed) > 1:
-                print(ui.paint("       ... and %d more failing tests: `make test EX=%02d`"
-                               % (len(failed) - 1, ex.number), "dim"))
+                print(ui.paint("       " + lang.t("test.more", len(failed) - 1, ex.number), "dim"))
         if rep.problem:
             print(ui.paint("  " + rep.problem, "red"))
     else:
@@ -125,7 +124,7 @@ def print_report(ex, src, rep, brief=False):
                 continue
             print("  %s %s" % (ui.paint("FAIL", "red"), r.test))
             if r.message == previous:
-                print(ui.paint("       (the same as above)", "dim"))
+                print(ui.paint("       " + lang.t("test.same"), "dim"))
             elif r.message != rep.problem:
                 print(ui.wrap(r.message, "       "))
             previous = r.message

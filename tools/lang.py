@@ -64,6 +64,9 @@ MESSAGES = {
                     "`make test EX=%s` again; stuck? `make hint EX=%s`",
                     "%d/%d 个测试通过。下一步：修好 %s 里第一个 FAIL，再运行 `make test EX=%s`；"
                     "卡住了？`make hint EX=%s`"),
+    "test.more": ("... and %d more failing tests: `make test EX=%02d`",
+                  "……还有 %d 个测试未通过：`make test EX=%02d`"),
+    "test.same": ("(the same as above)", "（同上）"),
     # hints
     "hint.title": ("%s, hint %d of %d: %s", "%s，提示 %d/%d：%s"),
     "hint.more": ("Still stuck? `make hint EX=%02d` again shows the next hint.",

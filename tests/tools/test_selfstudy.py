@@ -400,6 +400,18 @@ class InTheLearnersLanguage(unittest.TestCase):
         out = make(self.repo, "hint", "EX=01", "N=2", env=english({"KATA_LANG": "en", "LANG": "zh_CN.UTF-8"}))[1]
         self.assertIn("hint 2 of 3: Where", out)
 
+    def test_chinese_hints_with_other_sections_give_way_to_the_english(self):
+        with open(os.path.join(self.ex, "HINTS.zh-CN.md"), "w") as f:
+            f.write("# 提示\n\n## 思路\n每个线程算一半。\n\n## 位置\nwork_sum。\n")
+        out = make(self.repo, "hint", "EX=01", "N=3", env=english({"KATA_LANG": "zh"}))[1]
+        self.assertIn("提示 3/3：Shape", out)
+        probe = ("import sys; sys.path.insert(0, 'tools'); import check, course; t = check.Tally(); "
+                 "check.lint(course.load(), t)")
+        proc = subprocess.run([sys.executable, "-c", probe], cwd=self.repo, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        self.assertIn(b"exercises/01-fixture/HINTS.zh-CN.md has 2 '## ' sections, HINTS.md has 3",
+                      proc.stdout)
+
     def test_status_and_test_lines_in_chinese(self):
         out = make(self.repo, env=english({"KATA_LANG": "zh"}))[1]
         self.assertIn("未开始", out)
