@@ -3,6 +3,9 @@
 #   make test [EX=03] [SRC=dir]   build and run an exercise's tests (all without EX)
 #   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
 #   make hint EX=03 [N=2]         the next hint (or hint N)
+#   make watch [EX=03]            tests again on every save, on to the next exercise when green
+#   make reset EX=03              the stub back (your file kept as a backup)
+#   make compare EX=03            once it passes: your code beside the reference solution
 #   make check                    the repository's self-test (what CI runs)
 #   make grade / grade-all / release / gradescope   graded coursework (README: For instructors)
 #   make deps                     install what is missing (Debian/Ubuntu)
