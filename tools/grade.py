@@ -419,7 +419,11 @@ def cmd_grade(args):
     if args.ex:
         exercises = [course.resolve(args.ex, exercises)]
     path = args.results or os.path.join(ROOT, DEFAULT_RESULTS)
-    graded, results = grade(exercises, args.src, args.hidden, getattr(args, "slot", 0) or 0)
+    src = args.src
+    if src and not any(os.path.isdir(os.path.join(src, ex.name)) for ex in exercises) \
+            and os.path.isdir(os.path.join(src, "exercises")):
+        src = os.path.join(src, "exercises")  # SRC is a whole clone of the repository
+    graded, results = grade(exercises, src, args.hidden, getattr(args, "slot", 0) or 0)
     xml = write_results(path, results, graded)
     if not getattr(args, "quiet", False):
         print(table(graded, results["score"]))

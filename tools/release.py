@@ -27,7 +27,7 @@ REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 
 
 def _skip_name(name):
-    return (name.startswith(".") and name not in (".gitignore",)) or name == "__pycache__" \
+    return (name.startswith(".") and name not in (".gitignore", ".clang-format")) or name == "__pycache__" \
         or name.endswith((".o", "~", ".pyc", ".swp"))
 
 
