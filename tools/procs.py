@@ -234,8 +234,11 @@ def _watch(proc, limits, outcome, done):
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            # Stopped, then killed; the waiting thread reaps them all.
+            # Stopped, then killed, until the run's own thread takes over
+            # (it reaps them all); never anything started after the run.
             for _ in range(50):
+                if done.is_set():
+                    break
                 alive = [p for p, v in descendants().items() if v[0] != "Z"]
                 if not alive:
                     break
@@ -279,8 +282,10 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain
         outcome = Outcome()
         expired = threading.Event()
         done = threading.Event()
+        watcher = None
         if contain is not None:
-            threading.Thread(target=_watch, args=(proc, contain, outcome, done), daemon=True).start()
+            watcher = threading.Thread(target=_watch, args=(proc, contain, outcome, done), daemon=True)
+            watcher.start()
 
         def stop():
             expired.set()
@@ -295,6 +300,8 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain
         finally:
             timer.cancel()
             done.set()
+            if watcher is not None:
+                watcher.join()
         if expired.is_set():
             outcome.timed_out = True
             kill_descendants()
