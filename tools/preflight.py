@@ -68,7 +68,7 @@ def check_grading(target, results="", out="", submissions="", hidden=""):
             raise UsageError("OUT=%s exists and is not an empty folder" % out)
     if target == "gradescope" and out and (os.path.isdir(out) or not out.endswith(".zip")):
         raise UsageError("OUT=%s: give the path of the .zip to write, e.g. build/gradescope/autograder.zip" % out)
-    if target in ("grade", "grade-all", "gradescope"):
+    if target in ("grade", "grade-all"):
         prereq.require_compiler()
         prereq.require_criterion()
         prereq.require_valgrind()
