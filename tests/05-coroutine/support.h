@@ -67,14 +67,10 @@ const char *sname(int state);
 /* Fails unless coro_create worked in the scenario. */
 void expect_created(void);
 
-/* A message formatted into one of a few static buffers. */
-const char *msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Assertions whose message is written in English and in Chinese; both take
- * the same printf arguments (KATA_TR picks one). */
-#define check(cond, en, zh, ...) \
-    cr_assert((cond), "%s", msg(KATA_TR(en, zh), ##__VA_ARGS__))
-#define fail_with(en, zh, ...) cr_assert_fail("%s", msg(KATA_TR(en, zh), ##__VA_ARGS__))
+ * the same printf arguments (KATA_MSG picks one and formats it). */
+#define check(cond, en, zh, ...) cr_assert((cond), KATA_MSG(en, zh, ##__VA_ARGS__))
+#define fail_with(en, zh, ...) cr_assert_fail(KATA_MSG(en, zh, ##__VA_ARGS__))
 
 /* Fails unless the events are exactly `expected`; the message is the lesson
  * (en or zh), then both event lists. */

@@ -52,18 +52,6 @@ struct kata_proc run_scenario(void (*scenario)(void))
     return kata_run_in_child(call_scenario, arg, &done, 1, kata_test_seconds() + 2);
 }
 
-const char *msg(const char *fmt, ...)
-{
-    static char bufs[4][2048];
-    static int next;
-    char *b = bufs[next++ % 4];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof bufs[0], fmt, ap);
-    va_end(ap);
-    return b;
-}
-
 const char *ename(int err)
 {
     static char buf[32];
