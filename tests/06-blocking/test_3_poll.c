@@ -45,6 +45,14 @@ static struct call setup(int timeout_ms)
 static long run(struct call *c)
 {
     struct probe_outcome o = probe_run(call_wait, c);
+    struct probe_stats s;
+    probe_stats(&s);
+    cr_assert(s.other_clock == -1,
+              MSG("blk_wait_readable read clock %d: measure the time left with "
+                  "clock_gettime(CLOCK_MONOTONIC, ...), the clock that never jumps",
+                  "blk_wait_readable 读了时钟 %d：剩下的时间要用 "
+                  "clock_gettime(CLOCK_MONOTONIC, ...) 来量，这个时钟从不跳变",
+                  (int)s.other_clock));
     cr_assert(o.returned, MSG("blk_wait_readable did not return: %s",
                               "blk_wait_readable 没有返回：%s", probe_outcome_words(&o)));
     cr_assert(c->ret >= 0, MSG("blk_wait_readable returned %d (errno %s): %s",
