@@ -160,12 +160,7 @@ const char *probe_outcome_words(const struct probe_outcome *o);
 
 /* ---- small helpers ---- */
 
-/* An assertion message in the learner's language, formatted here (Criterion
- * wants a literal format, and KATA_TR is an expression):
- *     cr_assert(ok, MSG("read %d bytes", "读到了 %d 字节", n));
- * Both strings take the same arguments in the same order. */
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), ##__VA_ARGS__)
-const char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Assertion messages use KATA_MSG(en, zh, args...) from kata.h. */
 
 const char *probe_status_name(enum blk_status s);
 const char *probe_errno_name(int err);

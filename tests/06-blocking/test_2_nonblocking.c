@@ -39,7 +39,7 @@ static void call_available(void *p)
 static void run(void (*fn)(void *), struct call *c, const char *what)
 {
     struct probe_outcome o = probe_run(fn, c);
-    cr_assert(o.returned, MSG("%s did not return: %s", "%s 没有返回：%s", what,
+    cr_assert(o.returned, KATA_MSG("%s did not return: %s", "%s 没有返回：%s", what,
                               probe_outcome_words(&o)));
 }
 
@@ -53,7 +53,7 @@ static void nonblocking_pipe(int p[2])
 
 static void expect_set_ok(struct call *c)
 {
-    cr_assert(c->ret == 0, MSG("blk_set_nonblocking returned %d (errno %s), not 0: read the "
+    cr_assert(c->ret == 0, KATA_MSG("blk_set_nonblocking returned %d (errno %s), not 0: read the "
                                "flags with fcntl(fd, F_GETFL), add O_NONBLOCK, write them back "
                                "with fcntl(fd, F_SETFL, flags)",
                                "blk_set_nonblocking 返回了 %d（errno %s）而不是 0：先用 "
@@ -62,7 +62,7 @@ static void expect_set_ok(struct call *c)
                                c->ret, probe_errno_name(c->err)));
     int flags = fcntl(c->fd, F_GETFL);
     cr_assert(flags & O_NONBLOCK,
-              MSG("blk_set_nonblocking returned 0 but the descriptor is still blocking: "
+              KATA_MSG("blk_set_nonblocking returned 0 but the descriptor is still blocking: "
                   "O_NONBLOCK must be set in its status flags (F_SETFL)",
                   "blk_set_nonblocking 返回了 0，但描述符仍是阻塞的：必须在它的状态标志里"
                   "设上 O_NONBLOCK（F_SETFL）"));
@@ -73,7 +73,7 @@ static void expect_kept(struct call *c, int flag, const char *name, const char *
     struct probe_stats s;
     probe_stats(&s);
     cr_assert(fcntl(c->fd, F_GETFL) & flag,
-              MSG("%s had %s set, and blk_set_nonblocking dropped it (F_SETFL was given "
+              KATA_MSG("%s had %s set, and blk_set_nonblocking dropped it (F_SETFL was given "
                   "0x%lx): F_SETFL replaces all the status flags at once, so start from "
                   "what F_GETFL returns and add O_NONBLOCK to it (flags | O_NONBLOCK)",
                   "%s 原本设有 %s，blk_set_nonblocking 把它弄丢了（传给 F_SETFL 的是 "
@@ -123,7 +123,7 @@ KATA_TEST(nonblocking, set_nonblocking_reports_a_bad_descriptor)
     struct call c = {.fd = p[0], .ret = -2};
     run(call_set, &c, "blk_set_nonblocking");
     cr_assert(c.ret == -1 && c.err == EBADF,
-              MSG("blk_set_nonblocking on a closed descriptor returned %d (errno %s), not -1 "
+              KATA_MSG("blk_set_nonblocking on a closed descriptor returned %d (errno %s), not -1 "
                   "with errno EBADF: when fcntl fails, return -1 and leave the errno it set",
                   "对一个已关闭的描述符，blk_set_nonblocking 返回了 %d（errno %s），而不是 -1 "
                   "且 errno 为 EBADF：fcntl 失败时返回 -1，并保留它设置的 errno",
@@ -139,7 +139,7 @@ KATA_TEST(nonblocking, empty_pipe_answers_nothing_yet_at_once)
     struct probe_stats s;
     probe_stats(&s);
     cr_assert(c.status == BLK_AGAIN && c.got == 0,
-              MSG("on an empty pipe whose writer is still open, blk_read_available returned "
+              KATA_MSG("on an empty pipe whose writer is still open, blk_read_available returned "
                   "%s with *got = %zu (errno %s), not BLK_AGAIN with 0: read() fails with "
                   "EAGAIN, which means \"nothing yet\", not an error",
                   "管道为空、写端仍开着，blk_read_available 却返回了 %s，*got = %zu（errno "
@@ -147,7 +147,7 @@ KATA_TEST(nonblocking, empty_pipe_answers_nothing_yet_at_once)
                   "不是错误",
                   probe_status_name(c.status), c.got, probe_errno_name(c.err)));
     cr_assert(s.reads_eagain <= 1,
-              MSG("blk_read_available called read() %d time(s) that failed with EAGAIN: once "
+              KATA_MSG("blk_read_available called read() %d time(s) that failed with EAGAIN: once "
                   "is the answer; calling it again at once cannot find anything new and only "
                   "spins",
                   "blk_read_available 调用了 %d 次以 EAGAIN 失败的 read()：一次就是答案；"
@@ -163,7 +163,7 @@ KATA_TEST(nonblocking, available_bytes_are_returned_at_once)
     struct call c = {.fd = p[0], .cap = 64};
     run(call_available, &c, "blk_read_available");
     cr_assert(c.status == BLK_DATA && c.got == 5 && memcmp(c.buf, "hello", 5) == 0,
-              MSG("the pipe held \"hello\" and blk_read_available returned %s with *got = "
+              KATA_MSG("the pipe held \"hello\" and blk_read_available returned %s with *got = "
                   "%zu, not BLK_DATA with 5: read what is there, and say how much",
                   "管道里有 \"hello\"，blk_read_available 却返回了 %s，*got = %zu，而不是 "
                   "BLK_DATA 和 5：读出现有的数据，并告诉调用者有多少",
@@ -179,7 +179,7 @@ KATA_TEST(nonblocking, reads_again_while_bytes_keep_coming)
     struct call c = {.fd = p[0], .cap = 64};
     run(call_available, &c, "blk_read_available");
     cr_assert(c.got == 10 && c.status == BLK_DATA && memcmp(c.buf, "abcdefghij", 10) == 0,
-              MSG("the pipe held 10 bytes, handed out 3 at a time, and blk_read_available "
+              KATA_MSG("the pipe held 10 bytes, handed out 3 at a time, and blk_read_available "
                   "returned %s with *got = %zu (\"%.*s\"): one read() may return only part of "
                   "what is there; read again, after what you have, until EAGAIN, end of file "
                   "or a full buffer",
@@ -198,7 +198,7 @@ KATA_TEST(nonblocking, never_reads_more_than_cap)
     memset(c.buf, '#', sizeof c.buf);
     run(call_available, &c, "blk_read_available");
     cr_assert(c.got == 4 && c.status == BLK_DATA && memcmp(c.buf, "abcd####", 8) == 0,
-              MSG("with cap = 4 and 10 bytes in the pipe, blk_read_available returned %s with "
+              KATA_MSG("with cap = 4 and 10 bytes in the pipe, blk_read_available returned %s with "
                   "*got = %zu and buf starting \"%.8s\": read at most cap bytes in all (ask "
                   "read() for cap - got), the rest stays in the pipe for later",
                   "cap = 4、管道里有 10 字节，blk_read_available 返回了 %s，*got = %zu，buf "
@@ -208,7 +208,7 @@ KATA_TEST(nonblocking, never_reads_more_than_cap)
     struct call rest = {.fd = p[0], .cap = 64};
     run(call_available, &rest, "blk_read_available");
     cr_assert(rest.got == 6 && memcmp(rest.buf, "efghij", 6) == 0,
-              MSG("the next call returned *got = %zu, not the 6 bytes left (\"efghij\")",
+              KATA_MSG("the next call returned *got = %zu, not the 6 bytes left (\"efghij\")",
                   "下一次调用返回 *got = %zu，而不是剩下的 6 字节（\"efghij\"）", rest.got));
 }
 
@@ -220,7 +220,7 @@ KATA_TEST(nonblocking, end_of_file_is_not_nothing_yet)
     struct call c = {.fd = p[0], .cap = 16};
     run(call_available, &c, "blk_read_available");
     cr_assert(c.status == BLK_EOF && c.got == 0,
-              MSG("every writer has closed the empty pipe, and blk_read_available returned "
+              KATA_MSG("every writer has closed the empty pipe, and blk_read_available returned "
                   "%s (errno %s), not BLK_EOF: read() returning 0 is end of file, nothing will "
                   "ever come; EAGAIN (-1) is \"nothing yet\". Waiting for more after end of "
                   "file would wait forever",
@@ -239,7 +239,7 @@ KATA_TEST(nonblocking, bytes_before_end_of_file_come_first)
     struct call c = {.fd = p[0], .cap = 16};
     run(call_available, &c, "blk_read_available");
     cr_assert(c.status == BLK_DATA && c.got == 2 && memcmp(c.buf, "ab", 2) == 0,
-              MSG("the writer wrote \"ab\" and closed the pipe; blk_read_available returned "
+              KATA_MSG("the writer wrote \"ab\" and closed the pipe; blk_read_available returned "
                   "%s with *got = %zu, not BLK_DATA with 2: when bytes came before the end of "
                   "file, hand them out first; the end lasts, the next call will see it",
                   "写者写了 \"ab\" 就关闭了管道；blk_read_available 返回了 %s，*got = %zu，"
@@ -249,7 +249,7 @@ KATA_TEST(nonblocking, bytes_before_end_of_file_come_first)
     struct call next = {.fd = p[0], .cap = 16};
     run(call_available, &next, "blk_read_available");
     cr_assert(next.status == BLK_EOF,
-              MSG("after the bytes, the next call returned %s, not BLK_EOF",
+              KATA_MSG("after the bytes, the next call returned %s, not BLK_EOF",
                   "数据之后，下一次调用返回了 %s，而不是 BLK_EOF",
                   probe_status_name(next.status)));
 }

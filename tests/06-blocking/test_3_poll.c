@@ -48,14 +48,14 @@ static long run(struct call *c)
     struct probe_stats s;
     probe_stats(&s);
     cr_assert(s.other_clock == -1,
-              MSG("blk_wait_readable read clock %d: measure the time left with "
+              KATA_MSG("blk_wait_readable read clock %d: measure the time left with "
                   "clock_gettime(CLOCK_MONOTONIC, ...), the clock that never jumps",
                   "blk_wait_readable 读了时钟 %d：剩下的时间要用 "
                   "clock_gettime(CLOCK_MONOTONIC, ...) 来量，这个时钟从不跳变",
                   (int)s.other_clock));
-    cr_assert(o.returned, MSG("blk_wait_readable did not return: %s",
+    cr_assert(o.returned, KATA_MSG("blk_wait_readable did not return: %s",
                               "blk_wait_readable 没有返回：%s", probe_outcome_words(&o)));
-    cr_assert(c->ret >= 0, MSG("blk_wait_readable returned %d (errno %s): %s",
+    cr_assert(c->ret >= 0, KATA_MSG("blk_wait_readable returned %d (errno %s): %s",
                                "blk_wait_readable 返回了 %d（errno %s）：%s", c->ret,
                                probe_errno_name(c->err),
                                c->err == EINTR
@@ -76,7 +76,7 @@ static void expect_ready(const struct call *c, int r0, int r1, int r2, const cha
     int want[N] = {r0, r1, r2};
     int count = r0 + r1 + r2;
     cr_assert(c->ret == count && c->ready[0] == r0 && c->ready[1] == r1 && c->ready[2] == r2,
-              MSG("blk_wait_readable returned %d with ready = {%d, %d, %d}, not %d with {%d, "
+              KATA_MSG("blk_wait_readable returned %d with ready = {%d, %d, %d}, not %d with {%d, "
                   "%d, %d}: %s",
                   "blk_wait_readable 返回了 %d，ready = {%d, %d, %d}，而不是 %d 和 {%d, %d, "
                   "%d}：%s",
@@ -95,7 +95,7 @@ KATA_TEST(poll, reports_which_descriptors_are_ready)
                          "ready",
                          "管道 0 和 2 有数据，管道 1 是空的：按 poll 为每个描述符填好的 revents "
                          "设置 ready[i]，并返回就绪的个数"));
-    cr_assert(at == 0, MSG("data was there from the start, and blk_wait_readable returned at "
+    cr_assert(at == 0, KATA_MSG("data was there from the start, and blk_wait_readable returned at "
                            "%ld ms: poll returns at once when a descriptor is ready",
                            "数据一开始就在，blk_wait_readable 却在 %ld ms 才返回：有描述符就绪"
                            "时 poll 会立刻返回",
@@ -110,7 +110,7 @@ KATA_TEST(poll, one_poll_watches_every_descriptor)
     struct probe_stats s;
     probe_stats(&s);
     cr_assert(s.polls >= 1 && s.poll_nfds[0] == N,
-              MSG("the first poll() watched %d descriptor(s), not all %d: put them all in one "
+              KATA_MSG("the first poll() watched %d descriptor(s), not all %d: put them all in one "
                   "array of struct pollfd, so that the thread sleeps until any of them is "
                   "ready; one descriptor at a time, each with the whole timeout, waits for the "
                   "quiet ones while the busy one is left waiting",
@@ -121,7 +121,7 @@ KATA_TEST(poll, one_poll_watches_every_descriptor)
     expect_ready(&c, 0, 0, 1,
                  KATA_TR("only pipe 2 was written to, at 40 ms",
                          "只有管道 2 在 40 ms 时被写入了数据"));
-    cr_assert(at == 40, MSG("pipe 2 got data at 40 ms, and blk_wait_readable returned at %ld "
+    cr_assert(at == 40, KATA_MSG("pipe 2 got data at 40 ms, and blk_wait_readable returned at %ld "
                             "ms: one poll over all the descriptors wakes as soon as any one is "
                             "ready",
                             "管道 2 在 40 ms 时来了数据，blk_wait_readable 却在 %ld ms 才返回："
@@ -137,7 +137,7 @@ KATA_TEST(poll, times_out_when_nothing_comes)
                  KATA_TR("nothing was written: when the time runs out, poll returns 0 and "
                          "every ready[i] is 0",
                          "什么都没写：时间到了 poll 返回 0，每个 ready[i] 都是 0"));
-    cr_assert(at == 250, MSG("with a timeout of 250 ms and nothing to read, blk_wait_readable "
+    cr_assert(at == 250, KATA_MSG("with a timeout of 250 ms and nothing to read, blk_wait_readable "
                              "returned at %ld ms, not 250 ms: give poll the timeout, and it "
                              "sleeps that long when nothing comes",
                              "超时 250 ms、什么都没得读，blk_wait_readable 却在 %ld ms 返回，"
@@ -154,7 +154,7 @@ KATA_TEST(poll, zero_timeout_only_looks)
                  KATA_TR("a timeout of 0 means: look, do not wait (the write at 10 ms comes "
                          "too late)",
                          "超时为 0 的意思是：看一眼，不等待（10 ms 时的写入来得太晚了）"));
-    cr_assert(at == 0, MSG("with a timeout of 0, blk_wait_readable returned at %ld ms: 0 "
+    cr_assert(at == 0, KATA_MSG("with a timeout of 0, blk_wait_readable returned at %ld ms: 0 "
                            "means do not wait at all",
                            "超时为 0，blk_wait_readable 却在 %ld ms 返回：0 表示完全不等", at));
 }
@@ -168,7 +168,7 @@ KATA_TEST(poll, negative_timeout_waits_without_limit)
                  KATA_TR("pipe 1 got data at 5000 ms, and -1 means wait for as long as it "
                          "takes",
                          "管道 1 在 5000 ms 时来了数据，而 -1 表示要等多久就等多久"));
-    cr_assert(at == 5000, MSG("blk_wait_readable returned at %ld ms, not at 5000 ms when the "
+    cr_assert(at == 5000, KATA_MSG("blk_wait_readable returned at %ld ms, not at 5000 ms when the "
                               "data came", "blk_wait_readable 在 %ld ms 返回，而不是数据到来的 "
                               "5000 ms", at));
 }
@@ -188,7 +188,7 @@ KATA_TEST(poll, a_closed_pipe_counts_as_readable)
                          "管道 1 的所有写者都关闭了它，所以 poll 对它报告 POLLHUP（没有 POLLIN："
                          "没有数据）。它照样算可读：read() 会立刻返回 0，即文件结束，调用者得去"
                          "读一下才能知道。POLLHUP 和 POLLERR 也要算就绪，不能只看 POLLIN"));
-    cr_assert(at == 0, MSG("blk_wait_readable returned at %ld ms: a closed pipe is ready at "
+    cr_assert(at == 0, KATA_MSG("blk_wait_readable returned at %ld ms: a closed pipe is ready at "
                            "once", "blk_wait_readable 在 %ld ms 返回：关闭的管道立刻就绪",
                            at));
 }
@@ -204,7 +204,7 @@ KATA_TEST(poll, a_signal_does_not_end_the_wait)
                          "50 ms: after EINTR, poll again",
                          "30 ms 时一个信号打断了 poll（EINTR），管道 0 在 50 ms 时来了数据："
                          "遇到 EINTR 就再 poll 一次"));
-    cr_assert(at == 50, MSG("blk_wait_readable returned at %ld ms, not at 50 ms when the data "
+    cr_assert(at == 50, KATA_MSG("blk_wait_readable returned at %ld ms, not at 50 ms when the data "
                             "came", "blk_wait_readable 在 %ld ms 返回，而不是数据到来的 50 ms",
                             at));
 }
@@ -219,7 +219,7 @@ KATA_TEST(poll, after_a_signal_waits_only_for_the_time_left)
     expect_ready(&c, 0, 0, 0,
                  KATA_TR("nothing was written: the call times out",
                          "什么都没写：这次调用应当超时"));
-    cr_assert(at == 100, MSG("with a timeout of 100 ms, a signal at 30 ms and nothing to read, "
+    cr_assert(at == 100, KATA_MSG("with a timeout of 100 ms, a signal at 30 ms and nothing to read, "
                              "blk_wait_readable returned at %ld ms (its second poll was given "
                              "%d ms): after an early wake-up, poll again only for what is left "
                              "(here 70 ms). Note the end time (CLOCK_MONOTONIC) before the "

@@ -733,18 +733,6 @@ const char *probe_errno_name(int err)
     return other;
 }
 
-const char *probe_msg(const char *fmt, ...)
-{
-    static char text[4][2048]; /* a few at once: one message may nest another */
-    static int next;
-    char *out = text[next++ % 4];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, sizeof text[0], fmt, ap);
-    va_end(ap);
-    return out;
-}
-
 void probe_pipe(int p[2])
 {
     if (pipe(p) != 0) {
