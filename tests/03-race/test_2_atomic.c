@@ -11,10 +11,11 @@
  * other increment is overwritten.  Every boundary is tried, every run.
  *
  * Why not simply run two threads and look at the total?  Measured on the
- * 2-core machine this was written on, shared with other work: two threads
- * doing 100000 load-then-store increments each came out with the right
- * total in 633 of 1000 runs (with 1000 increments each: 983 of 1000).  A
- * test built on that would pass the wrong answer most of the time. */
+ * 2-core machine this was written on: two threads doing 100000
+ * load-then-store increments each came out with the right total in 761 of
+ * 1000 runs with the machine nearly idle, and in 633 of 1000 while it was
+ * busy (with 1000 increments each: 959 and 983 of 1000).  A test built on
+ * that would pass the wrong answer most of the time. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
 #include "kata.h"
 
