@@ -380,6 +380,11 @@ def cmd_compare(args):
     return selfstudy.run("compare", args)
 
 
+def cmd_bench(args):
+    import bench
+    return bench.main(args)
+
+
 def cmd_check(args):
     import check
     return check.main(args)
@@ -406,6 +411,10 @@ def main(argv=None):
         s.add_argument("--jobs", type=int, default=0)
         s.add_argument("--slot", type=int, default=0)
         s.add_argument("--quiet", action="store_true")
+    s = sub.add_parser("bench")  # tools/bench.py
+    for opt in ("--ex", "--src", "--n", "--results", "--out", "--submissions", "--hidden"):
+        s.add_argument(opt)
+    s.add_argument("--jobs", type=int, default=0)
     args = p.parse_args(argv)
     for key in ("ex", "src", "n", "results", "out", "submissions", "hidden"):  # make passes empty strings for unset variables
         setattr(args, key, getattr(args, key, None) or None)

@@ -25,6 +25,12 @@ def check(target, ex, src, n=""):
         raise UsageError("SRC=%s is not a directory" % src)
     if src and exercise and target in ("test", "helgrind"):
         exercise.student_paths(src)
+    if target == "bench":
+        if exercise and not os.path.isfile(exercise.path("tests", "bench.c")):
+            raise UsageError("%s has no benchmark (tests/%s/bench.c)" % (exercise.name, exercise.name))
+        if src and exercise:
+            exercise.student_paths(src)
+        prereq.require_compiler()
     if target in ("helgrind", "hint", "reset", "compare") and not ex:
         raise UsageError("say which exercise: make %s EX=01" % target)
     if target in ("test", "check", "helgrind", "watch", "compare"):
