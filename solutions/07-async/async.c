@@ -46,9 +46,8 @@ struct async_loop {
     int wake[2]; /* a byte written to wake[1] makes poll return */
 };
 
-/* The loop that is running and the task it resumed: tasks call sleep and
- * the awaits without a loop argument, as in asyncio. */
-static __thread struct async_loop *running_loop;
+/* The task the loop has just resumed: tasks call sleep and the awaits
+ * without a loop argument, as in asyncio. */
 static __thread struct task *running_task;
 
 long async_now_ms(void)
@@ -255,8 +254,6 @@ static int poll_timeout(struct async_loop *loop)
 
 int async_run(struct async_loop *loop)
 {
-    struct async_loop *outer = running_loop;
-    running_loop = loop;
     for (;;) {
         run_ready(loop);
         run_callbacks(loop);
@@ -282,7 +279,6 @@ int async_run(struct async_loop *loop)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            running_loop = outer;
             return -1;
         }
 
@@ -297,7 +293,6 @@ int async_run(struct async_loop *loop)
             if (loop->tasks[i]->waiting == WAIT_TIMER && loop->tasks[i]->wake_at <= now)
                 make_ready(loop, loop->tasks[i]);
     }
-    running_loop = outer;
     return 0;
 }
 

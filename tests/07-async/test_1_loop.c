@@ -314,7 +314,7 @@ KATA_TEST(loop, each_wait_resumes_the_task_once)
     long before = coro_resumes();
     probe_run(loop);
     resumes_seen = coro_resumes() - before;
-    cr_assert(resumes_seen == 6,
+    cr_assert(resumes_seen <= 6,
               MSG("the coroutines were resumed %ld times; the two tasks start once each and "
                   "wait 4 times in all, so 6: a task must be resumed exactly once per start "
                   "and once per wake-up. Resumed more often, it goes on although what it "
@@ -322,6 +322,15 @@ KATA_TEST(loop, each_wait_resumes_the_task_once)
                   "协程一共被恢复了 %ld 次；两个任务各启动一次，总共等待 4 次，所以应该是 6 次："
                   "每次启动、每次唤醒都只恢复任务一次。恢复得更多，任务就会在等待的事还没发生时"
                   "继续往下跑（任务被放进队列两次，或者一直留在队列里）",
+                  resumes_seen));
+    cr_assert(resumes_seen >= 6,
+              MSG("the coroutines were resumed %ld times; the two tasks start once each and "
+                  "wait 4 times in all, so 6: every wait suspends the task and ends with one "
+                  "resume by the loop, even a wait for a descriptor that is already readable "
+                  "(the other tasks get their turn meanwhile)",
+                  "协程一共被恢复了 %ld 次；两个任务各启动一次，总共等待 4 次，所以应该是 6 次："
+                  "每一次等待都要挂起任务，再由事件循环恢复一次，即使等的描述符已经可读也一样"
+                  "（其他任务趁这时轮到运行）",
                   resumes_seen));
     cr_assert(woke[0] == 20,
               MSG("the task that sleeps 10 ms, awaits a ready pipe and sleeps 10 ms again "
