@@ -126,7 +126,7 @@ def _limits(file_size=None, memory=None, cpu=None, contain=None):
 # ---- containment (grading) -------------------------------------------------
 
 CLONE_NEWNS = 0x00020000
-MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 1 << 18, 2, 4
+MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_BIND = 0x4000, 1 << 18, 2, 4, 0x1000
 # The folders every user may write to: each gets its own small tmpfs.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -165,7 +165,8 @@ class Limits:
     file_size  RLIMIT_FSIZE, bytes (a bigger file ends its writer with SIGXFSZ).
     tmp_size   as root: /tmp, /var/tmp and /dev/shm are private tmpfs of
                this size each (a disk filler fills its own, which vanishes
-               with the run); skipped for a folder that holds `keep`.
+               with the run); a folder of `keep` inside one of them (a
+               repository cloned into /tmp) is bound back in.
     uid, gid   as root: the run's user and group (never root)."""
     processes: int = 256
     memory: int = 1 << 30
@@ -178,6 +179,20 @@ class Limits:
     gid: int = None
     keep: tuple = ()
 
+    def _private_tmp(self, libc, d):
+        """A fresh tmpfs over `d`; a kept folder inside it (the repository
+        cloned into /tmp) is bound back in at the same path."""
+        kept = [k for k in self.keep if (k + "/").startswith(d + "/")]
+        fds = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in kept]
+        opts = "size=%d,mode=1777" % self.tmp_size
+        if libc.mount(b"kata-tmp", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()):
+            return
+        for k, fd in zip(kept, fds):
+            os.makedirs(k, exist_ok=True)
+            libc.mount(("/proc/self/fd/%d" % fd).encode(), k.encode(), None, MS_BIND | MS_REC,
+                       None)
+            os.close(fd)
+
     def enter(self, libc):
         """In the child, before exec."""
         root = os.geteuid() == 0
@@ -185,10 +200,8 @@ class Limits:
             if libc.unshare(CLONE_NEWNS) == 0:
                 libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
                 for d in SHARED_TMP:
-                    if os.path.isdir(d) and not any((k + "/").startswith(d + "/") for k in self.keep):
-                        opts = "size=%d,mode=1777" % self.tmp_size
-                        libc.mount(b"kata-tmp", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                                   opts.encode())
+                    if os.path.isdir(d):
+                        self._private_tmp(libc, d)
         # Tasks, threads included: room for threads beside `processes`
         # processes; the watchdog ends the run at `processes` processes.
         nproc = None
