@@ -241,8 +241,10 @@ def cmd_helgrind(args):
 
 def content_hash(ex):
     """Hash of everything a verdict depends on: the learner's files, the
-    exercise's headers and its tests."""
+    exercise's headers and its tests, and its settings in exercises.ini
+    (files, ldflags, time limits, support code)."""
     h = hashlib.sha256()
+    h.update(repr(sorted(vars(ex).items())).encode())
     paths = [ex.path("exercises", f) for f in ex.files]
     for d in (ex.path("exercises"), ex.path("tests"), os.path.join(ROOT, "tests", "common")):
         paths += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith((".h", ".c"))

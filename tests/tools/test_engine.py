@@ -1,6 +1,7 @@
 """The engine as its users meet it: names, errors, status, hints, check."""
 
 import os
+import re
 import shutil
 import stat
 import sys
@@ -241,6 +242,19 @@ class LearnerLoop(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("done", self.status())
         self.assertIn("All exercises are done", self.status())
+
+    def test_a_changed_exercise_setting_makes_the_verdict_stale(self):
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), self.work)
+        rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("helgrind not run yet", self.status())
+        ini = os.path.join(self.repo, "exercises", "exercises.ini")
+        with open(ini) as f:
+            text = f.read()
+        with open(ini, "w") as f:
+            f.write(re.sub(r"(?m)^(timeout\s*=\s*)(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 1),
+                           text, count=1))
+        self.assertIn("not checked", self.status())
 
     def test_testing_a_submission_leaves_the_learners_status_alone(self):
         make(self.repo, "test", "EX=01", "SRC=solutions")
