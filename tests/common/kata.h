@@ -45,10 +45,12 @@ double kata_test_seconds(void);
 
 /* The learner's language.  KATA_LANG=zh (or en) decides; without it, a
  * Chinese locale in LC_ALL, LC_MESSAGES or LANG (e.g. zh_CN.UTF-8) picks
- * Chinese.  KATA_TR picks one of two messages, e.g.
- *     cr_assert_eq(got, 42, KATA_TR("the parent read %d, not 42: ...",
- *                                   "父进程读到的是 %d，不是 42：..."), got);
- * Both must take the same printf arguments in the same order. */
+ * Chinese.  KATA_TR picks one of two strings, for a string passed on to a
+ * function (e.g. a helper that reports in the test's name), e.g.
+ *     run_or_fail(scenario, KATA_TR("the coroutine is resumed once",
+ *                                   "协程被恢复一次"));
+ * Both must take the same printf arguments in the same order.  Inside an
+ * assertion use KATA_MSG below instead. */
 int kata_zh(void);
 #define KATA_TR(en, zh) (kata_zh() ? (zh) : (en))
 
