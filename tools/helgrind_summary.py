@@ -30,6 +30,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from lang import zh
+
 # ---------------------------------------------------------------- data model
 
 
@@ -93,6 +95,7 @@ class Log:
     role: str = "the driver"   # or "a child of process N" when the parent's log is there too
     several: bool = False      # True when the run left more than one log
     quiet: bool = True         # nothing after the header: no thread announced, no report
+    stack_switches: int = 0    # valgrind's "client switching stacks?" warnings (it shows at most 3)
 
 
 @dataclass
@@ -137,6 +140,9 @@ THREAD_HEAD = re.compile(r"^Thread #(\d+)(?::|'s| ) ?(.*)$")
 CREATED = re.compile(r"^Thread #(\d+) was created")
 ROOT = re.compile(r"^Thread #(\d+) is the program's root thread")
 ADDR_DESC = re.compile(r"^(?:Address|Location) (%s) (.*)$" % HEX)
+# valgrind's warning when the stack pointer moves further than --max-stackframe (2 MB by default)
+# into memory it does not know as a stack: a stack switch it was not told about
+STACK_SWITCH = re.compile(r"^Warning: client switching stacks\?")
 
 
 def strip_prefixes(text):
@@ -213,6 +219,8 @@ def parse_log(text):
             log.command = line[len("Command: "):]
         elif line.startswith("Parent PID: ") and log.parent is None:
             log.parent = int(line.split()[-1])
+        elif STACK_SWITCH.match(line):
+            log.stack_switches += 1
     for kind, block in split_blocks(lines):
         parsed = items(block)
         log.quiet = log.quiet and not parsed
@@ -622,6 +630,27 @@ def finding_for(report, log, learner):
     return finding
 
 
+def stack_switch_finding(log):
+    """valgrind's "client switching stacks?" warning: it has no stack to name a line, but in a
+    learner's run it means a stack valgrind was not told about, most often a coroutine's."""
+    if zh():
+        text = ("valgrind 警告 \"client switching stacks?\"：程序把栈指针移到了一块 valgrind "
+                "不知道是栈的内存上（比如没有登记的协程栈），它会把这次切换当成一个几 MB 大的栈帧，"
+                "在那里运行的代码的检查结果因此不可信（可能漏报，也可能误报）。创建协程时用 "
+                "<valgrind/valgrind.h> 的 VALGRIND_STACK_REGISTER(起点, 终点) 登记它的栈，"
+                "释放之前用 VALGRIND_STACK_DEREGISTER 注销。")
+    else:
+        text = ("valgrind warned \"client switching stacks?\": the program moved its stack pointer to "
+                "memory valgrind does not know as a stack (a coroutine stack it was not told about), "
+                "so it takes the switch for a stack frame of megabytes and its checks of the code "
+                "running there cannot be trusted (reports may be missing or bogus). Register each "
+                "coroutine stack with VALGRIND_STACK_REGISTER(start, end) from <valgrind/valgrind.h> "
+                "when you create it, and VALGRIND_STACK_DEREGISTER it before freeing it.")
+    if log.several:
+        text += "\n   in process %d (%s)" % (log.pid, log.role)
+    return Finding("stack_switch", None, [], [], 1, [log.pid], text)
+
+
 def group(findings):
     """Identical reports (same kind, same variable, same learner lines) become one with a count."""
     grouped = {}
@@ -647,6 +676,8 @@ def summarize(logs, student_files):
     label_processes(parsed)
     findings, ignored = [], 0
     for log in parsed:
+        if log.stack_switches:
+            findings.append(stack_switch_finding(log))
         for report in log.reports:
             if involves_learner(report, log, learner):
                 findings.append(finding_for(report, log, learner))

@@ -78,8 +78,11 @@ struct coro *coro_create(coro_fn fn, void *arg, size_t stack_size)
     co->fn = fn;
     co->arg = arg;
     co->state = CORO_SUSPENDED;
-    /* Without this, valgrind takes the jump to this stack for a huge stack
-     * frame and warns "client switching stacks?". */
+    /* Tell valgrind this block is a stack (outside valgrind this does
+     * nothing).  Without it, the first switch moves the stack pointer far from
+     * the thread's stack; valgrind takes that for a huge stack frame, warns
+     * "client switching stacks?", and its checks of the code that runs here
+     * can no longer be trusted: the helgrind check fails on that warning. */
     co->valgrind_id = VALGRIND_STACK_REGISTER(co->stack, co->stack + stack_size);
     return co;
 }
@@ -144,6 +147,8 @@ void *coro_stack(const struct coro *co, size_t *size)
     return co->stack;
 }
 
+/* The stack is deregistered before it is freed: malloc may hand that memory
+ * out again as plain data, which valgrind must no longer take for a stack. */
 int coro_free(struct coro *co)
 {
     if (co == NULL)
