@@ -8,7 +8,18 @@
  * workers' results, never only when the scheduler happens to be slow.  The
  * probes also count the mutex locks taken by those threads.  No wait lasts
  * longer than PROBE_WAIT_SECONDS: the first that runs out gives up for
- * everybody, so a wrong solution fails in about that long. */
+ * everybody, so a wrong solution fails in about that long.
+ *
+ * On x86-64 the probes can also run each worker's start routine one machine
+ * instruction at a time (the CPU's trap flag: every instruction ends with a
+ * SIGTRAP, handled in the worker's own thread) and count the atomic
+ * read-modify-write instructions it executes: those with a LOCK prefix, and
+ * XCHG with a memory operand (locked without one).  Every atomic_fetch_add,
+ * __atomic_*, __sync_*, compare-exchange loop, seq_cst atomic store and
+ * mutex lock is one of them, whatever the compiler or the optimisation
+ * level, so the count says how often a worker touched memory another core
+ * may share: a few times for a worker that sums into a local variable,
+ * once per item for one that adds every item into a shared atomic total. */
 #ifndef PROBES_H
 #define PROBES_H
 
@@ -34,6 +45,35 @@ struct probe_counts {
     int gate_gave_up; /* a created thread waited in vain for the first join */
 };
 struct probe_counts probe_counts(void);
+
+/* ---- single-stepping the workers (x86-64 only) ----------------------------- */
+
+#if defined(__x86_64__)
+#define PROBE_CAN_STEP 1
+#else
+#define PROBE_CAN_STEP 0
+#endif
+
+/* Most instructions stepped in one worker; past them it runs at full speed
+ * again (and the count stops there).  A step costs a signal, a few
+ * microseconds (some 20 in a busy virtual machine): a worker that sums a
+ * few hundred items takes a few thousand. */
+#define PROBE_STEP_LIMIT 20000
+
+/* From now on, the start routine of every watched thread runs one
+ * instruction at a time (call after probe_arm).  Returns 0, or -1 where
+ * that cannot be done (not x86-64, or the SIGTRAP handler could not be
+ * installed). */
+int probe_step_workers(void);
+
+struct probe_steps {
+    int workers;   /* start routines that ran stepped, to the end */
+    int gave_up;   /* of them, those that hit PROBE_STEP_LIMIT */
+    long steps;    /* instructions stepped, all workers together */
+    long atomics;  /* of them, atomic read-modify-write instructions */
+    long most;     /* the most atomics one worker executed */
+};
+struct probe_steps probe_steps(void);
 
 /* What a worker saw while it ran the tests' work function. */
 struct probe_seen {

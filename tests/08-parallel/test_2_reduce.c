@@ -1,7 +1,10 @@
 /* 08-parallel, part 2: a parallel sum.  The data are 1, 2, 3, ... so that an
  * item summed twice or not at all always changes the total; the workers the
  * student's code starts are held until its first pthread_join, so a total
- * added up before the joins is always wrong, never only sometimes. */
+ * added up before the joins is always wrong, never only sometimes.  On
+ * x86-64 one test runs the workers one instruction at a time and counts
+ * their atomic instructions: an atomic add per item into a shared total is
+ * a fact of the code the workers executed, not a timing. */
 #include "probes.h" /* first: parallel.h sets _GNU_SOURCE */
 #include "kata.h"
 
@@ -139,4 +142,57 @@ KATA_TEST(reduce, no_lock_per_item)
               c.locks, N));
     cr_assert(got == (long long)N * (N + 1) / 2,
               "%s", probe_msg(KATA_TR("the sum of 1 .. %d came out as %lld", "1 .. %d 的和算成了 %lld"), N, got));
+}
+
+KATA_TEST(reduce, no_atomic_per_item)
+{
+    if (!PROBE_CAN_STEP)
+        cr_skip_test("%s", KATA_TR("counting the workers' atomic instructions needs an x86-64 CPU: "
+                                   "the test runs the workers one instruction at a time",
+                                   "统计工作线程执行的原子指令需要 x86-64 CPU：这个测试让工作线程一次只执行一条指令"));
+    /* Few items: every instruction of every worker costs a signal.  A worker
+     * that sums into a local executes a handful of atomic instructions at
+     * most (a lock or an atomic add at the end, the C library's own); one
+     * that adds every item atomically executes N of them.  The total itself
+     * is the other tests' business: this one is about how it is reached. */
+    enum { N = 256, THREADS = 2, MOST = N / 4 };
+    int *data = ramp(N);
+    long long total = -1;
+    probe_arm();
+    cr_assert(probe_step_workers() == 0,
+              KATA_MSG("the test could not install its SIGTRAP handler",
+                       "测试没能装上它的 SIGTRAP 处理函数"));
+    int err = par_sum(data, N, THREADS, &total);
+    free(data);
+    cr_assert(err == 0,
+              KATA_MSG("par_sum(data, %d, %d, &total) returned %d (%s), not 0: start `threads` "
+                       "workers, join them, then store the sum in *total",
+                       "par_sum(data, %d, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
+                       "join 它们，再把总和存进 *total",
+                       N, THREADS, err,
+                       err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                                     : strerror(err)));
+    struct probe_steps s = probe_steps();
+    cr_assert(s.workers > 0,
+              KATA_MSG("par_sum ran no worker thread: the sum must be computed by the workers",
+                       "par_sum 没有运行任何工作线程：总和必须由工作线程来算"));
+    cr_assert(s.atomics <= MOST,
+              KATA_MSG("to sum %d items on %d workers, the workers executed %ld atomic "
+                       "instructions (this test runs them one instruction at a time and counts "
+                       "the atomic read-modify-writes: atomic_fetch_add, __sync_fetch_and_add, a "
+                       "mutex lock ...). One shared total updated atomically for every item gives "
+                       "the right sum without a lock, but it is still one total that every core "
+                       "writes: each atomic add must first bring the cache line holding the total "
+                       "into its own core, so at every item that line travels from one core to the "
+                       "other while the workers wait for it, and they run no faster than one "
+                       "thread. Give each worker a partial result of its own, a local variable it "
+                       "adds into with a plain +=, and combine the partial results after the joins",
+                       "%d 项数据分给 %d 个工作线程求和，工作线程执行了 %ld 条原子指令（这个测试让工作线程"
+                       "一次只执行一条指令，数出其中的原子读-改-写：atomic_fetch_add、__sync_fetch_and_add、"
+                       "给互斥锁加锁……）。每一项都用原子操作加进同一个共享总和，不加锁也能得到正确的和，"
+                       "可它仍然是所有核都要写的一个总和：每次原子加法都得先把存放总和的那条缓存行搬进自己的核，"
+                       "于是每加一项，这条缓存行就要在核之间搬一趟，工作线程都在等它，跑得并不比一个线程快。"
+                       "给每个工作线程一个自己的部分结果——一个用普通 += 累加的局部变量——"
+                       "全部 join 之后再把部分结果合并起来",
+                       N, THREADS, s.atomics));
 }
