@@ -194,7 +194,7 @@ def report_exercise(ex, wrongs, jobs, tally):
     print(ui.paint("%s %s" % (ex.name, ex.title), "bold"))
     expected = report.expected_tests(ex.test_sources())
     stub = jobs["stub"].result()
-    passing = [r["test"] for r in stub["results"] if r["passed"] and r["message"] != report.SKIPPED]
+    passing = [r["test"] for r in stub["results"] if r["passed"] and not report.was_skipped(r)]
     tally.record(len(stub["results"]) == len(expected) and not passing and expected,
                  "stub fails all %d tests" % len(expected),
                  "tests that pass on the stub cannot fail: %s" % ", ".join(passing) if passing
@@ -216,7 +216,7 @@ def report_exercise(ex, wrongs, jobs, tally):
         res = jobs[w].result()
         by_test = {r["test"]: r for r in res["results"]}
         slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True)
-                   and by_test.get(t, {}).get("message") != report.SKIPPED]
+                   and not report.was_skipped(by_test.get(t, {}))]
         caught = [t for t in info["fail"] if t not in slipped]
         label = ("%s rejected by %s" % (name, ", ".join(caught) or "helgrind") if not slipped
                  else "%s must fail %s" % (name, ", ".join(info["fail"])))

@@ -17,13 +17,19 @@ class Exercise:
     """One section of exercises.ini."""
 
     def __init__(self, name, title, files, points, timeout, test_seconds,
-                 helgrind_timeout, ldflags=(), support=()):
+                 helgrind_timeout, ldflags=(), support=(), title_zh=""):
         self.name, self.title, self.files, self.points = name, title, list(files), points
+        self.title_zh = title_zh  # the title in Chinese; "" when the course has none
         self.timeout, self.test_seconds = timeout, test_seconds
         self.helgrind_timeout, self.ldflags = helgrind_timeout, list(ldflags)
         # Support code the exercise ships and the learner does not write:
         # always compiled from exercises/<ex>/ in this tree, never from SRC.
         self.support = list(support)
+
+    def shown_title(self, zh=False):
+        """The title in the learner's language: title_zh in Chinese when the
+        course gives one, else the English title."""
+        return self.title_zh if zh and self.title_zh else self.title
 
     @property
     def number(self):
@@ -113,6 +119,7 @@ def load(root=ROOT):
         exercises.append(Exercise(
             name=name,
             title=s.get("title", name),
+            title_zh=s.get("title_zh", ""),
             files=s.get("files", "").split(),
             points=s.getfloat("points", 10.0),
             timeout=s.getfloat("timeout", 30.0),

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import build
 import course
+import lang
 import procs
 import report
 import ui
@@ -209,8 +210,9 @@ def run_tests(ex, src, sources, slot=0):
         marks, xml = os.path.join(run, "marks"), os.path.join(run, "report.xml")
         _writable_by(run, limits.uid)
         _writable_by(marks, limits.uid)
+        # KATA_LANG: the tests' messages in the language of the engine's verdicts
         env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
-                   LC_ALL="C.UTF-8")
+                   LC_ALL="C.UTF-8", KATA_LANG=lang.code())
         outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
                             env=env, cwd=ROOT, contain=limits)
         rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)

@@ -24,13 +24,14 @@ Written against valgrind 3.19's text output (plain, or with --read-var-info=yes
 or --fullpath-after=, which change how variables and files are named).
 """
 import argparse
+import contextvars
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from lang import zh
+import lang  # every sentence below is lang.MESSAGES["hg.*"], in English and Chinese
 
 # ---------------------------------------------------------------- data model
 
@@ -254,32 +255,31 @@ def describe_place(desc, stack, follow):
     """Plain words for helgrind's address description (desc: what follows "Address 0x... ")."""
     offset = re.match(r"is (\d+) bytes inside ", desc)
     off = int(offset.group(1)) if offset else 0
-    plus = " (+%d bytes)" % off if off else ""
+    plus = _t("hg.plus", off) if off else ""
     m = re.search(r'inside (?:data symbol|global var) "([^"]+)"', desc)
     if m:
         name = re.sub(r"\.\d+$", "", m.group(1))  # "done.0": the compiler's name for a static local
-        kind = "static variable" if name != m.group(1) else "global variable"
-        where = " (%d bytes into it: a member of a struct or array)" % off if off else ""
+        kind = _t("hg.static var") if name != m.group(1) else _t("hg.global var")
+        where = _t("hg.member", off) if off else ""
         return Place(name, "global", kind + where)
     m = re.search(r"is \d+ bytes inside a block of size (\d+) alloc'd", desc)
     if m:
         alloc = first_student_like(stack)
-        block = "the %s-byte block allocated at %s" % (m.group(1), at(alloc)) if alloc else \
-            "a %s-byte heap block" % m.group(1)
-        return Place(None, "heap", "heap memory, %d bytes into %s" % (off, block), stack, block)
+        block = _t("hg.block at", m.group(1), at(alloc)) if alloc else _t("hg.heap block", m.group(1))
+        return Place(None, "heap", _t("hg.heap", off, block), stack, block)
     m = re.search(r"is on thread #(\d+)'s stack", desc)
     if m:
         frame = next((f for f in follow if f.startswith("in frame #")), "")
         made = re.search(r"created by (\S+) \((.*)\)", frame)
-        owner = " of %s (%s)" % (made.group(1), os.path.basename(made.group(2))) if made else ""
-        return Place(None, "local", "a local variable%s, on thread #%s's stack" % (owner, m.group(1)))
+        owner = _t("hg.owner", made.group(1), os.path.basename(made.group(2))) if made else ""
+        return Place(None, "local", _t("hg.local", owner, m.group(1)))
     m = re.match(r"is \d+ bytes inside ([^,]+),?$", desc)   # --read-var-info=yes
     if m:
         decl = " ".join(follow[:1])
         kind = "local" if "in frame #" in decl else "global"
-        return Place(m.group(1).strip('"'), kind, ("local" if kind == "local" else "global")
-                     + " variable" + plus)
-    return Place(None, "other", "memory that " + desc)
+        return Place(m.group(1).strip('"'), kind,
+                     (_t("hg.local var") if kind == "local" else _t("hg.global var")) + plus)
+    return Place(None, "other", _t("hg.memory that", desc))
 
 
 def first_student_like(stack):
@@ -423,10 +423,18 @@ def involves_learner(report, log, learner):
 
 # ---------------------------------------------------------------- wording
 
+# The environment whose language summarize() writes in (None: this process's).
+_ENVIRON = contextvars.ContextVar("helgrind_summary_environ", default=None)
+
+
+def _t(key, *args):
+    """One sentence of lang.MESSAGES in the language summarize() was asked for."""
+    return lang.t(key, *args, environ=_ENVIRON.get())
+
 
 def at(frame):
     """"counter.c:9 (in worker)"."""
-    return "%s (in %s)" % (frame.where(), frame.func) if frame else "an unknown place"
+    return _t("hg.at", frame.where(), frame.func) if frame else _t("hg.unknown place")
 
 
 def var_name(address, log):
@@ -435,7 +443,7 @@ def var_name(address, log):
         return "`%s`" % place.name
     if place:
         return place.text
-    return "the memory at 0x%x" % address if address is not None else "a lock"
+    return _t("hg.memory at", address) if address is not None else _t("hg.a lock")
 
 
 def lock_name(address, log):
@@ -443,80 +451,85 @@ def lock_name(address, log):
     if place and place.name:
         return "`%s`" % place.name
     if place and place.kind == "heap":
-        return "the lock in " + place.block
+        return _t("hg.lock in", place.block)
     if place:
-        return "the lock in " + place.text
-    return "a mutex (at 0x%x)" % address
+        return _t("hg.lock in", place.text)
+    return _t("hg.mutex at", address)
+
+
+def thread_start(number, log, learner):
+    """Where a thread was started: "main" for the main thread, the frame that
+    started it, or None when that is not known."""
+    stack = log.threads.get(number)
+    if number == 1 or stack == []:
+        return "main"
+    if stack is None:
+        return None
+    return learner.first(stack) or first_student_like(stack)
 
 
 def thread_origin(number, log, learner):
     """"#3, started at counter.c:16 (run_counters)" / "#1 (the main thread)"."""
-    stack = log.threads.get(number)
-    if number == 1 or stack == []:
-        return "#%d (the main thread)" % number
-    if stack is None:
-        return "#%d" % number
-    frame = learner.first(stack) or first_student_like(stack)
+    frame = thread_start(number, log, learner)
+    if frame == "main":
+        return _t("hg.main thread", number)
     if not frame:
         return "#%d" % number
-    return "#%d, started at %s (%s)" % (number, frame.where(), frame.func)
+    return _t("hg.started at", number, frame.where(), frame.func)
 
 
 def threads_line(numbers, log, learner):
     """threads: #2 and #3, started at counter.c:16 (run_counters)."""
     numbers = sorted(set(numbers))
-    origins = [thread_origin(n, log, learner) for n in numbers]
-    tails = {o.split(",", 1)[1] if "," in o else None for o in origins}
-    if len(numbers) > 1 and len(tails) == 1 and None not in tails:
-        return "threads: %s,%s" % (" and ".join("#%d" % n for n in numbers), tails.pop())
-    return "threads: " + "; ".join(origins)
+    starts = [thread_start(n, log, learner) for n in numbers]
+    places = {(f.where(), f.func) if f and f != "main" else None for f in starts}
+    if len(numbers) > 1 and len(places) == 1 and None not in places:
+        where, func = places.pop()
+        return _t("hg.threads started at", _t("hg.and").join("#%d" % n for n in numbers), where, func)
+    return _t("hg.threads", _t("hg.semicolon").join(thread_origin(n, log, learner) for n in numbers))
 
 
 def race_finding(report, log, learner):
     first, second = (report.accesses + [None])[:2]
     place = log.places.get(report.address)
     name = var_name(report.address, log)
-    what = name if not (place and place.name) else "%s (%s)" % (name, place.text)
+    what = name if not (place and place.name) else _t("hg.named place", name, place.text)
     line_a = learner.first(first.stack) or first_student_like(first.stack)
-    text = "Data race on %s: thread #%d %ss it at %s" % (what, first.thread, first.op, at(line_a))
+    text = _t("hg.race", what, first.thread, _t("hg.op." + first.op), at(line_a))
     lines = [line_a.where()] if line_a else []
     threads = [first.thread]
     if second:
         line_b = learner.first(second.stack) or first_student_like(second.stack)
-        text += " while thread #%d %ss it at %s" % (second.thread, second.op, at(line_b))
+        text += _t("hg.race while", second.thread, _t("hg.op." + second.op), at(line_b))
         if line_b and line_b.where() not in lines:
             lines.append(line_b.where())
         threads.append(second.thread)
         text += locks_clause(first, second, log)
-    text += (". Two threads touch the same memory and at least one writes, with nothing ordering "
-             "them: order them (e.g. read a thread's results only after pthread_join), or "
-             "protect every access with the same mutex, or make it atomic.")
+    text += _t("hg.race advice")
     return Finding("data_race", name.strip("`"), lines, threads, 1, [log.pid], text)
 
 
 def locks_clause(first, second, log):
     if not first.locks and not second.locks:
-        return ", with no lock held by either"
+        return _t("hg.no lock either")
     common = set(first.locks) & set(second.locks)
     if common:
         return ""   # cannot race under a common lock; keep helgrind's word for it
     def held(a):
-        return ", ".join(lock_name(x, log) for x in a.locks) if a.locks else "no lock"
-    return " (thread #%d held %s, thread #%d held %s: not the same lock)" % (
-        first.thread, held(first), second.thread, held(second))
+        return _t("hg.comma").join(lock_name(x, log) for x in a.locks) if a.locks else _t("hg.no lock")
+    return _t("hg.held", first.thread, held(first), second.thread, held(second))
 
 
 def lock_order_finding(report, log, learner):
     observed = [(a, learner.first(s) or first_student_like(s), s) for a, s in report.observed]
     required = [(a, learner.first(s) or first_student_like(s), s) for a, s in report.required]
     names = [lock_name(a, log) for a, _, _ in observed]
-    text = "Lock order inversion: thread #%d took %s" % (report.thread, order_words(observed, log, learner))
+    text = _t("hg.order", report.thread, order_words(observed, log, learner))
     if required:
-        text += ", while earlier a thread took %s" % order_words(required, log, learner)
+        text += _t("hg.order earlier", order_words(required, log, learner))
         if [f and f.where() for _, f, _ in observed] == [f and f.where() for _, f, _ in required]:
-            text += ": the same lines with the locks swapped, so the order depends on the arguments"
-    text += (". If both run at once, each holds one lock and waits for the other forever: a deadlock "
-             "(helgrind reports it even when this run did not hang). Take locks in one global order.")
+            text += _t("hg.order swapped")
+    text += _t("hg.order advice")
     lines = []
     for _, frame, _ in observed + required:
         if frame and frame.where() not in lines:
@@ -527,9 +540,9 @@ def lock_order_finding(report, log, learner):
 
 def order_words(steps, log, learner):
     """"`bob` then `alice` (bank.c:13, bank.c:14 in transfer, called from pay_alice at bank.c:31)"."""
-    names = " then ".join(lock_name(a, log) for a, _, _ in steps)
+    names = _t("hg.then").join(lock_name(a, log) for a, _, _ in steps)
     lines = ", ".join(f.where() if f else "?" for _, f, _ in steps)
-    return "%s (%s%s)" % (names, lines, call_chain(steps, learner))
+    return _t("hg.order words", names, lines, call_chain(steps, learner))
 
 
 def call_chain(steps, learner):
@@ -539,57 +552,39 @@ def call_chain(steps, learner):
     frames = learner.frames(steps[0][2])
     if len(frames) < 2:
         return ""
-    return " in %s, called from %s at %s" % (frames[0].func, frames[1].func, frames[1].where())
+    return _t("hg.call chain", frames[0].func, frames[1].func, frames[1].where())
 
 
 MISUSE = [
-    # (pattern in helgrind's headline, kind, plain words)
-    (r"unlocked a not-locked lock", "unlock_not_locked",
-     "unlocked {lock} at {line}, but no thread held it. Unlock only a mutex you locked, exactly once."),
-    (r"unlocked an invalid lock", "unlock_invalid",
-     "unlocked {lock} at {line}, which is not a mutex in use (never locked, never initialised, or "
-     "already destroyed). Unlock only a mutex you locked, exactly once."),
-    (r"unlocked lock at .* currently held by thread", "unlock_foreign",
-     "unlocked {lock} at {line} while another thread held it. A mutex must be unlocked by the thread "
-     "that locked it."),
-    (r"Exiting thread still holds (\d+) locks?", "exit_holding_lock",
-     "ended while still holding a lock. Unlock on every way out of the thread function, "
-     "early returns included, or every other thread that wants that lock waits forever."),
-    (r"pthread_mutex_destroy of a locked mutex", "destroy_locked",
-     "called pthread_mutex_destroy at {line} on a mutex that is still locked. Unlock it (and join the threads using it) "
-     "before pthread_mutex_destroy."),
-    (r"dubious: associated lock is not held by any thread", "dubious_condvar",
-     "signalled a condition variable at {line} while no thread held the mutex its waiters use. "
-     "This is legal but helgrind cannot tell a wake-up from a race: change the shared state and "
-     "signal while holding the mutex."),
-    (r"called with un-held mutex", "cond_wait_unlocked",
-     "waited on a condition variable at {line} without holding its mutex. Lock the mutex, then wait "
-     "in a while loop that re-checks the condition."),
-    (r"associated with a different mutex", "cond_two_mutexes",
-     "used one condition variable at {line} with two different mutexes. Use one mutex per "
-     "condition variable."),
-    (r"re-lock a non-recursive lock", "relock",
-     "locked {lock} at {line} while already holding it: the thread waits for itself forever."),
-    (r"call to (\S+) failed", "call_failed",
-     "got an error from {call} at {line}: {detail}. Check what the call returns."),
+    # (pattern in helgrind's headline, kind); the plain words are lang.MESSAGES["hg.misuse.KIND"]
+    (r"unlocked a not-locked lock", "unlock_not_locked"),
+    (r"unlocked an invalid lock", "unlock_invalid"),
+    (r"unlocked lock at .* currently held by thread", "unlock_foreign"),
+    (r"Exiting thread still holds (\d+) locks?", "exit_holding_lock"),
+    (r"pthread_mutex_destroy of a locked mutex", "destroy_locked"),
+    (r"dubious: associated lock is not held by any thread", "dubious_condvar"),
+    (r"called with un-held mutex", "cond_wait_unlocked"),
+    (r"associated with a different mutex", "cond_two_mutexes"),
+    (r"re-lock a non-recursive lock", "relock"),
+    (r"call to (\S+) failed", "call_failed"),
 ]
 
 
 def misuse_finding(report, log, learner):
     frame = learner.first(report.stack) or learner.first(log.threads.get(report.thread, []))
-    kind, words, call = "misuse", "was reported by helgrind at {line}: %s." % report.headline, ""
-    for pattern, k, w in MISUSE:
+    kind, words, call = "misuse", _t("hg.misuse.other", report.headline), ""
+    for pattern, k in MISUSE:
         m = re.search(pattern, report.headline)
         if m:
-            kind, words, call = k, w, (m.group(1) if m.groups() else "")
+            kind, words, call = k, _t("hg.misuse." + k), (m.group(1) if m.groups() else "")
             break
     line = at(frame)
     inside = glibc_caller(report.stack, learner)
     if inside:
-        line += " (helgrind saw it inside the C library's %s, called from your code)" % inside
+        line += _t("hg.inside glibc", inside)
     detail = " ".join(report.detail).replace("with error code", "error code")
-    lock = lock_name(report.address, log) if report.address is not None else "a lock"
-    text = subject(report.thread, log, learner) + " " + words.format(lock=lock, line=line, detail=detail, call=call)
+    lock = lock_name(report.address, log) if report.address is not None else _t("hg.a lock")
+    text = subject(report.thread, log, learner) + _t("hg.subject space") + words.format(lock=lock, line=line, detail=detail, call=call)
     lines = [frame.where()] if frame else []
     variable = lock_name(report.address, log).strip("`") if report.address is not None else None
     return Finding(kind, variable, lines, [report.thread] if report.thread else [], 1, [log.pid], text)
@@ -598,9 +593,10 @@ def misuse_finding(report, log, learner):
 def subject(thread, log, learner):
     """"Thread #2, started at locks.c:18 (misuse_locks)," as the subject of a sentence."""
     if not thread:
-        return "A thread"
-    origin = thread_origin(thread, log, learner)
-    return "Thread " + origin + ("," if "," in origin else "")
+        return _t("hg.a thread")
+    start = thread_start(thread, log, learner)
+    comma = _t("hg.subject comma") if start and start != "main" else ""
+    return _t("hg.thread", thread_origin(thread, log, learner)) + comma
 
 
 def glibc_caller(stack, learner):
@@ -626,28 +622,16 @@ def finding_for(report, log, learner):
     if numbers and report.kind != "misuse":   # a misuse sentence already says where its thread started
         finding.message += "\n   " + threads_line(numbers, log, learner)
     if log.several:
-        finding.message += "\n   in process %d (%s)" % (log.pid, log.role)
+        finding.message += _t("hg.in process", log.pid, log.role)
     return finding
 
 
 def stack_switch_finding(log):
     """valgrind's "client switching stacks?" warning: it has no stack to name a line, but in a
     learner's run it means a stack valgrind was not told about, most often a coroutine's."""
-    if zh():
-        text = ("valgrind 警告 \"client switching stacks?\"：程序把栈指针移到了一块 valgrind "
-                "不知道是栈的内存上（比如没有登记的协程栈），它会把这次切换当成一个几 MB 大的栈帧，"
-                "在那里运行的代码的检查结果因此不可信（可能漏报，也可能误报）。创建协程时用 "
-                "<valgrind/valgrind.h> 的 VALGRIND_STACK_REGISTER(起点, 终点) 登记它的栈，"
-                "释放之前用 VALGRIND_STACK_DEREGISTER 注销。")
-    else:
-        text = ("valgrind warned \"client switching stacks?\": the program moved its stack pointer to "
-                "memory valgrind does not know as a stack (a coroutine stack it was not told about), "
-                "so it takes the switch for a stack frame of megabytes and its checks of the code "
-                "running there cannot be trusted (reports may be missing or bogus). Register each "
-                "coroutine stack with VALGRIND_STACK_REGISTER(start, end) from <valgrind/valgrind.h> "
-                "when you create it, and VALGRIND_STACK_DEREGISTER it before freeing it.")
+    text = _t("hg.stack switch")
     if log.several:
-        text += "\n   in process %d (%s)" % (log.pid, log.role)
+        text += _t("hg.in process", log.pid, log.role)
     return Finding("stack_switch", None, [], [], 1, [log.pid], text)
 
 
@@ -669,8 +653,17 @@ def group(findings):
 # ---------------------------------------------------------------- summary
 
 
-def summarize(logs, student_files):
-    """Summarise the helgrind logs (texts, one per process) of one run for a learner."""
+def summarize(logs, student_files, environ=None):
+    """Summarise the helgrind logs (texts, one per process) of one run for a learner, in
+    the language `environ` asks for (default: this process's environment; tools/lang.py)."""
+    token = _ENVIRON.set(environ)
+    try:
+        return _summarize(logs, student_files)
+    finally:
+        _ENVIRON.reset(token)
+
+
+def _summarize(logs, student_files):
     learner = Learner(student_files)
     parsed = [parse_log(text) for text in logs]
     label_processes(parsed)
@@ -693,8 +686,9 @@ def label_processes(parsed):
     pids = {log.pid for log in parsed}
     for log in parsed:
         log.several = len(pids) > 1
+        log.role = _t("hg.driver")
         if log.parent in pids:
-            log.role = "a child of process %d" % log.parent
+            log.role = _t("hg.child of", log.parent)
 
 
 def exec_like(log, parsed):
@@ -707,33 +701,29 @@ def exec_like(log, parsed):
 
 def incomplete_reasons(texts, parsed):
     if not texts:
-        return ["no helgrind log was found: the program did not start under valgrind"]
+        return [_t("hg.no log")]
     reasons = []
     for text, log in zip(texts, parsed):
         if not log.pid:
-            reasons.append("a helgrind log is empty: valgrind did not get to run the program")
+            reasons.append(_t("hg.empty log"))
         elif not log.complete and not exec_like(log, parsed):
-            reasons.append(
-                "the helgrind log of process %d (%s) stops before helgrind's final \"ERROR SUMMARY\" "
-                "line: the program was killed or crashed (a deadlock, a time limit, a signal), so "
-                "the check is incomplete" % (log.pid, log.command or "?"))
+            reasons.append(_t("hg.cut short", log.pid, log.command or "?"))
     return reasons
 
 
 def render(errors, ignored, incomplete):
     out = []
     for reason in incomplete:
-        out.append("helgrind could not finish: " + reason + ".")
+        out.append(_t("hg.could not finish", reason))
     if errors:
-        out.append("helgrind found %d problem%s in your code:" % (len(errors), "" if len(errors) == 1 else "s"))
+        out.append(_t("hg.found 1" if len(errors) == 1 else "hg.found n", len(errors)))
         for i, f in enumerate(errors, 1):
-            times = "\n   helgrind reported this %d times" % f.count if f.count > 1 else ""
+            times = _t("hg.times", f.count) if f.count > 1 else ""
             out.append("%d. %s%s" % (i, f.message, times))
     elif not incomplete:
-        out.append("helgrind found no data race, lock-order or locking problem in your code.")
+        out.append(_t("hg.none"))
     if ignored:
-        out.append("%d report%s outside your code %s not counted." % (
-            ignored, "" if ignored == 1 else "s", "was" if ignored == 1 else "were"))
+        out.append(_t("hg.ignored 1" if ignored == 1 else "hg.ignored n", ignored))
     return "\n".join(out)
 
 
@@ -767,7 +757,7 @@ def main(argv=None):
                 texts.append(f.read())
     summary = summarize(texts, args.student)
     for p in missing:
-        print("helgrind log %s is missing." % p)
+        print(_t("hg.missing log", p))
     print(summary.text)
     if summary.counted:
         return 1

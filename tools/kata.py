@@ -82,8 +82,8 @@ def _run_tests_locked(ex, src):
 
 def _save_results(ex, src, rep):
     data = {"exercise": ex.name, "ok": bool(rep.ok), "problem": rep.problem,
-            "results": [{"test": r.test, "passed": r.passed, "message": r.message}
-                        for r in rep.results]}
+            "results": [{"test": r.test, "passed": r.passed, "message": r.message,
+                         "skipped": r.skipped} for r in rep.results]}
     with open(os.path.join(var_dir(ex, src), "results.json"), "w") as f:
         json.dump(data, f, indent=1)
     if src is None:
@@ -99,10 +99,13 @@ def print_report(ex, src, rep, brief=False):
     """One line per test with the failing message. Brief (for a run of every
     exercise): the count and the first failure only."""
     out = sys.stdout
-    print("%s %s  %s" % (ui.paint(ex.name, "bold"), ex.title, ui.paint("(" + student_label(ex, src) + ")", "dim")))
+    print("%s %s  %s" % (ui.paint(ex.name, "bold"), ex.shown_title(lang.zh()),
+                         ui.paint("(" + student_label(ex, src) + ")", "dim")))
     failed = [r for r in rep.results if not r.passed]
     if rep.problem and rep.problem.startswith(("your code does not compile", "the tests do not")):
         lines = rep.problem.splitlines()  # the compiler's own words, as it wrote them
+        if lines[0] == "your code does not compile:":
+            lines[0] = lang.t("test.compile error")
         print("\n".join("  " + ln for ln in (lines[:1] if brief else lines)))
     elif brief:
         if failed:
@@ -116,7 +119,7 @@ def print_report(ex, src, rep, brief=False):
         previous = None
         for r in rep.results:
             if r.passed:
-                if not brief and r.message == report.SKIPPED:
+                if not brief and report.was_skipped(r):
                     print("  %s %s" % (ui.paint("SKIP", "yellow"), r.test))
                     print(ui.wrap(r.message, "       "))
                 elif not brief:
@@ -141,15 +144,15 @@ def next_step(ex, src, rep, exercises):
         if ex.helgrind_source():
             steps.append(lang.t("step.helgrind", num))
         if later:
-            steps.append(lang.t("test.next ex", later[0].number, later[0].title))
+            steps.append(lang.t("test.next ex", later[0].number, later[0].shown_title(lang.zh())))
         nxt = lang.t("test.next", lang.t("test.then").join(steps)) if steps and src is None else ""
         return lang.t("test.all pass", len(rep.results)) + nxt
     if rep.problem.startswith("your code does not compile"):
         return lang.t("test.no compile", num)
     if rep.passed == len(rep.results):
-        return "Every test passed, but the run failed: %s" % rep.problem
+        return lang.t("test.run failed", rep.problem)
     if src is not None:
-        return "%d of %d tests pass." % (rep.passed, len(rep.results))
+        return lang.t("test.n of", rep.passed, len(rep.results))
     return lang.t("test.n pass", rep.passed, len(rep.results), student_label(ex, src), num, num)
 
 
@@ -172,7 +175,7 @@ def cmd_test(args):
         verdict = ui.paint("pass", "green") if rep.ok else ui.paint("FAIL", "red")
         print("%-16s %3d/%-4d %s" % (ex.name, rep.passed, len(rep.results), verdict))
     done = sum(1 for _, rep in rows if rep.ok)
-    print("%d of %d exercises pass." % (done, len(rows)))
+    print(lang.t("test.exercises pass", done, len(rows)))
     return 0 if done == len(rows) else 1
 
 
@@ -209,16 +212,15 @@ def run_helgrind(ex, src=None):
     ok = summary.ok
     if outcome.timed_out:
         ok = False
-        text += "\nThe helgrind run was stopped after %g s: the scenario hangs (a deadlock?)." % ex.helgrind_timeout
+        text += "\n" + lang.t("hg.run stopped", ex.helgrind_timeout)
     elif outcome.returncode != 0:
         ok = False
-        text += ("\nThe scenario itself failed under helgrind (exit status %s): make "
-                 "`make test EX=%02d` pass first." % (outcome.returncode, ex.number))
+        text += "\n" + lang.t("hg.scenario failed", outcome.returncode, ex.number)
     if outcome.leftovers:
         ok = False
-        text += "\nProcesses were left running after the scenario ended."
+        text += "\n" + lang.t("hg.left running")
     rel = os.path.relpath(logdir, ROOT)
-    text += "\nFull helgrind logs: %s/" % rel
+    text += "\n" + lang.t("hg.full logs", rel)
     if src is None:
         record_helgrind(ex, ok)
     with open(os.path.join(var_dir(ex, src), "helgrind.json"), "w") as f:
@@ -229,11 +231,12 @@ def run_helgrind(ex, src=None):
 
 def cmd_helgrind(args):
     ex = course.resolve(args.ex)
-    print("%s %s: helgrind check %s" % (ui.paint(ex.name, "bold"), ex.title,
-                                        ui.paint("(" + student_label(ex, args.src) + ")", "dim")))
+    print(lang.t("hg.header", ui.paint(ex.name, "bold"), ex.shown_title(lang.zh()),
+                 ui.paint("(" + student_label(ex, args.src) + ")", "dim")))
     ok, text = run_helgrind(ex, args.src)
     print(ui.wrap(text, "  "))
-    print(ui.paint("helgrind: clean" if ok else "helgrind: FAIL", "green" if ok else "red"))
+    print(ui.paint(lang.t("hg.clean verdict") if ok else lang.t("hg.fail verdict"),
+                   "green" if ok else "red"))
     return 0 if ok else 1
 
 
@@ -244,7 +247,8 @@ def content_hash(ex):
     exercise's headers and its tests, and its settings in exercises.ini
     (files, ldflags, time limits, support code)."""
     h = hashlib.sha256()
-    h.update(repr(sorted(vars(ex).items())).encode())
+    # (not the Chinese title: a translation changes no verdict)
+    h.update(repr(sorted((k, v) for k, v in vars(ex).items() if k != "title_zh")).encode())
     paths = [ex.path("exercises", f) for f in ex.files]
     for d in (ex.path("exercises"), ex.path("tests"), os.path.join(ROOT, "tests", "common")):
         paths += sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith((".h", ".c"))
@@ -327,7 +331,7 @@ def cmd_status(args):
         shown = lang.t("state." + state)
         pad = 12 - sum(2 if ord(c) > 0x2e7f else 1 for c in shown)  # CJK: two columns each
         print("  %s %-16s %s%s" % (ui.paint(shown + " " * max(pad, 0), colours[state]), ex.name,
-                                   ex.title, ("  (" + detail + ")") if detail else ""))
+                                   ex.shown_title(lang.zh()), ("  (" + detail + ")") if detail else ""))
     print(next_line or lang.t("status.all done"))
     return 0
 

@@ -67,6 +67,11 @@ MESSAGES = {
     "test.more": ("... and %d more failing tests: `make test EX=%02d`",
                   "……还有 %d 个测试未通过：`make test EX=%02d`"),
     "test.same": ("(the same as above)", "（同上）"),
+    "test.compile error": ("your code does not compile:", "你的代码无法编译："),
+    "test.run failed": ("Every test passed, but the run failed: %s",
+                        "每个测试都通过了，但这次运行本身失败了：%s"),
+    "test.n of": ("%d of %d tests pass.", "%d/%d 个测试通过。"),
+    "test.exercises pass": ("%d of %d exercises pass.", "%d/%d 个练习通过。"),
     # hints
     "hint.title": ("%s, hint %d of %d: %s", "%s，提示 %d/%d：%s"),
     "hint.more": ("Still stuck? `make hint EX=%02d` again shows the next hint.",
@@ -111,6 +116,219 @@ MESSAGES = {
     "compare.same": ("%s: identical to the reference solution.", "%s：与参考答案完全相同。"),
     "compare.why": ("Why the reference is written this way (its comments):",
                     "参考答案为什么这样写（摘自其中的注释）："),
+    # verdicts on a run of the tests (tools/report.py)
+    "sig.SIGSEGV": ("a segmentation fault: a bad pointer (NULL, freed, or out of bounds)",
+                    "段错误：用了一个坏指针（NULL、已经释放的内存，或者越界）"),
+    "sig.SIGABRT": ("abort(): a failed assert() or a corrupted heap",
+                    "abort()：某个 assert() 失败了，或者堆被破坏了"),
+    "sig.SIGFPE": ("an arithmetic error, such as a division by zero", "算术错误，比如除以零"),
+    "sig.SIGBUS": ("a bus error: a bad memory access", "总线错误：一次非法的内存访问"),
+    "sig.SIGKILL": ("SIGKILL: killed from outside, e.g. for running too long",
+                    "SIGKILL：被外部杀掉了，比如因为运行太久"),
+    "sig.SIGPIPE": ("SIGPIPE: a write to a pipe whose read end was closed",
+                    "SIGPIPE：往一个读端已经关闭的管道里写数据"),
+    "sig.SIGXFSZ": ("SIGXFSZ: it wrote more output than allowed", "SIGXFSZ：写出的内容超过了允许的大小"),
+    "sig.SIGILL": ("an illegal instruction (a corrupted stack or function pointer?)",
+                   "非法指令（栈或函数指针被破坏了？）"),
+    "sig.other": ("signal %d", "信号 %d"),
+    "sig.some": ("a signal", "收到了一个信号"),
+    "report.timed out": ("the test program was stopped after %g s and never reported its "
+                         "results (code that hangs, perhaps before main or in a constructor)",
+                         "测试程序运行了 %g 秒被叫停，始终没有报告结果（有代码卡住了，"
+                         "也许是在 main 之前，或者在某个构造函数里）"),
+    "report.killed": ("the test program was killed before it reported its results: %s",
+                      "测试程序还没报告结果就被杀掉了：%s"),
+    "report.exit 0": ("the test program exited with status 0 without reporting its results: "
+                      "something called exit() before the tests could run",
+                      "测试程序以状态 0 退出，却没有报告结果：测试还没来得及运行，"
+                      "就有代码调用了 exit()"),
+    "report.exit n": ("the test program ended (status %s) without reporting its results: "
+                      "something called exit() or crashed before the tests could run",
+                      "测试程序结束了（状态 %s），却没有报告结果：测试还没来得及运行，"
+                      "就有代码调用了 exit() 或者崩溃了"),
+    "report.leftover": ("%d (%s%s)", "%d（%s%s）"),
+    "report.zombie": (", exited but never reaped", "，已经退出却没有被回收"),
+    "report.list sep": (", ", "，"),
+    "report.leftovers": ("processes were left behind after the tests ended: %s. "
+                         "Every process you start must end and be reaped.",
+                         "测试结束后还留下了进程：%s。你启动的每个进程都必须结束，并且被回收（wait/waitpid）。"),
+    "report.forked": ("a child process forked by your code returned into the test instead of "
+                      "ending: after fork() the child must call _exit() when its work is done",
+                      "你的代码 fork 出的子进程没有结束，反而回到了测试代码里：fork() 之后，"
+                      "子进程做完自己的事就必须调用 _exit()"),
+    "report.never reported": ("this test never reported: the test program stopped before it "
+                              "ran (a crash or exit in code outside the tests?)",
+                              "这个测试始终没有报告结果：测试程序在运行它之前就停了"
+                              "（测试以外的代码崩溃了，或者调用了 exit？）"),
+    "report.skipped": ("skipped: what this test checks cannot happen on this machine "
+                       "(its source says why, e.g. parallelism needs a second CPU)",
+                       "已跳过：这个测试要检查的情况在这台机器上不可能出现"
+                       "（源代码里写了原因，例如并行至少要有两个 CPU）"),
+    "report.exit in test": ("the test's process ended before the test did: your code called "
+                            "exit() (or _exit) in the process that runs the test; only a forked "
+                            "child should end itself",
+                            "测试还没做完，运行它的进程就先结束了：你的代码在运行测试的进程里"
+                            "调用了 exit()（或 _exit）；只有 fork 出来的子进程才应该自己结束"),
+    "report.crashed": ("the test crashed: %s", "测试崩溃了：%s"),
+    "report.out of time": ("the test ran out of time (Criterion's limit)",
+                           "测试超时了（Criterion 的时间限制）"),
+    "report.failed": ("the test failed", "测试未通过"),
+    # make helgrind (tools/kata.py)
+    "hg.header": ("%s %s: helgrind check %s", "%s %s —— helgrind 检查 %s"),
+    "hg.run stopped": ("The helgrind run was stopped after %g s: the scenario hangs (a deadlock?).",
+                       "helgrind 运行了 %g 秒被叫停：场景卡住了（死锁？）。"),
+    "hg.scenario failed": ("The scenario itself failed under helgrind (exit status %s): make "
+                           "`make test EX=%02d` pass first.",
+                           "场景本身在 helgrind 下就失败了（退出状态 %s）：先让 "
+                           "`make test EX=%02d` 通过。"),
+    "hg.left running": ("Processes were left running after the scenario ended.",
+                        "场景结束后还有进程在运行。"),
+    "hg.full logs": ("Full helgrind logs: %s/", "完整的 helgrind 日志：%s/"),
+    "hg.clean verdict": ("helgrind: clean", "helgrind：没有问题"),
+    "hg.fail verdict": ("helgrind: FAIL", "helgrind：未通过"),
+    # the helgrind summary (tools/helgrind_summary.py); {lock}, {line}, {detail}
+    # and {call} are filled in by str.format, after the %-arguments
+    "hg.static var": ("static variable", "静态变量"),
+    "hg.global var": ("global variable", "全局变量"),
+    "hg.local var": ("local variable", "局部变量"),
+    "hg.member": (" (%d bytes into it: a member of a struct or array)",
+                  "（从它开头起第 %d 字节：结构体或数组的一个成员）"),
+    "hg.plus": (" (+%d bytes)", "（+%d 字节）"),
+    "hg.block at": ("the %s-byte block allocated at %s", "那块 %s 字节的内存（分配于 %s）"),
+    "hg.heap block": ("a %s-byte heap block", "一块 %s 字节的堆内存"),
+    "hg.heap": ("heap memory, %d bytes into %s", "堆内存，偏移 %d 字节，位于%s"),
+    "hg.owner": (" of %s (%s)", "（属于 %s，%s）"),
+    "hg.local": ("a local variable%s, on thread #%s's stack", "一个局部变量%s，位于线程 #%s 的栈上"),
+    "hg.memory that": ("memory that %s", "一块内存（valgrind 的描述：%s）"),
+    "hg.at": ("%s (in %s)", "%s（在 %s 中）"),
+    "hg.unknown place": ("an unknown place", "未知位置"),
+    "hg.memory at": ("the memory at 0x%x", "地址 0x%x 处的内存"),
+    "hg.a lock": ("a lock", "一把锁"),
+    "hg.lock in": ("the lock in %s", "%s里的锁"),
+    "hg.mutex at": ("a mutex (at 0x%x)", "一个互斥锁（地址 0x%x）"),
+    "hg.main thread": ("#%d (the main thread)", "#%d（主线程）"),
+    "hg.started at": ("#%d, started at %s (%s)", "#%d，由 %s（%s）创建"),
+    "hg.threads": ("threads: %s", "线程：%s"),
+    "hg.threads started at": ("threads: %s, started at %s (%s)", "线程：%s，都由 %s（%s）创建"),
+    "hg.and": (" and ", " 和 "),
+    "hg.semicolon": ("; ", "；"),
+    "hg.comma": (", ", "、"),
+    "hg.named place": ("%s (%s)", "%s（%s）"),
+    "hg.op.read": ("read", "读了"),
+    "hg.op.write": ("write", "写了"),
+    "hg.race": ("Data race on %s: thread #%d %ss it at %s",
+                "数据竞争发生在 %s：线程 #%d %s它（%s）"),
+    "hg.race while": (" while thread #%d %ss it at %s", "，与此同时线程 #%d %s它（%s）"),
+    "hg.no lock either": (", with no lock held by either", "，双方都没有持有任何锁"),
+    "hg.held": (" (thread #%d held %s, thread #%d held %s: not the same lock)",
+                "（线程 #%d 持有：%s；线程 #%d 持有：%s；不是同一把锁）"),
+    "hg.no lock": ("no lock", "无"),
+    "hg.race advice": (". Two threads touch the same memory and at least one writes, with nothing "
+                       "ordering them: order them (e.g. read a thread's results only after "
+                       "pthread_join), or protect every access with the same mutex, or make it "
+                       "atomic.",
+                       "。两个线程访问同一块内存，至少一个在写，却没有任何东西规定谁先谁后："
+                       "要么给它们排好先后（例如等 pthread_join 之后再读线程的结果），"
+                       "要么每次访问都用同一个互斥锁保护，要么改用原子操作。"),
+    "hg.order": ("Lock order inversion: thread #%d took %s", "加锁顺序颠倒：线程 #%d 依次拿了 %s"),
+    "hg.order earlier": (", while earlier a thread took %s", "，而此前有一个线程依次拿了 %s"),
+    "hg.order swapped": (": the same lines with the locks swapped, so the order depends on the "
+                         "arguments",
+                         "：是同样的几行代码，只是两把锁对调了，所以加锁顺序取决于传进来的参数"),
+    "hg.order advice": (". If both run at once, each holds one lock and waits for the other "
+                        "forever: a deadlock (helgrind reports it even when this run did not "
+                        "hang). Take locks in one global order.",
+                        "。如果两边同时运行，就会各自攥着一把锁、永远等着另一把：这就是死锁"
+                        "（即使这次运行没有卡住，helgrind 也会报告）。所有地方都按同一个全局顺序加锁。"),
+    "hg.then": (" then ", "、"),
+    "hg.order words": ("%s (%s%s)", "%s（%s%s）"),
+    "hg.call chain": (" in %s, called from %s at %s", "，在 %s 中，由 %s 在 %s 处调用"),
+    "hg.misuse.unlock_not_locked": (
+        "unlocked {lock} at {line}, but no thread held it. Unlock only a mutex you locked, "
+        "exactly once.",
+        "在 {line}解锁了 {lock}，可当时没有任何线程持有它。只解锁你自己锁上的互斥锁，而且只解一次。"),
+    "hg.misuse.unlock_invalid": (
+        "unlocked {lock} at {line}, which is not a mutex in use (never locked, never initialised, "
+        "or already destroyed). Unlock only a mutex you locked, exactly once.",
+        "在 {line}解锁了 {lock}，但它并不是一个正在使用的互斥锁（从没锁过、从没初始化，"
+        "或者已经销毁了）。只解锁你自己锁上的互斥锁，而且只解一次。"),
+    "hg.misuse.unlock_foreign": (
+        "unlocked {lock} at {line} while another thread held it. A mutex must be unlocked by the "
+        "thread that locked it.",
+        "在 {line}解锁了 {lock}，而它当时被另一个线程持有。互斥锁必须由锁上它的那个线程来解锁。"),
+    "hg.misuse.exit_holding_lock": (
+        "ended while still holding a lock. Unlock on every way out of the thread function, "
+        "early returns included, or every other thread that wants that lock waits forever.",
+        "结束时还攥着一把锁。线程函数的每一条出口（包括提前 return）都要先解锁，"
+        "否则其他想要这把锁的线程会永远等下去。"),
+    "hg.misuse.destroy_locked": (
+        "called pthread_mutex_destroy at {line} on a mutex that is still locked. Unlock it (and "
+        "join the threads using it) before pthread_mutex_destroy.",
+        "在 {line}对一个还锁着的互斥锁调用了 pthread_mutex_destroy。先解锁它"
+        "（并 join 所有用到它的线程），再调用 pthread_mutex_destroy。"),
+    "hg.misuse.dubious_condvar": (
+        "signalled a condition variable at {line} while no thread held the mutex its waiters use. "
+        "This is legal but helgrind cannot tell a wake-up from a race: change the shared state "
+        "and signal while holding the mutex.",
+        "在 {line}对条件变量发了信号，而当时没有线程持有等待者所用的那个互斥锁。"
+        "这样写合法，但 helgrind 分不清这是一次唤醒还是一次竞争：请在持有互斥锁时修改共享状态并发信号。"),
+    "hg.misuse.cond_wait_unlocked": (
+        "waited on a condition variable at {line} without holding its mutex. Lock the mutex, "
+        "then wait in a while loop that re-checks the condition.",
+        "在 {line}等待条件变量时没有持有它的互斥锁。先锁上互斥锁，"
+        "再在一个反复检查条件的 while 循环里等待。"),
+    "hg.misuse.cond_two_mutexes": (
+        "used one condition variable at {line} with two different mutexes. Use one mutex per "
+        "condition variable.",
+        "在 {line}把同一个条件变量和两个不同的互斥锁混着用。一个条件变量只配一个互斥锁。"),
+    "hg.misuse.relock": (
+        "locked {lock} at {line} while already holding it: the thread waits for itself forever.",
+        "在 {line}又去锁 {lock}，可它已经持有这把锁了：线程会永远等它自己。"),
+    "hg.misuse.call_failed": (
+        "got an error from {call} at {line}: {detail}. Check what the call returns.",
+        "在 {line}调用 {call} 时出错了：{detail}。检查这个调用的返回值。"),
+    "hg.misuse.other": ("was reported by helgrind at {line}: %s.", "在 {line}被 helgrind 报告：%s。"),
+    "hg.inside glibc": (" (helgrind saw it inside the C library's %s, called from your code)",
+                        "（helgrind 是在 C 库的 %s 里看到的，而它是你的代码调用的）"),
+    "hg.a thread": ("A thread", "某个线程"),
+    "hg.thread": ("Thread %s", "线程 %s"),
+    "hg.subject comma": (",", "，"),
+    "hg.subject space": (" ", ""),
+    "hg.in process": ("\n   in process %d (%s)", "\n   在进程 %d 中（%s）"),
+    "hg.driver": ("the driver", "测试驱动程序"),
+    "hg.child of": ("a child of process %d", "进程 %d 的子进程"),
+    "hg.could not finish": ("helgrind could not finish: %s.", "helgrind 没能完成检查：%s。"),
+    "hg.found 1": ("helgrind found %d problem in your code:", "helgrind 在你的代码里发现了 %d 个问题："),
+    "hg.found n": ("helgrind found %d problems in your code:", "helgrind 在你的代码里发现了 %d 个问题："),
+    "hg.times": ("\n   helgrind reported this %d times", "\n   helgrind 把这个问题报告了 %d 次"),
+    "hg.none": ("helgrind found no data race, lock-order or locking problem in your code.",
+                "helgrind 在你的代码里没有发现数据竞争、加锁顺序或锁用法上的问题。"),
+    "hg.ignored 1": ("%d report outside your code was not counted.",
+                     "另有 %d 条报告与你的代码无关，没有计入。"),
+    "hg.ignored n": ("%d reports outside your code were not counted.",
+                     "另有 %d 条报告与你的代码无关，没有计入。"),
+    "hg.no log": ("no helgrind log was found: the program did not start under valgrind",
+                  "没有找到 helgrind 日志：程序没有在 valgrind 下启动"),
+    "hg.empty log": ("a helgrind log is empty: valgrind did not get to run the program",
+                     "有一份 helgrind 日志是空的：valgrind 没能运行这个程序"),
+    "hg.cut short": ("the helgrind log of process %d (%s) stops before helgrind's final "
+                     "\"ERROR SUMMARY\" line: the program was killed or crashed (a deadlock, a "
+                     "time limit, a signal), so the check is incomplete",
+                     "进程 %d（%s）的 helgrind 日志没有写到 helgrind 最后那行 \"ERROR SUMMARY\" "
+                     "就断了：程序被杀掉或者崩溃了（死锁、超时、信号），所以这次检查不完整"),
+    "hg.missing log": ("helgrind log %s is missing.", "找不到 helgrind 日志 %s。"),
+    "hg.stack switch": (
+        "valgrind warned \"client switching stacks?\": the program moved its stack pointer to "
+        "memory valgrind does not know as a stack (a coroutine stack it was not told about), "
+        "so it takes the switch for a stack frame of megabytes and its checks of the code "
+        "running there cannot be trusted (reports may be missing or bogus). Register each "
+        "coroutine stack with VALGRIND_STACK_REGISTER(start, end) from <valgrind/valgrind.h> "
+        "when you create it, and VALGRIND_STACK_DEREGISTER it before freeing it.",
+        "valgrind 警告 \"client switching stacks?\"：程序把栈指针移到了一块 valgrind "
+        "不知道是栈的内存上（比如没有登记的协程栈），它会把这次切换当成一个几 MB 大的栈帧，"
+        "在那里运行的代码的检查结果因此不可信（可能漏报，也可能误报）。创建协程时用 "
+        "<valgrind/valgrind.h> 的 VALGRIND_STACK_REGISTER(起点, 终点) 登记它的栈，"
+        "释放之前用 VALGRIND_STACK_DEREGISTER 注销。"),
 }
 
 

@@ -3,7 +3,9 @@
 A test passes only when Criterion's XML report says so AND the harness's
 end marker shows that the test body ran to its end in the test's own
 process. Anything else (no report, a test missing from it, a marker of a
-timeout or of a forked child) is a failure with a sentence that says why."""
+timeout or of a forked child) is a failure with a sentence that says why,
+in the learner's language (tools/lang.py: English unless KATA_LANG or the
+locale asks for Chinese)."""
 
 import os
 import re
@@ -11,24 +13,19 @@ import signal
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+import lang
+
 TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 SUITE_RE = re.compile(r"^\s*KATA_SUITE\s*\(\s*(\w+)", re.M)
 BARE_RE = re.compile(r"^\s*(Test|TestSuite|ParameterizedTest|Theory)\s*\(", re.M)
 
-SIGNAL_WORDS = {
-    signal.SIGSEGV: "a segmentation fault: a bad pointer (NULL, freed, or out of bounds)",
-    signal.SIGABRT: "abort(): a failed assert() or a corrupted heap",
-    signal.SIGFPE: "an arithmetic error, such as a division by zero",
-    signal.SIGBUS: "a bus error: a bad memory access",
-    signal.SIGKILL: "SIGKILL: killed from outside, e.g. for running too long",
-    signal.SIGPIPE: "SIGPIPE: a write to a pipe whose read end was closed",
-    signal.SIGXFSZ: "SIGXFSZ: it wrote more output than allowed",
-    signal.SIGILL: "an illegal instruction (a corrupted stack or function pointer?)",
-}
+# The signals that have plain words (lang.MESSAGES "sig.NAME"); others are named.
+WORDED_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGFPE, signal.SIGBUS, signal.SIGKILL,
+                  signal.SIGPIPE, signal.SIGXFSZ, signal.SIGILL)
+SIGNAL_WORDS = {sig: lang.MESSAGES["sig." + sig.name][0] for sig in WORDED_SIGNALS}  # English
 
-
-SKIPPED = ("skipped: what this test checks cannot happen on this machine "
-           "(its source says why, e.g. parallelism needs a second CPU)")
+SKIPPED = lang.MESSAGES["report.skipped"][0]          # the English sentence
+SKIPPED_TEXTS = frozenset(lang.MESSAGES["report.skipped"])
 
 
 @dataclass
@@ -36,6 +33,15 @@ class Result:
     test: str            # suite::name
     passed: bool
     message: str = ""
+    skipped: bool = False  # passed because the machine cannot show what it checks
+
+
+def was_skipped(result):
+    """True for a skipped test: a Result, or its entry in results.json (whose
+    message may be in either language)."""
+    if isinstance(result, dict):
+        return bool(result.get("skipped")) or result.get("message") in SKIPPED_TEXTS
+    return result.skipped or result.message in SKIPPED_TEXTS
 
 
 @dataclass
@@ -78,12 +84,13 @@ def lint_test_source(path):
     return problems
 
 
-def signal_words(sig):
+def signal_words(sig, environ=None):
     try:
         name = signal.Signals(sig).name
     except ValueError:
-        name = "signal %d" % sig
-    return SIGNAL_WORDS.get(sig, name)
+        return lang.t("sig.other", sig, environ=environ)
+    key = "sig." + name
+    return lang.t(key, environ=environ) if key in lang.MESSAGES else name
 
 
 def _read(path):
@@ -122,39 +129,38 @@ def parse_xml(path):
     return found
 
 
-def _run_problem(outcome, seconds):
+def _run_problem(outcome, seconds, environ=None):
     if outcome.timed_out:
-        return ("the test program was stopped after %g s and never reported its "
-                "results (code that hangs, perhaps before main or in a constructor)" % seconds)
+        return lang.t("report.timed out", seconds, environ=environ)
     rc = outcome.returncode
     if rc is not None and rc < 0:
-        return "the test program was killed before it reported its results: %s" % signal_words(-rc)
+        return lang.t("report.killed", signal_words(-rc, environ), environ=environ)
     if rc == 0:
-        return ("the test program exited with status 0 without reporting its results: "
-                "something called exit() before the tests could run")
-    return ("the test program ended (status %s) without reporting its results: "
-            "something called exit() or crashed before the tests could run" % rc)
+        return lang.t("report.exit 0", environ=environ)
+    return lang.t("report.exit n", rc, environ=environ)
 
 
-def verdicts(expected, xml_path, marks_dir, outcome, seconds):
+def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
     """Combines the XML report, the harness's markers and how the program
-    ended into one Result per expected test."""
+    ended into one Result per expected test. The sentences follow the
+    language of `environ` (default: this process's environment)."""
     report = RunReport()
     try:
         found = parse_xml(xml_path)
     except (OSError, ET.ParseError):
         found = None
     if found is None:
-        report.problem = _run_problem(outcome, seconds)
+        report.problem = _run_problem(outcome, seconds, environ)
         report.results = [Result(t, False, report.problem) for t in expected]
         return report
     for tid in expected:
-        report.results.append(_one(tid, found.get(tid), marks_dir))
+        report.results.append(_one(tid, found.get(tid), marks_dir, environ))
     if outcome.leftovers:
-        shown = ", ".join("%d (%s%s)" % (p, v[1], ", exited but never reaped" if v[0] == "Z" else "")
-                          for p, v in sorted(outcome.leftovers.items())[:5])
-        report.problem = ("processes were left behind after the tests ended: %s. "
-                          "Every process you start must end and be reaped." % shown)
+        zombie = lang.t("report.zombie", environ=environ)
+        shown = lang.t("report.list sep", environ=environ).join(
+            lang.t("report.leftover", p, v[1], zombie if v[0] == "Z" else "", environ=environ)
+            for p, v in sorted(outcome.leftovers.items())[:5])
+        report.problem = lang.t("report.leftovers", shown, environ=environ)
     return report
 
 
@@ -162,34 +168,31 @@ def _marker(marks_dir, tid, suffix):
     return _read(os.path.join(marks_dir, tid + suffix))
 
 
-def _one(tid, entry, marks_dir):
+def _one(tid, entry, marks_dir, environ=None):
+    def t(key, *args):
+        return lang.t(key, *args, environ=environ)
     timeout = _marker(marks_dir, tid, ".timeout")
     if timeout:
-        return Result(tid, False, timeout)
+        return Result(tid, False, timeout)  # the harness's words, already in the language
     if _marker(marks_dir, tid, ".forked") is not None:
-        return Result(tid, False, "a child process forked by your code returned into the "
-                                  "test instead of ending: after fork() the child must "
-                                  "call _exit() when its work is done")
+        return Result(tid, False, t("report.forked"))
     if entry is None:
-        return Result(tid, False, "this test never reported: the test program stopped "
-                                  "before it ran (a crash or exit in code outside the tests?)")
+        return Result(tid, False, t("report.never reported"))
     status, message, kind = entry
     crash = _marker(marks_dir, tid, ".crash")
     if status == "SKIPPED":
         # Only the tests can skip (submitted code may not call Criterion), and
         # only when the machine cannot show what they check, e.g. parallelism
         # on one CPU: nothing to fail, nothing to count as proven either.
-        return Result(tid, True, SKIPPED)
+        return Result(tid, True, t("report.skipped"), skipped=True)
     if status == "PASSED":
         if _marker(marks_dir, tid, ".done") is None:
-            return Result(tid, False, "the test's process ended before the test did: your "
-                                      "code called exit() (or _exit) in the process that runs "
-                                      "the test; only a forked child should end itself")
+            return Result(tid, False, t("report.exit in test"))
         return Result(tid, True)
     if kind == "crash" or crash:
         sig = int(crash) if crash and crash.isdigit() else 0
-        why = signal_words(sig) if sig else "a signal"
-        return Result(tid, False, "the test crashed: %s" % why)
+        why = signal_words(sig, environ) if sig else t("sig.some")
+        return Result(tid, False, t("report.crashed", why))
     if kind == "timeout":
-        return Result(tid, False, "the test ran out of time (Criterion's limit)")
-    return Result(tid, False, message or "the test failed")
+        return Result(tid, False, t("report.out of time"))
+    return Result(tid, False, message or t("report.failed"))

@@ -262,7 +262,7 @@ def main(args, out=None):
                 if index + 1 < len(exercises):
                     index += 1
                     nxt = exercises[index]
-                    banner = done + [ui.paint(lang.t("watch.moving on", nxt.name, nxt.title), "bold"), ""]
+                    banner = done + [ui.paint(lang.t("watch.moving on", nxt.name, nxt.shown_title(lang.zh())), "bold"), ""]
                     print(banner[-2])
                     sys.stdout.flush()
                     if args.max_runs and runs >= args.max_runs:

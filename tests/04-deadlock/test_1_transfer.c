@@ -11,7 +11,7 @@ static struct dl_account acc[4];
 
 static const char *said(int r)
 {
-    return r == DL_OK ? "DL_OK" : r == DL_NO_FUNDS ? "DL_NO_FUNDS" : r == ENOSYS ? "ENOSYS: still the stub" : "?";
+    return r == DL_OK ? "DL_OK" : r == DL_NO_FUNDS ? "DL_NO_FUNDS" : r == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : "?";
 }
 
 static void expect_ok(int r, const char *call)

@@ -102,7 +102,7 @@ static int serve(void)
     cr_assert(r.result == 0,
               MSG("dl_dine returned %d (%s), not 0",
                       "dl_dine 返回了 %d（%s），不是 0",
-              r.result, r.result == ENOSYS ? "ENOSYS: still the stub" : strerror(r.result)));
+              r.result, r.result == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : strerror(r.result)));
     return r.result;
 }
 

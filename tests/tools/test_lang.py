@@ -1,0 +1,257 @@
+"""The engine's own sentences in English and Chinese: lang.MESSAGES, the
+verdicts of tools/report.py, the helgrind summary, the exercise titles.
+
+English must stay exactly what it was (other tests and learners' habits
+rely on it); Chinese must really be Chinese, not English passed through."""
+
+import configparser
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import unittest
+
+from tests.tools.minirepo import ROOT, make, make_repo
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import course  # noqa: E402
+import helgrind_summary  # noqa: E402
+import kata  # noqa: E402
+import lang  # noqa: E402
+import procs  # noqa: E402
+import report  # noqa: E402
+
+ZH = {"KATA_LANG": "zh"}
+EN = {"KATA_LANG": "en"}
+HELGRIND = os.path.join(ROOT, "tests", "tools", "fixtures", "helgrind")
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # CJK characters and punctuation
+# a printf conversion: flags, width, precision, length, then the kind
+CONVERSION = re.compile(r"%(?:\(\w+\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+FIELD = re.compile(r"\{(\w*)\}")
+
+
+def english(extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("KATA_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    env.update(extra or {})
+    return env
+
+
+def chinese(text):
+    return bool(CJK.search(text))
+
+
+class Messages(unittest.TestCase):
+    def test_english_and_chinese_take_the_same_arguments_in_the_same_order(self):
+        for key, (en, zh) in lang.MESSAGES.items():
+            self.assertEqual(CONVERSION.findall(en), CONVERSION.findall(zh), key)
+            # {name} fields (str.format, after the %-arguments): by name, in any order
+            self.assertEqual(sorted(FIELD.findall(en)), sorted(FIELD.findall(zh)), key)
+
+    def test_every_chinese_sentence_is_chinese_unless_it_is_only_code(self):
+        for key, (en, zh) in lang.MESSAGES.items():
+            words = re.sub(r"`[^`]*`|%\S|\{\w*\}", "", en)
+            if re.search(r"[A-Za-z]{3,}", words):
+                self.assertTrue(chinese(zh), "%s: %r" % (key, zh))
+
+    def test_the_checker_sees_a_mismatch(self):
+        self.assertNotEqual(CONVERSION.findall("%d of %s"), CONVERSION.findall("%s 的 %d"))
+        self.assertNotEqual(CONVERSION.findall("%g s"), CONVERSION.findall("%d 秒"))
+
+
+class Titles(unittest.TestCase):
+    def test_every_section_of_the_course_has_a_chinese_title(self):
+        parser = configparser.ConfigParser(inline_comment_prefixes=(";",))
+        parser.read(os.path.join(ROOT, "exercises", "exercises.ini"), encoding="utf-8")
+        self.assertTrue(parser.sections())
+        for name in parser.sections():
+            zh = parser[name].get("title_zh", "")
+            self.assertTrue(chinese(zh), "[%s] needs title_zh = <the title in Chinese>" % name)
+            self.assertNotEqual(zh, parser[name]["title"], name)
+
+    def test_the_title_follows_the_language_and_falls_back_to_english(self):
+        for ex in course.load():
+            self.assertEqual(ex.shown_title(False), ex.title)
+            self.assertEqual(ex.shown_title(True), ex.title_zh)
+        plain = course.Exercise("09-x", "Title", [], 10, 30, 3, 60)
+        self.assertEqual(plain.shown_title(True), "Title")
+
+    def test_a_chinese_title_changes_no_recorded_verdict(self):
+        ex = course.load()[0]
+        before = kata.content_hash(ex)
+        ex.title_zh = ex.title_zh + "（改）"
+        self.assertEqual(kata.content_hash(ex), before)
+
+
+class Verdicts(unittest.TestCase):
+    """report.verdicts in both languages: English exactly as it always was."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.xml = os.path.join(self.dir, "r.xml")
+        with open(self.xml, "w") as f:
+            f.write('<testsuites><testsuite name="s">'
+                    '<testcase name="crash" status="FAILED"><error type="crash"/></testcase>'
+                    '<testcase name="skip" status="SKIPPED"/>'
+                    '<testcase name="exit" status="PASSED"/>'
+                    '</testsuite></testsuites>')
+        with open(os.path.join(self.dir, "s::crash.crash"), "w") as f:
+            f.write("%d" % signal.SIGSEGV)
+        open(os.path.join(self.dir, "s::fork.forked"), "w").close()
+        self.tests = ["s::crash", "s::skip", "s::exit", "s::fork", "s::missing"]
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def run_in(self, environ, **kw):
+        outcome = procs.Outcome(returncode=kw.get("rc", 1), timed_out=kw.get("timed_out", False),
+                                leftovers=kw.get("leftovers", {}))
+        return report.verdicts(self.tests, self.xml, self.dir, outcome, 5, environ=environ)
+
+    def test_english_is_unchanged(self):
+        rep = self.run_in(EN, leftovers={42: ("Z", "child")})
+        self.assertEqual([r.message for r in rep.results], [
+            "the test crashed: a segmentation fault: a bad pointer (NULL, freed, or out of bounds)",
+            "skipped: what this test checks cannot happen on this machine (its source says why, "
+            "e.g. parallelism needs a second CPU)",
+            "the test's process ended before the test did: your code called exit() (or _exit) in "
+            "the process that runs the test; only a forked child should end itself",
+            "a child process forked by your code returned into the test instead of ending: after "
+            "fork() the child must call _exit() when its work is done",
+            "this test never reported: the test program stopped before it ran (a crash or exit in "
+            "code outside the tests?)"])
+        self.assertEqual(rep.problem, "processes were left behind after the tests ended: 42 (child, "
+                                      "exited but never reaped). Every process you start must end "
+                                      "and be reaped.")
+        os.remove(self.xml)
+        self.assertEqual(self.run_in(EN, timed_out=True).problem,
+                         "the test program was stopped after 5 s and never reported its results "
+                         "(code that hangs, perhaps before main or in a constructor)")
+        self.assertEqual(self.run_in(EN, rc=-signal.SIGABRT).problem,
+                         "the test program was killed before it reported its results: abort(): a "
+                         "failed assert() or a corrupted heap")
+
+    def test_chinese_verdicts(self):
+        rep = self.run_in(ZH, leftovers={42: ("Z", "child")})
+        crash, skip, exited, fork, missing = [r.message for r in rep.results]
+        self.assertIn("段错误", crash)
+        for message in (crash, skip, exited, fork, missing, rep.problem):
+            self.assertTrue(chinese(message), message)
+            self.assertNotRegex(message, r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", "English words left in it")
+        self.assertTrue(rep.results[1].passed and report.was_skipped(rep.results[1]))
+        self.assertTrue(report.was_skipped({"passed": True, "message": skip}))  # results.json
+        os.remove(self.xml)
+        timeout = self.run_in(ZH, timed_out=True).problem
+        self.assertTrue(chinese(timeout) and "5 秒" in timeout, timeout)
+        killed = self.run_in(ZH, rc=-signal.SIGKILL).problem
+        self.assertTrue(chinese(killed) and "SIGKILL" in killed, killed)
+
+    def test_the_language_comes_from_the_environment_by_default(self):
+        os.remove(self.xml)
+        old = {k: os.environ.get(k) for k in ("KATA_LANG",)}
+        try:
+            os.environ["KATA_LANG"] = "zh"
+            self.assertTrue(chinese(self.run_in(None, rc=0).problem))
+            os.environ["KATA_LANG"] = "en"
+            self.assertFalse(chinese(self.run_in(None, rc=0).problem))
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+class HelgrindSummary(unittest.TestCase):
+    def summarize(self, names, student, environ):
+        logs = []
+        for n in names:
+            with open(os.path.join(HELGRIND, n)) as f:
+                logs.append(f.read())
+        return helgrind_summary.summarize(logs, [student], environ=environ)
+
+    def test_race_in_chinese_keeps_the_facts(self):
+        s = self.summarize(["race_global.log"], "exercises/03-race/counter.c", ZH)
+        self.assertFalse(s.ok)
+        self.assertTrue(s.text.startswith("helgrind 在你的代码里发现了 1 个问题：\n1. 数据竞争"), s.text)
+        for fact in ("`counter`", "counter.c:10", "worker", "#2 和 #3", "counter.c:18", "2 次"):
+            self.assertIn(fact, s.text)
+        self.assertNotIn("Data race", s.text)
+        self.assertNotRegex(s.text, r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", "English words left in it")
+
+    def test_race_in_english_is_unchanged_and_the_choice_does_not_stick(self):
+        zh = self.summarize(["race_global.log"], "exercises/03-race/counter.c", ZH)
+        en = self.summarize(["race_global.log"], "exercises/03-race/counter.c", EN)
+        self.assertEqual(en.text.splitlines()[:2], [
+            "helgrind found 1 problem in your code:",
+            "1. Data race on `counter` (global variable): thread #3 reads it at counter.c:10 (in worker) "
+            "while thread #2 writes it at counter.c:10 (in worker), with no lock held by either. Two "
+            "threads touch the same memory and at least one writes, with nothing ordering them: order "
+            "them (e.g. read a thread's results only after pthread_join), or protect every access with "
+            "the same mutex, or make it atomic."])
+        self.assertEqual(en.text.splitlines()[2:], ["   threads: #2 and #3, started at counter.c:18 "
+                                                    "(run_counters)", "   helgrind reported this 2 times"])
+        self.assertEqual([(e.kind, e.variable, e.student_lines, e.count) for e in zh.errors],
+                         [(e.kind, e.variable, e.student_lines, e.count) for e in en.errors])
+
+    def test_every_kind_of_finding_and_reason_in_chinese(self):
+        cases = [(["lock_order.log"], "exercises/04-deadlock/bank.c", "加锁顺序"),
+                 (["misuse.log"], "exercises/04-deadlock/locks.c", "解锁"),
+                 (["condvar_dubious.log"], "exercises/02-join/signal.c", "条件变量"),
+                 (["killed.log"], "exercises/04-deadlock/bank.c", "ERROR SUMMARY"),
+                 (["race_heap.log"], "exercises/03-race/account.c", "堆内存"),
+                 (["race_stack.log"], "exercises/02-join/join.c", "局部变量"),
+                 (["fork.1.log", "fork.2.log"], "exercises/01-isolation/isolation.c", "子进程"),
+                 (["outside_student.log"], "exercises/03-race/counter.c", "没有计入"),
+                 (["clean.1.log", "clean.2.log"], "exercises/03-race/counter.c", "没有发现"),
+                 (["stack_switch.log"], "exercises/05-coroutine/coro.c", "协程栈")]
+        for names, student, word in cases:
+            text = self.summarize(names, student, ZH).text
+            self.assertIn(word, text, names)
+            english_words = re.sub(r"\([^()]*\)|`[^`]*`|\"[^\"]*\"|error code.*", "", text)
+            self.assertNotRegex(english_words, r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", text)
+        self.assertIn("没有找到 helgrind 日志", helgrind_summary.summarize([], ["x.c"], environ=ZH).text)
+
+
+class ThroughMake(unittest.TestCase):
+    """What a learner types: the title and the verdict of a crash in Chinese."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = make_repo()
+        ini = os.path.join(cls.repo, "exercises", "exercises.ini")
+        with open(ini, encoding="utf-8") as f:
+            text = f.read()
+        with open(ini, "w", encoding="utf-8") as f:
+            f.write(text.replace("title = Sum with two threads\n",
+                                 "title = Sum with two threads\ntitle_zh = 两个线程求和\n"))
+        with open(os.path.join(cls.repo, "exercises", "01-fixture", "work.c"), "w") as f:
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n'
+                    '    return n > 100 ? *(volatile long *)0 : 0;\n}\n')
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo, ignore_errors=True)
+
+    def test_status_shows_the_title_in_the_learners_language(self):
+        out = make(self.repo, "status", env=english({"LANG": "zh_CN.UTF-8"}))[1]
+        self.assertIn("两个线程求和", out)
+        out = make(self.repo, "status", env=english())[1]
+        self.assertIn("Sum with two threads", out)
+        self.assertNotIn("两个线程求和", out)
+
+    def test_a_crash_is_told_in_chinese(self):
+        rc, out, _ = make(self.repo, "test", "EX=01", env=english(ZH))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("01-fixture 两个线程求和", out)
+        self.assertIn("测试崩溃了：段错误", out)
+        rc, out, _ = make(self.repo, "test", "EX=01", env=english(EN))
+        self.assertIn("01-fixture Sum with two threads", out)
+        self.assertIn("the test crashed: a segmentation fault: a bad pointer (NULL, freed, or out of "
+                      "bounds)", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
