@@ -58,8 +58,8 @@ def _run_tests_locked(ex, src):
         _save_results(ex, src, rep)
         return rep
     except build.BuildError as e:
-        who = "your code" if e.student else "the tests"
-        problem = "%s does not compile:\n%s" % (who, e.output.rstrip())
+        who = "your code does" if e.student else "the tests do"
+        problem = "%s not compile:\n%s" % (who, e.output.rstrip())
         rep = report.RunReport([report.Result(t, False, "did not compile") for t in expected],
                                problem)
         _save_results(ex, src, rep)

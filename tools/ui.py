@@ -4,6 +4,7 @@ import os
 import re
 import sys
 import textwrap
+import unicodedata
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
 
@@ -24,6 +25,52 @@ def _is_preformatted(line):
     return bool(re.match(r"(\s|- |\* |```|\||\d+[.)] )", line))
 
 
+def _wide(ch):
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+# Chinese punctuation that must not start a line, and that may not end one.
+_NO_START = set("，。、；：！？）》」』”’…%,.;:!?)")
+_NO_END = set("（《「『“‘(")
+
+
+def _cjk_fill(text, width, first, rest):
+    """Wraps text that holds Chinese: a line may break between two Chinese
+    characters (there are no spaces to break at), widths count a Chinese
+    character as two columns, and punctuation stays with its text."""
+    units = re.findall(r"\s+|[^\s\u2e80-\uffef]+|.", text)
+    lines, line, col, indent = [], "", 0, first
+    for u in units:
+        if u.isspace():
+            if line:
+                line, col = line + " ", col + 1
+            continue
+        w = sum(2 if _wide(c) else 1 for c in u)
+        fits = len(indent) + col + w <= width
+        if line and not fits and u[0] not in _NO_START and line.rstrip()[-1] not in _NO_END:
+            lines.append(indent + line.rstrip())
+            line, col, indent = "", 0, rest
+        line, col = line + u, col + w
+    if line.strip():
+        lines.append(indent + line.rstrip())
+    return lines
+
+
+def _fill(text, width, first, rest):
+    if any(_wide(c) for c in text):
+        return _cjk_fill(text, width, first, rest)
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest)
+
+
+def _join(parts):
+    """Lines of one paragraph: a space between them, except between two
+    Chinese characters (Chinese has no spaces between words)."""
+    out = ""
+    for p in parts:
+        out += ("" if not out or (_wide(out[-1]) and _wide(p[0])) else " ") + p
+    return out
+
+
 def wrap(text, indent, width=100, reflow=False):
     """Wraps text to the width. With reflow (for Markdown such as hints),
     consecutive plain lines form one paragraph; otherwise every line is its
@@ -32,8 +79,7 @@ def wrap(text, indent, width=100, reflow=False):
 
     def flush():
         if para:
-            out.extend(textwrap.wrap(" ".join(para), width, initial_indent=indent,
-                                     subsequent_indent=indent))
+            out.extend(_fill(_join(para), width, indent, indent))
             para.clear()
     for line in text.splitlines():
         if not line.strip():
@@ -42,8 +88,7 @@ def wrap(text, indent, width=100, reflow=False):
         elif line.startswith((" ", "\t")):
             flush()
             lead = indent + line[:len(line) - len(line.lstrip())]
-            out.extend(textwrap.wrap(line.strip(), width, initial_indent=lead,
-                                     subsequent_indent=lead + "  ") or [lead])
+            out.extend(_fill(line.strip(), width, lead, lead + "  ") or [lead])
         elif reflow and _is_preformatted(line):
             flush()
             out.append(indent + line)

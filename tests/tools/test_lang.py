@@ -23,6 +23,9 @@ import kata  # noqa: E402
 import lang  # noqa: E402
 import procs  # noqa: E402
 import report  # noqa: E402
+import textwrap  # noqa: E402
+import ui  # noqa: E402
+import unicodedata  # noqa: E402
 
 ZH = {"KATA_LANG": "zh"}
 EN = {"KATA_LANG": "en"}
@@ -59,6 +62,35 @@ class Messages(unittest.TestCase):
     def test_the_checker_sees_a_mismatch(self):
         self.assertNotEqual(CONVERSION.findall("%d of %s"), CONVERSION.findall("%s 的 %d"))
         self.assertNotEqual(CONVERSION.findall("%g s"), CONVERSION.findall("%d 秒"))
+
+
+class Wrapping(unittest.TestCase):
+    """Chinese has no spaces: lines break between characters, by columns."""
+
+    TEXT = ("dl_transfer(account 0 -> account 1, 30) 返回了 38（ENOSYS：还只是桩代码），而不是 DL_OK："
+            "账户里的钱足够，钱应该转过去，结果应该是 DL_OK；余额永远不能小于零，所以这次转账什么都不能改。")
+
+    @staticmethod
+    def columns(line):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    def test_chinese_lines_fit_the_width_and_lose_no_character(self):
+        lines = ui.wrap(self.TEXT, "    ", width=50).splitlines()
+        self.assertGreater(len(lines), 3)
+        for ln in lines:
+            self.assertLessEqual(self.columns(ln), 50 + 2, ln)  # + one character held by punctuation
+            self.assertTrue(ln.startswith("    "), ln)
+            self.assertNotIn(ln.strip()[0], "，。：；）", ln)
+        self.assertEqual("".join(ln.strip() for ln in lines).replace(" ", ""), self.TEXT.replace(" ", ""))
+
+    def test_a_chinese_paragraph_over_several_lines_gets_no_spaces_between_characters(self):
+        self.assertEqual(ui.wrap("第一行的内容\n第二行的内容 and English\nmore", "  ", reflow=True),
+                         "  第一行的内容第二行的内容 and English more")
+
+    def test_english_wraps_as_before(self):
+        text = "plain English text " * 12
+        self.assertEqual(ui.wrap(text, "  ", width=40),
+                         "\n".join(textwrap.wrap(text, 40, initial_indent="  ", subsequent_indent="  ")))
 
 
 class Titles(unittest.TestCase):
