@@ -209,10 +209,17 @@ def main(args):
     require_compiler()
     exercises = selected(args.ex)
     src = args.src
+    if src:
+        code = "the files in " + src
+    elif os.path.isdir(os.path.join(ROOT, "solutions")):
+        code = "the reference solutions"
+    else:  # the student release: the learner's own code is what there is to measure
+        src = os.path.join(ROOT, "exercises")
+        code = "your code in exercises/ (this copy of the course has no reference solutions)"
     start = time.monotonic()
     page = ["# Benchmarks", "", machine_line() + ".",
             "Code: %s, built with %s -O2; each figure is the median of several repeats with "
-            "(min-max)." % ("the files in " + src if src else "the reference solutions", CC), ""]
+            "(min-max)." % (code, CC), ""]
     print("\n".join(page))
     sys.stdout.flush()
     failed, series = 0, []

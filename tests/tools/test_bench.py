@@ -64,6 +64,14 @@ class MakeBench(unittest.TestCase):
         self.assertEqual(status, 0, out)
         self.assertIn("work_sum(10) = 0", out)  # the stub
 
+    def test_without_solutions_the_learners_code_is_measured(self):
+        give_bench(self.repo, self.second, "ok")
+        shutil.rmtree(os.path.join(self.repo, "solutions"))  # as in the student release
+        status, out, _ = make(self.repo, "bench", "EX=02")
+        self.assertEqual(status, 0, out)
+        self.assertIn("your code in exercises/", out)
+        self.assertIn("work_sum(10) = 0", out)  # the stub
+
     def test_a_failing_bench_is_one_line_and_the_rest_still_run(self):
         give_bench(self.repo, "01-fixture", "fails")
         give_bench(self.repo, self.second, "ok")
