@@ -191,20 +191,23 @@ def library_symbols():
     return names
 
 
-def check_symbols(student_objs, other_objs):
+def check_symbols(student_objs, other_objs, support_objs=()):
     """Refuses submitted code that replaces a library or harness function
-    (which could silence a failed assertion) or reaches into the harness."""
+    (which could silence a failed assertion) or reaches into the harness or
+    the tests (their probes and counters decide verdicts). The exercise's
+    support code is there to be called."""
     defined, undefined = _global_symbols(student_objs)
-    taken = library_symbols() | _global_symbols(other_objs)[0]
+    tests_own = _global_symbols(other_objs)[0] if other_objs else set()
+    taken = library_symbols() | tests_own | (_global_symbols(support_objs)[0] if support_objs else set())
     problems = []
     for name in sorted(defined & taken):
         problems.append("your code defines `%s`, a name the C library or the test harness "
                         "already uses: a global of that name replaces theirs in the whole "
                         "program. Rename it, or make it static." % name)
     for name in sorted(undefined):
-        if name.startswith(HARNESS_PREFIXES) or name in FORBIDDEN_CALLS:
-            problems.append("your code uses `%s`, which belongs to the test harness or looks "
-                            "symbols up by name: exercises never need it." % name)
+        if name.startswith(HARNESS_PREFIXES) or name in FORBIDDEN_CALLS or name in tests_own:
+            problems.append("your code uses `%s`, which belongs to the test harness or the "
+                            "tests, or looks symbols up by name: exercises never need it." % name)
     if problems:
         raise BuildError("\n".join(problems), True)
 
@@ -251,10 +254,12 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
             out += "-" + hashlib.sha1("\n".join(sorted(test_sources)).encode()).hexdigest()[:8]
     # The exercise's support code (exercises.ini `support`) is the tree's own,
     # like the tests: compiled from exercises/<ex>/ whatever SRC is.
-    others += ex.support_paths()
-    jobs += [(s, _shared_obj(ex, shared, s), flags, False) for s in others]
+    support = ex.support_paths()
+    jobs += [(s, _shared_obj(ex, shared, s), flags, False) for s in others + support]
     _compile_all(jobs)
-    check_symbols([j[1] for j in jobs if j[3]], [j[1] for j in jobs if not j[3]])
+    objs = {s: o for s, o, _, _ in jobs}
+    check_symbols([j[1] for j in jobs if j[3]], [objs[s] for s in others],
+                  [objs[s] for s in support])
     _link([j[1] for j in jobs], out, ex.ldflags, libs)
     return out
 

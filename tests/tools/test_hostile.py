@@ -18,6 +18,7 @@ EXPECTED = {
                             "thread has signalled; no other thread of the test is left to signal it",
     "interpose_assert": "your code defines `criterion_abort_test`, a name the C library or the test harness already uses",
     "kata_end_call": "your code uses `kata_end`, which belongs to the test harness",
+    "call_test_probe": "your code uses `work_expected_sum`, which belongs to the test harness",
     "zombie_hidden": "your code defines `opendir`",
     "clone_parent_zombie": "exited but never reaped",
     "include_stdin": "1 + ... + 10 is 55, not 0",
