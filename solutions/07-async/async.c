@@ -229,8 +229,11 @@ static void run_callbacks(struct async_loop *loop)
 /* ---- the loop ------------------------------------------------------------ */
 
 /* Step 4: how long poll may sleep.  0 only when something can run now;
- * otherwise until the earliest timer, rounded up so that poll never wakes
- * before the timer is due; -1 (forever) when there is no timer at all. */
+ * otherwise exactly until the earliest timer (now is truncated to the ms,
+ * so poll never wakes before the timer is due); -1 (forever) when there is
+ * no timer at all.  Not a fixed "check every second" nor a 10 ms tick: a
+ * longer timeout wakes the timer late, a shorter one wakes the thread for
+ * nothing, over and over. */
 static int poll_timeout(struct async_loop *loop)
 {
     if (loop->nready > 0)

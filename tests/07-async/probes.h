@@ -17,10 +17,15 @@
  *     nanosleep/usleep/sleep, move the clock the same way, as if the thread
  *     had really waited, and are counted (inside a task, that is the
  *     mistake: the whole thread, every task with it, stops);
+ *   - every poll's timeout is judged against the timers the tests set (see
+ *     "timers" below): too long fails the test at once;
  *   - every poll call is logged (clock, timeout, descriptors), and a loop
  *     that spins (polls with timeout 0 when nothing happened, or reads the
  *     clock without end) is counted, and time is moved on 1 ms per spin so
- *     that it still ends.
+ *     that it still ends;
+ *   - a clock other than CLOCK_MONOTONIC read by the loop fails the test at
+ *     the next poll (or when async_run returns): the loop's timers would
+ *     then run on the real clock, not the virtual one.
  * Other threads, and the harness, see the real calls.
  */
 #ifndef PROBES_H
@@ -75,6 +80,10 @@ struct probe_stats {
     int blocked_reads;     /* reads that had to wait for data */
     int blocked_reads_in_task;
     int other_clocks;      /* clock readings other than CLOCK_MONOTONIC */
+    int early_polls;       /* poll calls whose timeout ended before any timer was due */
+    long early_at;         /* the first of them: virtual ms after PROBE_T0, */
+    int early_timeout;     /* its timeout, */
+    long early_want;       /* and the timeout it should have had (-1: for ever) */
 };
 struct probe_stats probe_stats(void);
 
@@ -88,6 +97,26 @@ struct probe_poll {
 struct probe_poll probe_poll_log(int i);
 /* Whether poll call i watched fd. */
 int probe_poll_watched(int i, int fd);
+
+/* ---- timers: what poll's timeout must be ----
+ * The probes cannot see the loop's timers, so the tests tell them: a timer
+ * is pending from probe_timer(ms) (due ms from now) until
+ * probe_timer_done(handle).  Whenever the loop polls with a timeout other
+ * than 0 (0 is judged as a spin, above), that timeout must be exactly the
+ * time left until the earliest pending timer, or -1 when none is pending.
+ *   - longer (or -1 while a timer is pending): a task would wake late; the
+ *     test fails at once, on that poll call;
+ *   - shorter, or finite with no timer pending: the loop wakes up for
+ *     nothing (a "tick" loop); counted in probe_stats (early_polls), and the
+ *     test fails at once only when nothing but another thread could end the
+ *     wait (a pipe that no scripted write will fill), since the virtual
+ *     clock would then tick on for ever.
+ * (Timeouts are not judged inside a task: a poll there is named as a
+ * blocking call by probe_run.) */
+int probe_timer(long ms);
+void probe_timer_done(int handle);
+/* From inside a task: async_sleep(ms), with the timer told to the probes. */
+void probe_sleep(long ms);
 
 /* A callback, or a task step, that did something: not a spin. */
 void probe_progress(void);
@@ -103,8 +132,10 @@ void probe_stuck_hint(const char *en, const char *zh);
 
 /* A new loop, or the test fails saying async_loop_new returned NULL. */
 struct async_loop *probe_loop(void);
-/* Runs the loop; the test fails if async_run does not return 0 or if it
- * broke a rule of coroutines (coro.h). */
+/* Runs the loop; the test fails if a task blocked the thread (a sleep, a
+ * poll, or a read that had to wait, inside a task), if the loop read a clock
+ * other than CLOCK_MONOTONIC, if async_run does not return 0, or if it broke
+ * a rule of coroutines (coro.h). */
 void probe_run(struct async_loop *loop);
 /* Spawns, or the test fails. */
 void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg);

@@ -139,4 +139,15 @@ KATA_TEST(fetch, async_waits_for_every_source_in_one_poll)
                   "事件循环在空转（%d 次 poll(超时为 0) 什么也没等到，也没有任务可运行）："
                   "没有就绪任务时 poll 要等待（没有定时器时超时为 -1）",
                   st.spins + st.busy));
+    cr_assert(st.early_polls == 0,
+              MSG("the loop called poll %d time(s) with timeout %d ms (the first at %ld ms) "
+                  "although no timer was set: while the tasks wait only for descriptors, "
+                  "nothing is due at any time, so a finite timeout only wakes the loop to "
+                  "find nothing. With no timer, poll's timeout is -1: poll returns when one "
+                  "of the descriptors is ready",
+                  "事件循环有 %d 次以超时 %d 毫秒调用 poll（第一次在 %ld 毫秒），可是并没有设置"
+                  "任何定时器：任务们只在等描述符时，没有什么东西会在某个时刻到期，有限的超时只会"
+                  "让事件循环醒来扑个空。没有定时器时 poll 的超时是 -1：某个描述符就绪时 poll "
+                  "就会返回",
+                  st.early_polls, st.early_timeout, st.early_at));
 }

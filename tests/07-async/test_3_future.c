@@ -65,7 +65,7 @@ static void awaiter(void *p)
 static void setter(void *p)
 {
     (void)p;
-    async_sleep(50);
+    probe_sleep(50);
     int r = async_future_set(fut, 42);
     event(r == 0 ? SET : "set failed");
     event(AFTER_SET);
@@ -196,10 +196,12 @@ KATA_TEST(future, every_awaiting_task_wakes)
 
 static pthread_t loop_tid, callback_tid;
 static int callback_in_task = -1;
+static int later_timer = -1; /* the probes' handle for call_later's timer */
 
 static void set_from_callback(void *p)
 {
     probe_progress();
+    probe_timer_done(later_timer);
     callback_tid = pthread_self();
     callback_in_task = coro_self() != NULL;
     event(CALLBACK);
@@ -215,6 +217,7 @@ KATA_TEST(future, call_later_runs_on_the_loop_when_due)
                      "只有一个 80 毫秒到期的回调（async_call_later）能结束这次等待："
                      "poll 的超时也要在最早的回调到期时结束，和睡眠任务的定时器一样。");
     loop_tid = pthread_self();
+    later_timer = probe_timer(80);
     int r = async_call_later(loop, 80, set_from_callback, (void *)(intptr_t)7);
     cr_assert(r == 0, MSG("async_call_later returned %d, not 0", "async_call_later 返回了 %d，而不是 0", r));
     probe_spawn(loop, awaiter, NULL);

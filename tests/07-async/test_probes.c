@@ -163,6 +163,52 @@ struct probe_opened probe_opened(int index)
     return opened[index];
 }
 
+/* ---- timers the tests set ---- */
+
+#define MAX_TIMERS 64
+static struct {
+    long due;
+    int pending;
+} timers[MAX_TIMERS];
+static int ntimers;
+
+int probe_timer(long ms)
+{
+    if (ntimers == MAX_TIMERS) {
+        fprintf(stderr, "probes: too many timers\n");
+        return -1;
+    }
+    timers[ntimers].due = now + (ms > 0 ? ms : 0);
+    timers[ntimers].pending = 1;
+    return ntimers++;
+}
+
+void probe_timer_done(int handle)
+{
+    if (handle >= 0 && handle < ntimers)
+        timers[handle].pending = 0;
+}
+
+void probe_sleep(long ms)
+{
+    int t = probe_timer(ms);
+    async_sleep(ms);
+    probe_timer_done(t);
+}
+
+/* The timeout poll should have now: the time left until the earliest
+ * pending timer (0 if one is due already), or -1 when none is pending. */
+static long wanted_timeout(void)
+{
+    long due = -1;
+    for (int i = 0; i < ntimers; i++)
+        if (timers[i].pending && (due < 0 || timers[i].due < due))
+            due = timers[i].due;
+    if (due < 0)
+        return -1;
+    return due > now ? due - now : 0;
+}
+
 struct probe_stats probe_stats(void)
 {
     return stats;
@@ -253,10 +299,55 @@ void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg)
                           "再把任务放进就绪队列", r));
 }
 
+/* The loop's timers on another clock than the probes' virtual one: every
+ * time-based verdict after that would be about the real clock, so the
+ * mistake is named at once, from outside every task. */
+static void monotonic_check(void)
+{
+    if (stats.other_clocks > 0 && coro_self() == NULL)
+        cr_assert_fail("%s", KATA_TR(
+            "the loop read a clock other than CLOCK_MONOTONIC: timers need a clock that never "
+            "jumps (CLOCK_REALTIME moves when someone sets the date); async_now_ms reads "
+            "CLOCK_MONOTONIC, and every time the loop and its tasks use comes from it",
+            "事件循环读了 CLOCK_MONOTONIC 以外的时钟：定时器需要一个不会跳变的时钟"
+            "（有人调整日期时 CLOCK_REALTIME 会跟着变）；async_now_ms 读的是 "
+            "CLOCK_MONOTONIC，事件循环和任务用到的时间都要从它来"));
+}
+
+/* A blocking call inside a task stops the one thread: whatever else went
+ * wrong after it follows from it, so it is named first. */
+static void no_blocking_in_tasks(void)
+{
+    struct probe_stats st = probe_stats();
+    if (st.sleeps_in_task > 0)
+        cr_assert_fail(MSG("a task called nanosleep/usleep/sleep %d time(s): a blocking call "
+                           "inside a task stops the whole thread, so the loop and every other "
+                           "task stood still meanwhile. async_sleep only records when the task "
+                           "must wake and suspends it (coro_suspend); only the loop waits, in "
+                           "poll",
+                           "任务调用了 %d 次 nanosleep/usleep/sleep：任务里的阻塞调用会让整个线程"
+                           "停下，事件循环和其他所有任务也都跟着停了。async_sleep 只记下任务该醒的"
+                           "时刻，然后挂起它（coro_suspend）；只有事件循环在 poll 里等待",
+                           st.sleeps_in_task));
+    if (st.polls_in_task + st.blocked_reads_in_task > 0)
+        cr_assert_fail(MSG("a task waited for a descriptor itself (poll, or a read that had to "
+                           "wait, inside the task, %d time(s)): a blocking call inside a task "
+                           "stops the whole thread, so the loop and every other task stood "
+                           "still meanwhile. async_await_readable only tells the loop which "
+                           "descriptor, then suspends; only the loop waits, in poll",
+                           "任务自己等待描述符（在任务里调用 poll，或者 read 不得不等数据，%d 次）："
+                           "任务里的阻塞调用会让整个线程停下，事件循环和其他所有任务也都跟着停了。"
+                           "async_await_readable 只告诉事件循环是哪个描述符，然后挂起；"
+                           "只有事件循环在 poll 里等待",
+                           st.polls_in_task + st.blocked_reads_in_task));
+}
+
 void probe_run(struct async_loop *loop)
 {
     int misuses = coro_misuses();
     int r = async_run(loop);
+    no_blocking_in_tasks();
+    monotonic_check();
     cr_assert(r == 0, MSG("async_run returned %d, not 0: it runs until every task has "
                           "finished, and fails only when poll fails",
                           "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
@@ -338,12 +429,58 @@ static void log_poll(struct pollfd *fds, nfds_t n, int timeout)
     stats.polls++;
 }
 
+/* Judges a timeout other than 0 against the timers the tests set (see
+ * probes.h).  Returns the timeout poll should have had when this one ends
+ * the wait too early, or -2 when it is right. */
+static long check_timeout(int timeout)
+{
+    if (timeout == 0 || coro_self() != NULL || stats.other_clocks > 0)
+        return -2;
+    long want = wanted_timeout();
+    if (timeout == want || (timeout < 0 && want < 0))
+        return -2;
+    if (want >= 0 && (timeout < 0 || timeout > want)) {
+        if (timeout < 0)
+            cr_assert_fail(MSG("at %ld ms the loop called poll with timeout -1 (wait for ever), "
+                               "but a timer was due in %ld ms (a sleeping task, or a "
+                               "callback of async_call_later): poll's timeout is the time left "
+                               "until the earliest timer, so that the loop wakes when it is due; "
+                               "-1 only when no timer is set at all",
+                               "在 %ld 毫秒时，事件循环以超时 -1（永远等待）调用了 poll，"
+                               "可是还有一个定时器在 %ld 毫秒后到期（一个睡眠的任务，或者 "
+                               "async_call_later 的回调）：poll 的超时就是离最早的定时器还剩的时间，"
+                               "这样到点时事件循环才会醒来；只有根本没有定时器时才用 -1",
+                               now - PROBE_T0, want));
+        cr_assert_fail(MSG("at %ld ms the loop called poll with timeout %d ms, but the earliest "
+                           "timer was due in %ld ms: the task waiting for it would wake %ld ms "
+                           "late. poll's timeout is not a fixed value: it is the time left "
+                           "until the earliest timer (a sleeping task, or a callback of "
+                           "async_call_later), -1 when there is none, and 0 only when a task "
+                           "is ready to run now",
+                           "在 %ld 毫秒时，事件循环以超时 %d 毫秒调用了 poll，可是最早的定时器在 "
+                           "%ld 毫秒后就到期了：等它的任务会晚醒 %ld 毫秒。poll 的超时不是一个"
+                           "固定值：它是离最早的定时器（睡眠的任务，或 async_call_later 的回调）"
+                           "还剩的时间；没有定时器时是 -1；只有已经有任务可以运行时才是 0",
+                           now - PROBE_T0, timeout, want, (long)timeout - want));
+    }
+    /* Shorter than the time left, or finite with no timer at all: the loop
+     * will wake up with nothing due. */
+    if (stats.early_polls++ == 0) {
+        stats.early_at = now - PROBE_T0;
+        stats.early_timeout = timeout;
+        stats.early_want = want;
+    }
+    return want;
+}
+
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!on_loop_thread())
         return __real_poll(fds, n, timeout);
     log_poll(fds, n, timeout);
     misuse_check();
+    monotonic_check();
+    long early = check_timeout(timeout);
     if (coro_self() != NULL)
         stats.polls_in_task++;
     long resumed = coro_resumes();
@@ -390,6 +527,22 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     long until = timeout > 0 ? now + timeout : -1;
     if (feed >= 0 && (until < 0 || feed < until))
         until = feed;
+    if (early == -1 && feed < 0)
+        /* No timer and no write to come: a right loop would now sleep in
+         * poll(-1) until another thread wakes it.  This one would wake every
+         * `timeout` ms for ever, and the virtual clock with it. */
+        cr_assert_fail(MSG("the loop called poll with timeout %d ms while no timer was set: it "
+                           "was waiting only for descriptors (and here nothing will come on "
+                           "them unless another thread wakes the loop), so it would wake every "
+                           "%d ms to find nothing, for ever. With no timer, poll's timeout is "
+                           "-1 (0 only when a task is ready to run now): poll returns when a "
+                           "descriptor it watches is ready, not before",
+                           "事件循环在没有任何定时器时以超时 %d 毫秒调用了 poll：它等的只是描述符"
+                           "（而这里除非别的线程唤醒事件循环，这些描述符上什么也不会来），于是它会"
+                           "每 %d 毫秒醒来一次，什么也等不到，永远如此。没有定时器时 poll 的超时是 "
+                           "-1（只有已经有任务可以运行时才是 0）：它监视的描述符就绪时 poll 才返回，"
+                           "不会更早",
+                           timeout, timeout));
     if (until >= 0) {
         advance_to(until);
         return __real_poll(fds, n, 0);
