@@ -84,7 +84,7 @@ KATA_TEST(loop, sleepers_wake_on_time_and_overlap)
                       "wake when its time is due (poll's timeout ends at the earliest timer), "
                       "and the sleepers overlap: three sleeps of 300, 100 and 200 ms take "
                       "300 ms in all, not 600",
-                      "睡 %ld 毫秒的任务在 %ld 毫秒后才醒：睡眠中的任务应在到点时醒来"
+                      "睡 %ld 毫秒的任务在 %ld 毫秒时醒来：睡眠中的任务应在到点时醒来"
                       "（poll 的超时在最早的定时器到期时结束），而且各个睡眠是重叠的："
                       "300、100、200 毫秒的三次睡眠总共只需 300 毫秒，而不是 600",
                       want[i], woke[i]));

@@ -84,7 +84,7 @@ KATA_TEST(future, await_returns_the_value_another_task_sets)
               MSG("the awaiting task got %ld at %ld ms; the other task set 42 at 50 ms: "
                   "async_await suspends the task until the future is set, then returns its "
                   "value",
-                  "等待的任务在 %ld 毫秒得到 %ld；另一个任务在 50 毫秒时设置了 42："
+                  "等待的任务得到的是 %ld，时间是 %ld 毫秒；另一个任务在 50 毫秒时设置了 42："
                   "async_await 把任务挂起，直到 future 被设置，然后返回它的值",
                   got_value, got_at));
     finish();
@@ -164,7 +164,7 @@ KATA_TEST(future, a_future_is_set_only_once)
                   "value stays and the second set returns -1 (a result, once given, does "
                   "not change under whoever already read it)",
                   "同一个 future 设置两次，分别返回 %d 和 %d，最后的值是 %ld：第一个值保留，"
-                  "第二次 set 返回 -1（结果一旦给出，就不能在已经读过它的人脚下变掉）",
+                  "第二次 set 返回 -1（结果一旦给出就不能再变，否则先读到它的人拿着的就是一个作废的值）",
                   first, second, early_value));
     finish();
 }
@@ -205,7 +205,18 @@ static void set_from_callback(void *p)
     callback_tid = pthread_self();
     callback_in_task = coro_self() != NULL;
     event(CALLBACK);
+    long resumes = coro_resumes();
     async_future_set(fut, (long)(intptr_t)p);
+    if (coro_resumes() != resumes)
+        /* The waiter ran to its end behind the loop's back: the loop still
+         * counts it as waiting, and would wait for it for ever. */
+        probe_stuck_hint("async_future_set resumed the awaiting task itself, inside the call "
+                         "(here from a callback): the task ran on without the loop knowing, so "
+                         "the loop still counts it as waiting. async_future_set only makes the "
+                         "waiters ready; the loop resumes them at its next turn.",
+                         "async_future_set 在调用内部亲自恢复了等待的任务（这里是在回调里）："
+                         "任务在事件循环不知情的情况下继续跑完了，事件循环却还把它当作在等待。"
+                         "async_future_set 只让等待者就绪，由事件循环在下一轮恢复它们。");
 }
 
 KATA_TEST(future, call_later_runs_on_the_loop_when_due)
@@ -234,7 +245,7 @@ KATA_TEST(future, call_later_runs_on_the_loop_when_due)
               MSG("the task awaiting the future got %ld at %ld ms; a callback due at 80 ms "
                   "set it to 7: the loop's poll timeout must also end when the earliest "
                   "callback is due",
-                  "等待 future 的任务在 %ld 毫秒得到 %ld；一个 80 毫秒到期的回调把它设成了 7："
+                  "等待 future 的任务得到的是 %ld，时间是 %ld 毫秒；一个 80 毫秒到期的回调把它设成了 7："
                   "事件循环的 poll 超时也要在最早的回调到期时结束",
                   got_value, got_at));
     finish();

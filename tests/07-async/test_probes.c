@@ -311,7 +311,7 @@ static void monotonic_check(void)
             "CLOCK_MONOTONIC, and every time the loop and its tasks use comes from it",
             "事件循环读了 CLOCK_MONOTONIC 以外的时钟：定时器需要一个不会跳变的时钟"
             "（有人调整日期时 CLOCK_REALTIME 会跟着变）；async_now_ms 读的是 "
-            "CLOCK_MONOTONIC，事件循环和任务用到的时间都要从它来"));
+            "CLOCK_MONOTONIC，事件循环和任务用到的时间都要取自它"));
 }
 
 /* A blocking call inside a task stops the one thread: whatever else went
