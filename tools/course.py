@@ -17,7 +17,7 @@ class Exercise:
     """One section of exercises.ini."""
 
     def __init__(self, name, title, files, points, timeout, test_seconds,
-                 helgrind_timeout, ldflags=(), support=(), title_zh=""):
+                 helgrind_timeout, ldflags=(), support=(), title_zh="", optional=()):
         self.name, self.title, self.files, self.points = name, title, list(files), points
         self.title_zh = title_zh  # the title in Chinese; "" when the course has none
         self.timeout, self.test_seconds = timeout, test_seconds
@@ -25,6 +25,9 @@ class Exercise:
         # Support code the exercise ships and the learner does not write:
         # always compiled from exercises/<ex>/ in this tree, never from SRC.
         self.support = list(support)
+        # Test files (names in tests/<ex>/) whose tests are for the curious:
+        # run and shown, never counted in the verdict or the grade.
+        self.optional = list(optional)
 
     def shown_title(self, zh=False):
         """The title in the learner's language: title_zh in Chinese when the
@@ -49,6 +52,16 @@ class Exercise:
             return []
         return sorted(os.path.join(d, f) for f in os.listdir(d)
                       if f.startswith("test_") and f.endswith(".c"))
+
+    def optional_tests(self):
+        """The suite::name of every test in the optional test files."""
+        import report
+        return report.expected_tests([p for p in self.test_sources()
+                                      if os.path.basename(p) in self.optional])
+
+    def required_test_sources(self):
+        """The test files whose tests count (every one not optional)."""
+        return [p for p in self.test_sources() if os.path.basename(p) not in self.optional]
 
     def helgrind_source(self):
         p = self.path("tests", "helgrind.c")
@@ -127,6 +140,7 @@ def load(root=ROOT):
             helgrind_timeout=s.getfloat("helgrind_timeout", 120.0),
             ldflags=s.get("ldflags", "").split(),
             support=s.get("support", "").split(),
+            optional=s.get("optional", "").split(),
         ))
     return exercises
 

@@ -278,7 +278,8 @@ def test_name(ex, tid):
 
 def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     """Grades one exercise; returns its Gradescope test entries and totals."""
-    visible, hidden = ex.test_sources(), hidden_sources(ex, hidden_dir)
+    # The optional tests are left out: worth nothing, they are not run here.
+    visible, hidden = ex.required_test_sources(), hidden_sources(ex, hidden_dir)
     hidden_ids = set(report.expected_tests(hidden))
     rep = run_tests(ex, src, visible + hidden, slot)
     x = extra(ex)

@@ -81,9 +81,14 @@ def _run_tests_locked(ex, src):
 
 
 def _save_results(ex, src, rep):
+    rep.split_optional(ex.optional_tests())
+    # "ok" counts the required tests only; "results" lists every test, the
+    # optional ones last and marked (make check judges them like the others).
     data = {"exercise": ex.name, "ok": bool(rep.ok), "problem": rep.problem,
             "results": [{"test": r.test, "passed": r.passed, "message": r.message,
-                         "skipped": r.skipped} for r in rep.results]}
+                         "skipped": r.skipped, "optional": optional}
+                        for optional, part in ((False, rep.results), (True, rep.optional))
+                        for r in part]}
     with open(os.path.join(var_dir(ex, src), "results.json"), "w") as f:
         json.dump(data, f, indent=1)
     if src is None:
@@ -133,7 +138,29 @@ def print_report(ex, src, rep, brief=False):
             previous = r.message
         if rep.problem:
             print(ui.paint("  " + rep.problem, "red"))
+    print_optional(rep, brief)
     out.flush()
+
+
+def print_optional(rep, brief=False):
+    """The optional tests, after the others, under their own heading; they
+    never change the verdict. Brief: the heading alone."""
+    if not rep.optional:
+        return
+    passed = sum(r.passed for r in rep.optional)
+    print(ui.paint("  " + lang.t("test.optional", passed, len(rep.optional)), "dim" if brief else "bold"))
+    if brief:
+        return
+    for r in rep.optional:
+        if r.passed and report.was_skipped(r):
+            print("    %s %s" % (ui.paint("SKIP", "yellow"), r.test))
+            print(ui.wrap(r.message, "         "))
+        elif r.passed:
+            print("    %s %s" % (ui.paint("PASS", "green"), r.test))
+        else:
+            print("    %s %s" % (ui.paint("FAIL", "yellow"), r.test))
+            if r.message != rep.problem:
+                print(ui.wrap(r.message, "         "))
 
 
 def next_step(ex, src, rep, exercises):

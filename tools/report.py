@@ -46,8 +46,18 @@ def was_skipped(result):
 
 @dataclass
 class RunReport:
-    results: list = field(default_factory=list)
+    results: list = field(default_factory=list)   # the required tests
     problem: str = ""    # what went wrong with the run as a whole, if anything
+    # The optional tests ("for the curious", exercises.ini's `optional`): run
+    # and shown, but never counted in passed/ok.
+    optional: list = field(default_factory=list)
+
+    def split_optional(self, optional_ids):
+        """Moves the results of the optional tests out of `results`."""
+        ids = set(optional_ids)
+        self.optional = [r for r in self.results if r.test in ids]
+        self.results = [r for r in self.results if r.test not in ids]
+        return self
 
     @property
     def passed(self):

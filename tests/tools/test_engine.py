@@ -1,5 +1,6 @@
 """The engine as its users meet it: names, errors, status, hints, check."""
 
+import json
 import os
 import re
 import shutil
@@ -203,6 +204,64 @@ class SupportCode(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         with open(os.path.join(self.repo, "compile_commands.json")) as f:
             self.assertIn("exercises/01-fixture/helper.c", f.read())
+
+
+class OptionalTests(unittest.TestCase):
+    """exercises.ini `optional`: test files for the curious, run and shown
+    by `make test` but never counted; `make check` judges them."""
+
+    def setUp(self):
+        self.repo = make_repo()
+        self.addCleanup(shutil.rmtree, self.repo, ignore_errors=True)
+        with open(os.path.join(self.repo, "exercises", "exercises.ini"), "a") as f:
+            f.write("optional = test_extra.c\n")
+        # An optional test that no solution passes: it must not matter.
+        with open(os.path.join(self.repo, "tests", "01-fixture", "test_extra.c"), "w") as f:
+            f.write('#include "kata.h"\n#include "work.h"\n\nKATA_SUITE(extra);\n\n'
+                    'KATA_TEST(extra, never_passes)\n{\n    cr_assert_fail("an optional test");\n}\n')
+
+    def test_shown_apart_and_not_counted(self):
+        rc, out, _ = make(self.repo, "test", "EX=01", "SRC=solutions")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("All 2 tests pass", out)
+        lines = out.splitlines()
+        heading = [i for i, ln in enumerate(lines) if "for the curious (optional): 0/1 pass" in ln]
+        self.assertTrue(heading, out)
+        failing = [i for i, ln in enumerate(lines) if "FAIL extra::never_passes" in ln]
+        self.assertTrue(failing and failing[0] > heading[0], out)
+        with open(os.path.join(self.repo, "build", "01-fixture", "solutions", "results.json")) as f:
+            data = json.load(f)
+        self.assertTrue(data["ok"])
+        self.assertEqual([(r["test"], r["optional"]) for r in data["results"]],
+                         [("work::sums_small", False), ("work::sums_large", False),
+                          ("extra::never_passes", True)])
+
+    def test_done_without_them(self):
+        work = os.path.join(self.repo, "exercises", "01-fixture", "work.c")
+        shutil.copy(os.path.join(self.repo, "solutions", "01-fixture", "work.c"), work)
+        rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertEqual(rc, 0, out)
+        rc, out, _ = make(self.repo, "helgrind", "EX=01")
+        self.assertEqual(rc, 0, out)
+        rc, out, _ = make(self.repo)
+        self.assertIn("All exercises are done", out)
+
+    def test_check_judges_them_like_the_others(self):
+        rc, out, _ = make(self.repo, "check", "EX=01", timeout=300)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("FAIL solution passes all 3 tests", out)
+        self.assertIn("extra::never_passes", out)
+
+    def test_grading_leaves_them_out(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("course_copy", os.path.join(self.repo, "tools", "course.py"))
+        course = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(course)
+        ex = course.load(self.repo)[0]
+        self.assertEqual(ex.optional, ["test_extra.c"])
+        self.assertEqual([os.path.basename(p) for p in ex.test_sources()], ["test_extra.c", "test_work.c"])
+        self.assertEqual([os.path.basename(p) for p in ex.required_test_sources()], ["test_work.c"])
+        self.assertEqual(ex.optional_tests(), ["extra::never_passes"])
 
 
 class LearnerLoop(unittest.TestCase):
