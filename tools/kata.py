@@ -147,8 +147,11 @@ def print_optional(rep, brief=False):
     never change the verdict. Brief: the heading alone."""
     if not rep.optional:
         return
-    passed = sum(r.passed for r in rep.optional)
-    print(ui.paint("  " + lang.t("test.optional", passed, len(rep.optional)), "dim" if brief else "bold"))
+    skipped = sum(1 for r in rep.optional if r.passed and report.was_skipped(r))
+    passed = sum(r.passed for r in rep.optional) - skipped
+    more = lang.t("test.optional skipped", skipped) if skipped else ""
+    print(ui.paint("  " + lang.t("test.optional", passed, len(rep.optional), more),
+                   "dim" if brief else "bold"))
     if brief:
         return
     for r in rep.optional:

@@ -71,9 +71,10 @@ MESSAGES = {
     "test.run failed": ("Every test passed, but the run failed: %s",
                         "每个测试都通过了，但这次运行本身失败了：%s"),
     "test.n of": ("%d of %d tests pass.", "%d/%d 个测试通过。"),
-    "test.optional": ("for the curious (optional): %d/%d pass (they do not count: the exercise is done "
+    "test.optional": ("for the curious (optional): %d/%d pass%s (they do not count: the exercise is done "
                       "without them)",
-                      "选做（给好奇的你）：%d/%d 个通过（不计入结果：不做它们，练习也算完成）"),
+                      "选做（给好奇的你）：%d/%d 个通过%s（不计入结果：不做它们，练习也算完成）"),
+    "test.optional skipped": (", %d skipped on this machine", "，%d 个在这台机器上跳过"),
     "test.exercises pass": ("%d of %d exercises pass.", "%d/%d 个练习通过。"),
     # hints
     "hint.title": ("%s, hint %d of %d: %s", "%s，提示 %d/%d：%s"),
