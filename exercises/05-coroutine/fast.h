@@ -47,7 +47,9 @@ typedef void (*fast_fn)(void *arg);
  * the stack [stack, stack + size), with the stack aligned as the ABI
  * requires at a function's entry (rsp + 8 a multiple of 16), whatever the
  * alignment of stack + size.  The stack is the caller's: it must outlive
- * the coroutine. */
+ * the coroutine.  (Part 5 is never run under valgrind, so it need not
+ * register the stack as coro_create does; code that is would call
+ * VALGRIND_STACK_REGISTER here too.) */
 void fast_init(struct fast_ctx *ctx, void *stack, size_t size, fast_fn fn, void *arg);
 
 /* Saves where the caller is into `from` and goes on where `to` was saved
