@@ -164,6 +164,7 @@ MESSAGES = {
                               "ran (a crash or exit in code outside the tests?)",
                               "这个测试始终没有报告结果：测试程序在运行它之前就停了"
                               "（测试以外的代码崩溃了，或者调用了 exit？）"),
+    "report.skipped because": ("skipped: %s", "已跳过：%s"),
     "report.skipped": ("skipped: what this test checks cannot happen on this machine "
                        "(its source says why, e.g. parallelism needs a second CPU)",
                        "已跳过：这个测试要检查的情况在这台机器上不可能出现"

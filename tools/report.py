@@ -86,6 +86,9 @@ def lint_test_source(path):
     problems = []
     if BARE_RE.search(text):
         problems.append("%s: use KATA_TEST / KATA_SUITE, not Criterion's macros directly" % path)
+    if re.search(r"\bcr_skip_test\s*\(", text):
+        problems.append("%s: skip with KATA_SKIP(en, zh), not cr_skip_test (the learner must "
+                        "read why)" % path)
     suites = set(SUITE_RE.findall(text))
     for suite, _ in TEST_RE.findall(text):
         if suite not in suites:
@@ -194,6 +197,9 @@ def _one(tid, entry, marks_dir, environ=None):
         # Only the tests can skip (submitted code may not call Criterion), and
         # only when the machine cannot show what they check, e.g. parallelism
         # on one CPU: nothing to fail, nothing to count as proven either.
+        why = _marker(marks_dir, tid, ".skip")
+        if why:  # the test's own reason (KATA_SKIP), already in the language
+            return Result(tid, True, t("report.skipped because", why.strip()), skipped=True)
         return Result(tid, True, t("report.skipped"), skipped=True)
     if status == "PASSED":
         if _marker(marks_dir, tid, ".done") is None:

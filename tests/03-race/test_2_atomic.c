@@ -49,7 +49,10 @@ KATA_TEST(atomic, increment_adds_one)
 KATA_TEST(atomic, increment_is_one_indivisible_step)
 {
     if (!PROBE_CAN_STEP)
-        cr_skip_test("single-stepping needs an x86-64 CPU");
+        KATA_SKIP("this test runs the code one instruction at a time, which needs an x86-64 CPU; "
+                  "make helgrind EX=03 still checks the same code",
+                  "这个测试让代码一次只执行一条指令，这需要 x86-64 CPU；"
+                  "make helgrind EX=03 仍然会检查同样的代码");
     atomic_store(&counter, 0);
     race_atomic_increment(&counter); /* once without stepping: lazy binding, caches */
     long once = atomic_load(&counter);

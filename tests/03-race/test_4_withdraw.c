@@ -223,7 +223,10 @@ static long steps_of_one_call(long start, long amount)
 KATA_TEST(withdraw_cas, check_and_subtract_are_one_step)
 {
     if (!PROBE_CAN_STEP)
-        cr_skip_test("single-stepping needs an x86-64 CPU");
+        KATA_SKIP("this test runs the code one instruction at a time, which needs an x86-64 CPU; "
+                  "make helgrind EX=03 still checks the same code",
+                  "这个测试让代码一次只执行一条指令，这需要 x86-64 CPU；"
+                  "make helgrind EX=03 仍然会检查同样的代码");
     long steps = steps_of_one_call(100, 60);
     for (long at = 1; at <= steps; at++) {
         atomic_store(&balance, 100);
@@ -267,7 +270,10 @@ KATA_TEST(withdraw_cas, check_and_subtract_are_one_step)
 KATA_TEST(withdraw_cas, retries_after_a_concurrent_deposit)
 {
     if (!PROBE_CAN_STEP)
-        cr_skip_test("single-stepping needs an x86-64 CPU");
+        KATA_SKIP("this test runs the code one instruction at a time, which needs an x86-64 CPU; "
+                  "make helgrind EX=03 still checks the same code",
+                  "这个测试让代码一次只执行一条指令，这需要 x86-64 CPU；"
+                  "make helgrind EX=03 仍然会检查同样的代码");
     long steps = steps_of_one_call(100, 60);
     for (long at = 1; at <= steps; at++) {
         atomic_store(&balance, 100);

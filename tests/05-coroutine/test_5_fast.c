@@ -64,9 +64,9 @@ __asm__(".text\n"
         ".size rsp_at_call, .-rsp_at_call\n");
 #else
 #define ONLY_X86_64()                                                                          \
-    cr_skip_test("%s", KATA_TR("part 5's switch is written in x86-64 assembly: this machine "   \
-                               "is not x86-64, so its tests are skipped",                      \
-                               "第 5 部分的切换是用 x86-64 汇编写的：这台机器不是 x86-64，所以跳过这些测试"))
+    KATA_SKIP("part 5's switch is written in x86-64 assembly: this machine "                 \
+              "is not x86-64, so its tests are skipped",                                    \
+              "第 5 部分的切换是用 x86-64 汇编写的：这台机器不是 x86-64，所以跳过这些测试")
 #endif
 
 enum { STACK = 64 * 1024 };

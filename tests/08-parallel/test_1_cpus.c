@@ -200,10 +200,10 @@ KATA_TEST(spread, each_worker_gets_a_cpu_of_its_own)
     int cpus[PAR_MAX_THREADS];
     int count = allowed(cpus);
     if (count < 2)
-        cr_skip_test("%s", probe_msg(KATA_TR("this machine lets the tests use only one CPU: parallelism needs at "
-                             "least two, so this test is skipped (part 1's other tests still run)",
-                             "这台机器只让测试使用一个 CPU：并行至少需要两个，所以跳过这个测试"
-                             "（第 1 部分的其他测试照常运行）")));
+        KATA_SKIP("this machine lets the tests use only one CPU: parallelism needs at "
+                  "least two, so this test is skipped (part 1's other tests still run)",
+                  "这台机器只让测试使用一个 CPU：并行至少需要两个，所以跳过这个测试"
+                  "（第 1 部分的其他测试照常运行）");
     int n = count < 4 ? count : 4, ran_on[4] = {-1, -1, -1, -1};
     run_spread(n, ran_on);
     expect_spread(n, cpus, count, ran_on);

@@ -101,6 +101,11 @@ static void write_marker(const char *suffix, const char *text)
     close(fd);
 }
 
+void kata_skip_reason(const char *why)
+{
+    write_marker(".skip", why);
+}
+
 /* ---- /proc helpers ---------------------------------------------------- */
 
 static int read_small(const char *path, char *buf, size_t size)

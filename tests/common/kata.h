@@ -54,6 +54,18 @@ double kata_test_seconds(void);
 int kata_zh(void);
 #define KATA_TR(en, zh) (kata_zh() ? (zh) : (en))
 
+/* Skips the current test when this machine cannot show what it checks (one
+ * CPU, another instruction set), saying why in the learner's language:
+ *     KATA_SKIP("parallelism needs a second CPU", "并行至少需要两个 CPU");
+ * The reason is kept for the report (Criterion's own report drops it). */
+void kata_skip_reason(const char *why);
+#define KATA_SKIP(en, zh, ...)                                                  \
+    do {                                                                        \
+        const char *kata_why_ = kata_msg(KATA_TR(en, zh), ##__VA_ARGS__);       \
+        kata_skip_reason(kata_why_);                                            \
+        cr_skip_test("%s", kata_why_);                                          \
+    } while (0)
+
 /* Criterion's assertions need a string literal as their format, so in an
  * assertion use KATA_MSG, which formats the chosen message itself:
  *     cr_assert(got == 42, KATA_MSG("the parent read %d, not 42: ...",

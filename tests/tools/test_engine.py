@@ -104,6 +104,27 @@ BASIC_TOOLS = ["sh", "make", "python3", "gcc", "cc", "as", "ld", "uname", "rm", 
                "mkdir", "ls", "dpkg-query", "grep", "id", "sed"]
 
 
+class TestSourceRules(unittest.TestCase):
+    """What report.lint_test_source refuses in a test file."""
+
+    def lint(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as f:
+            f.write(text)
+        try:
+            return report.lint_test_source(f.name)
+        finally:
+            os.remove(f.name)
+
+    def test_the_harness_macros_pass(self):
+        self.assertEqual(self.lint('KATA_SUITE(s);\nKATA_TEST(s, t)\n{\n    KATA_SKIP("why", "原因");\n}\n'), [])
+
+    def test_criterions_own_macros_are_refused(self):
+        self.assertIn("not Criterion's macros", " ".join(self.lint("Test(s, t) {}\n")))
+        self.assertIn("suite s has no KATA_SUITE", " ".join(self.lint("KATA_TEST(s, t) {}\n")))
+        self.assertIn("not cr_skip_test", " ".join(self.lint(
+            'KATA_SUITE(s);\nKATA_TEST(s, t)\n{\n    cr_skip_test("one CPU");\n}\n')))
+
+
 class Commands(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -165,6 +165,17 @@ class Verdicts(unittest.TestCase):
                          "the test program was killed before it reported its results: abort(): a "
                          "failed assert() or a corrupted heap")
 
+    def test_a_skip_gives_the_tests_own_reason(self):
+        with open(os.path.join(self.dir, "s::skip.skip"), "w") as f:
+            f.write("parallelism needs a second CPU")
+        rep = self.run_in(EN)
+        skip = rep.results[1]
+        self.assertEqual(skip.message, "skipped: parallelism needs a second CPU")
+        self.assertTrue(skip.passed and report.was_skipped(skip))
+        with open(os.path.join(self.dir, "s::skip.skip"), "w") as f:
+            f.write("并行至少需要两个 CPU")
+        self.assertEqual(self.run_in(ZH).results[1].message, "已跳过：并行至少需要两个 CPU")
+
     def test_chinese_verdicts(self):
         rep = self.run_in(ZH, leftovers={42: ("Z", "child")})
         crash, skip, exited, fork, missing = [r.message for r in rep.results]
