@@ -121,21 +121,7 @@ def print_report(ex, src, rep, brief=False):
         if rep.problem:
             print(ui.paint("  " + rep.problem, "red"))
     else:
-        previous = None
-        for r in rep.results:
-            if r.passed:
-                if not brief and report.was_skipped(r):
-                    print("  %s %s" % (ui.paint("SKIP", "yellow"), r.test))
-                    print(ui.wrap(r.message, "       "))
-                elif not brief:
-                    print("  %s %s" % (ui.paint("PASS", "green"), r.test))
-                continue
-            print("  %s %s" % (ui.paint("FAIL", "red"), r.test))
-            if r.message == previous:
-                print(ui.paint("       " + lang.t("test.same"), "dim"))
-            elif r.message != rep.problem:
-                print(ui.wrap(r.message, "       "))
-            previous = r.message
+        print_results(rep.results, rep.problem, "  ", "red")
         if rep.problem:
             print(ui.paint("  " + rep.problem, "red"))
     print_optional(rep, brief)
@@ -152,18 +138,29 @@ def print_optional(rep, brief=False):
     more = lang.t("test.optional skipped", skipped) if skipped else ""
     print(ui.paint("  " + lang.t("test.optional", passed, len(rep.optional), more),
                    "dim" if brief else "bold"))
-    if brief:
-        return
-    for r in rep.optional:
-        if r.passed and report.was_skipped(r):
-            print("    %s %s" % (ui.paint("SKIP", "yellow"), r.test))
-            print(ui.wrap(r.message, "         "))
-        elif r.passed:
-            print("    %s %s" % (ui.paint("PASS", "green"), r.test))
-        else:
-            print("    %s %s" % (ui.paint("FAIL", "yellow"), r.test))
-            if r.message != rep.problem:
-                print(ui.wrap(r.message, "         "))
+    if not brief:
+        print_results(rep.optional, rep.problem, "    ", "yellow")
+
+
+def print_results(results, problem, indent, fail_colour):
+    """A PASS, SKIP or FAIL line per test; under a skip its reason, under a
+    failure its message (unless it is the run's problem, printed once, or the
+    same as the test above)."""
+    previous = None
+    for r in results:
+        if r.passed:
+            skipped = report.was_skipped(r)
+            print("%s%s %s" % (indent, ui.paint("SKIP", "yellow") if skipped
+                               else ui.paint("PASS", "green"), r.test))
+            if skipped:
+                print(ui.wrap(r.message, indent + "     "))
+            continue
+        print("%s%s %s" % (indent, ui.paint("FAIL", fail_colour), r.test))
+        if r.message == previous:
+            print(ui.paint(indent + "     " + lang.t("test.same"), "dim"))
+        elif r.message != problem:
+            print(ui.wrap(r.message, indent + "     "))
+        previous = r.message
 
 
 def next_step(ex, src, rep, exercises):
