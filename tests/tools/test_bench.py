@@ -1,4 +1,4 @@
-"""`make bench` (tools/bench.py) on a throw-away course with fixture
+"""`make bench` (tools/engine/course_dev/bench.py) on a throw-away course with fixture
 benchmarks (tests/tools/fixtures/bench/), and the engine's handling of a
 skipped test."""
 
@@ -12,8 +12,8 @@ from unittest import mock
 from tests.tools.minirepo import FIXTURES, ROOT, make, make_repo, processes_under
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-import bench  # noqa: E402
-import report  # noqa: E402
+from engine import report  # noqa: E402
+from engine.course_dev import bench  # noqa: E402
 
 
 def add_exercise(repo, number):

@@ -13,8 +13,7 @@ from tests.tools.minirepo import ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import course  # noqa: E402
-import report  # noqa: E402
+from engine import course, report  # noqa: E402
 
 
 class Names(unittest.TestCase):
@@ -54,7 +53,7 @@ class Verdicts(unittest.TestCase):
         shutil.rmtree(self.dir)
 
     def outcome(self, **kw):
-        import procs
+        from engine import procs
         return procs.Outcome(returncode=kw.get("rc", 1), timed_out=kw.get("timed_out", False),
                              leftovers=kw.get("leftovers", {}))
 
@@ -275,7 +274,7 @@ class OptionalTests(unittest.TestCase):
 
     def test_grading_leaves_them_out(self):
         import importlib.util
-        spec = importlib.util.spec_from_file_location("course_copy", os.path.join(self.repo, "tools", "course.py"))
+        spec = importlib.util.spec_from_file_location("course_copy", os.path.join(self.repo, "tools", "engine", "course.py"))
         course = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(course)
         ex = course.load(self.repo)[0]

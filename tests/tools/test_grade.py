@@ -20,9 +20,8 @@ from tests.tools.minirepo import FIXTURES, ROOT, make, make_repo, processes_unde
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import course  # noqa: E402
-import grade as grade_tool  # noqa: E402
-import release  # noqa: E402
+from engine import contain, course  # noqa: E402
+from engine.instructor import formats, points, release  # noqa: E402
 
 HOSTILE = os.path.join(FIXTURES, "hostile")
 GRADED = os.path.join(FIXTURES, "graded")
@@ -202,7 +201,7 @@ class Grading(unittest.TestCase):
     def test_failing_output_is_the_learners_message_cut_short(self):
         tests = self.runs["stubs"][3]["tests"]
         self.assertEqual(tests[0]["output"], "1 + ... + 10 is 55, not 0")
-        self.assertTrue(all(len(t["output"]) <= grade_tool.MESSAGE_CHARS + 20 for t in tests))
+        self.assertTrue(all(len(t["output"]) <= formats.MESSAGE_CHARS + 20 for t in tests))
         self.assertIn("FAIL 01-fixture work: sums small", self.runs["stubs"][1])
         self.assertRegex(self.runs["stubs"][1], r"01-fixture\s+0/2\s+0/1\s+not run\s+0\.00 / 10")
 
@@ -267,7 +266,7 @@ class Grading(unittest.TestCase):
         owners = {os.stat(os.path.join(run, d, "run")).st_uid for d in os.listdir(run)
                   if os.path.isdir(os.path.join(run, d, "run"))}
         self.assertTrue(owners)
-        self.assertTrue(all(grade_tool.GRADE_UID <= o < grade_tool.GRADE_UID + 1000 for o in owners))
+        self.assertTrue(all(contain.GRADE_UID <= o < contain.GRADE_UID + 1000 for o in owners))
         uids = {r[3]["extra_data"]["grading_uid"] for r in self.runs.values()}
         self.assertGreaterEqual(len(uids), SLOTS, "graders at the same time share no user")
         self.assertEqual(os.stat(os.path.join(self.repo, "tests")).st_uid, 0)
@@ -343,7 +342,8 @@ class Commands(unittest.TestCase):
         self.assertEqual(rc, 0, said)
         files = {os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs}
         for absent in ("solutions", "tests/01-fixture/wrong", "tests/01-fixture/hidden", "tests/tools",
-                       "tools/release.py", "tools/gradescope.py", "tools/autograder", "build"):
+                       "tools/release.py", "tools/gradescope.py", "tools/autograder", "build",
+                       "tools/engine/instructor/release.py", "tools/engine/instructor/gradescope.py"):
             self.assertFalse([f for f in files if f == absent or f.startswith(absent + "/")], absent)
         self.assertIn("exercises/02-fixture/twice.c", files)
         self.assertIn(release.WORKFLOW, files)
@@ -434,7 +434,7 @@ class ClassroomWorkflow(unittest.TestCase):
         for g, ex in zip(graders, exercises):
             self.assertEqual(g["command"], "make grade EX=%s" % ex.name)
             self.assertEqual(float(g["max-score"]), ex.points)
-            self.assertGreaterEqual(int(g["timeout"]) * 60, grade_tool.timeout_for(ex))
+            self.assertGreaterEqual(int(g["timeout"]) * 60, points.timeout_for(ex))
             self.assertEqual(env["%s_RESULTS" % g["id"].upper()], '"${{steps.%s.outputs.result}}"' % g["id"])
         self.assertEqual(runners, [g["id"] for g in graders])
 

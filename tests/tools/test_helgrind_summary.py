@@ -1,4 +1,4 @@
-"""Tests for tools/helgrind_summary.py.
+"""Tests for tools/engine/helgrind_summary.py.
 
 Fixtures are real helgrind 3.19 logs made by fixtures/helgrind/generate.py (build paths
 replaced by "build").  The live tests at the end need valgrind and gcc and are skipped without.
@@ -21,7 +21,7 @@ FIXTURES = os.path.join(HERE, "fixtures", "helgrind")
 SUPP = os.path.join(REPO, "tests", "common", "helgrind.supp")
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
-import helgrind_summary as hs  # noqa: E402
+from engine import helgrind_summary as hs  # noqa: E402
 
 
 def fixture(name):

@@ -1,5 +1,5 @@
 """The engine's own sentences in English and Chinese: lang.MESSAGES, the
-verdicts of tools/report.py, the helgrind summary, the exercise titles.
+verdicts of tools/engine/report.py, the helgrind summary, the exercise titles.
 
 English must stay exactly what it was (other tests and learners' habits
 rely on it); Chinese must really be Chinese, not English passed through."""
@@ -17,14 +17,10 @@ from tests.tools.minirepo import ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import course  # noqa: E402
-import helgrind_summary  # noqa: E402
-import kata  # noqa: E402
-import lang  # noqa: E402
-import procs  # noqa: E402
-import report  # noqa: E402
+from engine import course, helgrind_summary, lang, procs, report  # noqa: E402
+from engine.learner import status  # noqa: E402
 import textwrap  # noqa: E402
-import ui  # noqa: E402
+from engine import ui  # noqa: E402
 import unicodedata  # noqa: E402
 
 ZH = {"KATA_LANG": "zh"}
@@ -112,9 +108,9 @@ class Titles(unittest.TestCase):
 
     def test_a_chinese_title_changes_no_recorded_verdict(self):
         ex = course.load()[0]
-        before = kata.content_hash(ex)
+        before = status.content_hash(ex)
         ex.title_zh = ex.title_zh + "（改）"
-        self.assertEqual(kata.content_hash(ex), before)
+        self.assertEqual(status.content_hash(ex), before)
 
 
 class Verdicts(unittest.TestCase):

@@ -17,10 +17,8 @@ from tests.tools.minirepo import ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-import build  # noqa: E402
-import course  # noqa: E402
-import lang  # noqa: E402
-import watch  # noqa: E402
+from engine import build, course, lang  # noqa: E402
+from engine.learner import watch  # noqa: E402
 
 GIT = ["git", "-c", "user.name=kata", "-c", "user.email=kata@example.invalid",
        "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false"]
@@ -405,8 +403,8 @@ class InTheLearnersLanguage(unittest.TestCase):
             f.write("# 提示\n\n## 思路\n每个线程算一半。\n\n## 位置\nwork_sum。\n")
         out = make(self.repo, "hint", "EX=01", "N=3", env=english({"KATA_LANG": "zh"}))[1]
         self.assertIn("提示 3/3：Shape", out)
-        probe = ("import sys; sys.path.insert(0, 'tools'); import check, course; t = check.Tally(); "
-                 "check.lint(course.load(), t)")
+        probe = ("import sys; sys.path.insert(0, 'tools'); from engine import course; "
+                 "from engine.course_dev import check; t = check.Tally(); check.lint(course.load(), t)")
         proc = subprocess.run([sys.executable, "-c", probe], cwd=self.repo, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
         self.assertIn(b"exercises/01-fixture/HINTS.zh-CN.md has 2 '## ' sections, HINTS.md has 3",
@@ -450,8 +448,8 @@ class EditorFiles(unittest.TestCase):
             self.skipTest("clang-format is not installed")
         repo = make_repo()
         self.addCleanup(shutil.rmtree, repo, ignore_errors=True)
-        probe = ("import sys; sys.path.insert(0, 'tools'); import check, course; t = check.Tally(); "
-                 "check.run_clang_format(course.load(), t); sys.exit(t.failed)")
+        probe = ("import sys; sys.path.insert(0, 'tools'); from engine import course; "
+                 "from engine.course_dev import check; t = check.Tally(); check.run_clang_format(course.load(), t); sys.exit(t.failed)")
         ok = subprocess.run([sys.executable, "-c", probe], cwd=repo, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
         self.assertEqual(ok.returncode, 0, ok.stdout)

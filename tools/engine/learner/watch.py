@@ -15,11 +15,10 @@ import struct
 import sys
 import time
 
-import course
-import kata
-import lang
-import procs
-import ui
+from engine import course, lang, procs, ui
+from engine.learner import status, views
+from engine.learner.status import helgrind_clean
+from engine.report import Outcome
 
 # <sys/inotify.h>
 IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
@@ -198,20 +197,11 @@ class Screen:
             self.out.flush()
 
 
-def helgrind_clean(ex):
-    """True when helgrind passed the learner's current code (or the
-    exercise has no helgrind check)."""
-    if not ex.helgrind_source():
-        return True
-    rec = kata._load_json(os.path.join(kata.STATE, "status.json")).get(ex.name) or {}
-    return rec.get("helgrind_hash") == kata.content_hash(ex) and bool(rec.get("helgrind_ok"))
-
-
 def first_unfinished(exercises):
     """Index of the first exercise whose tests are not known to pass."""
-    data = kata._load_json(os.path.join(kata.STATE, "status.json"))
+    data = status.status_of_all()
     for i, ex in enumerate(exercises):
-        if kata.exercise_state(ex, data)[0] not in ("tests pass", "done"):
+        if status.exercise_state(ex, data)[0] not in ("tests pass", "done"):
             return i
     return None
 
@@ -223,6 +213,67 @@ def green_lines(ex, rep):
     return lines
 
 
+def all_green(exercises):
+    """The last line when every exercise's tests pass."""
+    left = [("`make helgrind EX=%02d`" % e.number) for e in exercises if not helgrind_clean(e)]
+    print(lang.t("watch.all green", ", ".join(left)) if left else lang.t("watch.all done"))
+
+
+def redraw(screen, banner):
+    screen.clear()
+    for line in banner:
+        print(line)
+
+
+def failing_lines(ex, rep, exercises, paths, watcher):
+    """What to do next, and what is watched."""
+    if rep.outcome is Outcome.COMPILE_ERROR_STUDENT or rep.passed == len(rep.results):
+        step = views.next_step(ex, None, rep, exercises)
+    else:
+        step = lang.t("watch.n pass", rep.passed, len(rep.results),
+                      status.student_label(ex, None), ex.number)
+    print(ui.paint(step, "yellow"))
+    print(ui.paint(lang.t("watch.watching", ", ".join(course.shown(p) for p in paths)) + " "
+                   + lang.t("watch.mode", watcher.mode), "dim"))
+    sys.stdout.flush()
+
+
+def loop(args, screen, watcher, exercises, index):
+    """Runs the tests, again on every save; returns the exit status."""
+    banner, runs = [], 0
+    while True:
+        ex = exercises[index]
+        paths = [ex.path("exercises", f) for f in ex.files]
+        watcher.start(paths)  # changes made during the run count for the next one
+        redraw(screen, banner)
+        print(ui.paint(lang.t("watch.running", ex.name), "dim"))
+        sys.stdout.flush()
+        rep = status.run_tests(ex)
+        runs += 1
+        redraw(screen, banner)
+        banner = []
+        views.print_report(ex, None, rep, brief=True)
+        if rep.ok:
+            done = green_lines(ex, rep)
+            for line in done:
+                print(line)
+            if index + 1 >= len(exercises):
+                all_green(exercises)
+                return 0
+            index += 1
+            nxt = exercises[index]
+            banner = done + [ui.paint(lang.t("watch.moving on", nxt.name, nxt.shown_title(lang.zh())), "bold"), ""]
+            print(banner[-2])
+            sys.stdout.flush()
+            if args.max_runs and runs >= args.max_runs:
+                return 0
+            continue
+        failing_lines(ex, rep, exercises, paths, watcher)
+        if args.max_runs and runs >= args.max_runs:
+            return 1
+        watcher.wait(paths)
+
+
 def main(args, out=None):
     screen = Screen(out)
     exercises = course.load()
@@ -232,58 +283,12 @@ def main(args, out=None):
     else:
         index = first_unfinished(exercises)
         if index is None:
-            left = [("`make helgrind EX=%02d`" % e.number) for e in exercises if not helgrind_clean(e)]
-            print(lang.t("watch.all green", ", ".join(left)) if left else lang.t("watch.all done"))
+            all_green(exercises)
             return 0
     watcher = make_watcher(exercises[index].path("exercises"))
-    banner, runs = [], 0
     screen.hide_cursor()
     try:
-        while True:
-            ex = exercises[index]
-            paths = [ex.path("exercises", f) for f in ex.files]
-            watcher.start(paths)  # changes made during the run count for the next one
-            screen.clear()
-            for line in banner:
-                print(line)
-            print(ui.paint(lang.t("watch.running", ex.name), "dim"))
-            sys.stdout.flush()
-            rep = kata.run_tests(ex)
-            runs += 1
-            screen.clear()
-            for line in banner:
-                print(line)
-            banner = []
-            kata.print_report(ex, None, rep, brief=True)
-            if rep.ok:
-                done = green_lines(ex, rep)
-                for line in done:
-                    print(line)
-                if index + 1 < len(exercises):
-                    index += 1
-                    nxt = exercises[index]
-                    banner = done + [ui.paint(lang.t("watch.moving on", nxt.name, nxt.shown_title(lang.zh())), "bold"), ""]
-                    print(banner[-2])
-                    sys.stdout.flush()
-                    if args.max_runs and runs >= args.max_runs:
-                        return 0
-                    continue
-                left = [("`make helgrind EX=%02d`" % e.number) for e in exercises
-                        if not helgrind_clean(e)]
-                print(lang.t("watch.all green", ", ".join(left)) if left else lang.t("watch.all done"))
-                return 0
-            if rep.problem.startswith("your code does not compile") or rep.passed == len(rep.results):
-                step = kata.next_step(ex, None, rep, exercises)
-            else:
-                step = lang.t("watch.n pass", rep.passed, len(rep.results),
-                              kata.student_label(ex, None), ex.number)
-            print(ui.paint(step, "yellow"))
-            print(ui.paint(lang.t("watch.watching", ", ".join(course.shown(p) for p in paths)) + " "
-                           + lang.t("watch.mode", watcher.mode), "dim"))
-            sys.stdout.flush()
-            if args.max_runs and runs >= args.max_runs:
-                return 1
-            watcher.wait(paths)
+        return loop(args, screen, watcher, exercises, index)
     except KeyboardInterrupt:
         procs.kill_descendants()
         screen.restore()

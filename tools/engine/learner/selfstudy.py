@@ -16,11 +16,9 @@ import re
 import subprocess
 import time
 
-import course
-import kata
-import lang
-import ui
-from course import ROOT
+from engine import course, lang, ui
+from engine.course import ROOT, STATE
+from engine.learner import status
 
 
 class Refused(Exception):
@@ -99,10 +97,10 @@ def reset(args):
             f.write(stub)
         os.replace(tmp, path)
         print(ui.paint(lang.t("reset.restored", course.shown(path), origin), "green"))
-    seen_path = os.path.join(kata.STATE, "hints.json")
-    seen = kata._load_json(seen_path)
+    seen_path = os.path.join(STATE, "hints.json")
+    seen = status.load_json(seen_path)
     if seen.pop(ex.name, None):
-        kata._save_json(seen_path, seen)
+        status.save_json(seen_path, seen)
         print(lang.t("reset.hints", ex.name))
     return 0
 
@@ -150,8 +148,8 @@ def _painted_diff(lines):
 
 
 def _state(ex):
-    data = kata._load_json(os.path.join(kata.STATE, "status.json"))
-    return kata.exercise_state(ex, data)
+    data = status.status_of_all()
+    return status.exercise_state(ex, data)
 
 
 def compare(args):
@@ -162,7 +160,7 @@ def compare(args):
     state, detail, _ = _state(ex)
     if state in ("not started", "not checked"):
         print(ui.paint(lang.t("compare.checking", ex.name), "dim"))
-        kata.run_tests(ex)
+        status.run_tests(ex)
         state, detail, _ = _state(ex)
     if state not in ("tests pass", "done"):
         raise Refused(lang.t("compare.refused failing", ex.name, detail or lang.t("state." + state),

@@ -21,12 +21,8 @@ import subprocess
 import sys
 import time
 
-import build
-import course
-import procs
-import ui
-from course import ROOT, UsageError
-from prereq import BUILD, CC, require_compiler
+from engine import build, course, procs, ui
+from engine.course import BUILD, CC, ROOT, UsageError, require_compiler
 
 CFLAGS = ["-std=gnu11", "-O2", "-g", "-pthread", "-Wall", "-Wextra", "-Werror"]
 BUILD_SECONDS = 60

@@ -4,7 +4,10 @@ Chinese.
 The rule is the test harness's (kata_zh() in tests/common/kata.c): KATA_LANG
 decides when it is set (zh... is Chinese, anything else English); without it,
 the first of LC_ALL, LC_MESSAGES and LANG that is set decides, Chinese when
-it starts with zh (e.g. zh_CN.UTF-8)."""
+it starts with zh (e.g. zh_CN.UTF-8).
+
+Why so long: MESSAGES is a table, every sentence the engine says with its
+Chinese beside it; the code is the three functions at the top and bottom."""
 
 import os
 
@@ -120,7 +123,7 @@ MESSAGES = {
     "compare.same": ("%s: identical to the reference solution.", "%s：与参考答案完全相同。"),
     "compare.why": ("Why the reference is written this way (its comments):",
                     "参考答案为什么这样写（摘自其中的注释）："),
-    # verdicts on a run of the tests (tools/report.py)
+    # verdicts on a run of the tests (tools/engine/report.py)
     "sig.SIGSEGV": ("a segmentation fault: a bad pointer (NULL, freed, or out of bounds)",
                     "段错误：用了一个坏指针（NULL、已经释放的内存，或者越界）"),
     "sig.SIGABRT": ("abort(): a failed assert() or a corrupted heap",
@@ -178,7 +181,34 @@ MESSAGES = {
     "report.out of time": ("the test ran out of time (Criterion's limit)",
                            "测试超时了（Criterion 的时间限制）"),
     "report.failed": ("the test failed", "测试未通过"),
-    # make helgrind (tools/kata.py)
+    # make grade (tools/engine/instructor/points.py)
+    "grade.hg test": ("%s helgrind: no data race or lock-order error in your code",
+                      "%s helgrind：你的代码里没有数据竞争或加锁顺序错误"),
+    "grade.hg not run": ("not run: the helgrind check counts once every test of %s passes (a "
+                         "proof that code which does not work yet is free of races proves nothing)",
+                         "没有运行：%s 的测试全部通过后，helgrind 检查才计分（还不能正确工作的代码"
+                         "没有数据竞争，这证明不了什么）"),
+    "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
+    # a run that ended before its tests reported (tools/engine/run.py)
+    "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
+    "run.tests no compile": ("the tests do not compile:", "测试代码无法编译："),
+    "run.did not compile": ("did not compile", "没有编译成功"),
+    "run.no submission": ("no submission for this exercise: %s", "这个练习没有提交：%s"),
+    "run.not submitted": ("not submitted", "未提交"),
+    "run.not found": ("not submitted: %s not found in the submission", "未提交：提交里找不到 %s"),
+    "run.ended": ("the run was ended: %s", "运行被终止了：%s"),
+    "run.hg code no compile": ("your code does not compile:", "你的代码无法编译："),
+    "run.hg driver no compile": ("the helgrind driver does not compile:",
+                                 "helgrind 驱动程序无法编译："),
+    # the limits of a graded run (tools/engine/contain.py)
+    "contain.processes": ("it started more than %d processes at once (a fork bomb?), the most a "
+                          "run may have", "它同时启动了超过 %d 个进程（fork 炸弹？），这是一次运行允许的上限"),
+    "contain.memory": ("its processes used more than %d MB of memory together, the most a run "
+                       "may use", "它的进程一共用了超过 %d MB 内存，这是一次运行允许的上限"),
+    # make helgrind (tools/engine/run.py, learner/views.py)
+    "hg.ended": ("The helgrind run was ended: %s.", "helgrind 运行被终止了：%s。"),
+    "hg.scenario failed graded": ("The scenario itself failed under helgrind (exit status %s).",
+                                  "场景本身在 helgrind 下就失败了（退出状态 %s）。"),
     "hg.header": ("%s %s: helgrind check %s", "%s %s —— helgrind 检查 %s"),
     "hg.run stopped": ("The helgrind run was stopped after %g s: the scenario hangs (a deadlock?).",
                        "helgrind 运行了 %g 秒被叫停：场景卡住了（死锁？）。"),
@@ -191,7 +221,7 @@ MESSAGES = {
     "hg.full logs": ("Full helgrind logs: %s/", "完整的 helgrind 日志：%s/"),
     "hg.clean verdict": ("helgrind: clean", "helgrind：没有问题"),
     "hg.fail verdict": ("helgrind: FAIL", "helgrind：未通过"),
-    # the helgrind summary (tools/helgrind_summary.py); {lock}, {line}, {detail}
+    # the helgrind summary (tools/engine/helgrind_summary.py); {lock}, {line}, {detail}
     # and {call} are filled in by str.format, after the %-arguments
     "hg.static var": ("static variable", "静态变量"),
     "hg.global var": ("global variable", "全局变量"),

@@ -13,13 +13,14 @@ import math
 import os
 import shutil
 
-import course
-import grade
-import ui
-from course import ROOT, UsageError
+from engine import course, ui
+from engine.course import ROOT, UsageError
+from engine.instructor import points
 
 # Tools that need solutions/ or grade for the instructor.
-INSTRUCTOR_ONLY = ("tools/release.py", "tools/gradescope.py", "tools/autograder", "tools/stability.py")
+INSTRUCTOR_ONLY = ("tools/engine/instructor/release.py", "tools/engine/instructor/gradescope.py",
+                   "tools/gradescope.py", "tools/autograder", "tools/stability.py",
+                   "tools/engine/course_dev/stability.py")
 TOP_FILES_SKIPPED = ("compile_commands.json",)
 WORKFLOW = os.path.join(".github", "workflows", "classroom.yml")
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
@@ -75,7 +76,7 @@ def step_id(ex):
 def step_minutes(ex):
     """The command grader's time limit, in whole minutes: the exercise's own
     limits, compiling included, with room to spare."""
-    return max(1, math.ceil((grade.timeout_for(ex) + 60) / 60.0))
+    return max(1, math.ceil((points.timeout_for(ex) + 60) / 60.0))
 
 
 def _number(x):
@@ -155,12 +156,16 @@ def parse_classroom(text):
     return graders, runners, env
 
 
+def _tool_names():
+    names = []
+    for x in INSTRUCTOR_ONLY:
+        if os.path.basename(x) not in names:
+            names.append(os.path.basename(x))
+    return names
+
+
 def cmd_release(args):
-    if not args.out:
-        raise UsageError("say where to write the student release: make release OUT=dir")
-    out = os.path.abspath(args.out)
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-        raise UsageError("OUT=%s exists and is not an empty folder" % args.out)
+    out = os.path.abspath(args.out)  # checked by cli.check_input
     exercises = course.load()
     files = tree_files(exercises)
     copy_tree(files, out)
@@ -171,7 +176,7 @@ def cmd_release(args):
     print("wrote the student release to %s: %d files, %d exercises, %s"
           % (course.shown(out), len(files) + 1, len(exercises), WORKFLOW))
     print(ui.paint("Not in it: solutions/, tests/*/wrong, tests/*/hidden, tests/tools, .ci, "
-                   "and the instructor's tools (%s)." % ", ".join(os.path.basename(x) for x in INSTRUCTOR_ONLY),
+                   "and the instructor's tools (%s)." % ", ".join(_tool_names()),
                    "dim"))
     return 0
 

@@ -4,18 +4,19 @@ A test passes only when Criterion's XML report says so AND the harness's
 end marker shows that the test body ran to its end in the test's own
 process. Anything else (no report, a test missing from it, a marker of a
 timeout or of a forked child) is a failure with a sentence that says why,
-in the learner's language (tools/lang.py: English unless KATA_LANG or the
+in the learner's language (tools/engine/lang.py: English unless KATA_LANG or the
 locale asks for Chinese)."""
 
+import enum
 import os
 import re
 import signal
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-import lang
+from engine import lang
+from engine.course import TEST_RE, expected_tests  # noqa: F401 (expected_tests: report's too)
 
-TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 SUITE_RE = re.compile(r"^\s*KATA_SUITE\s*\(\s*(\w+)", re.M)
 BARE_RE = re.compile(r"^\s*(Test|TestSuite|ParameterizedTest|Theory)\s*\(", re.M)
 
@@ -44,10 +45,30 @@ def was_skipped(result):
     return result.skipped or result.message in SKIPPED_TEXTS
 
 
+class Outcome(enum.Enum):
+    """How a run went as a whole. OK and TESTS_FAILED: it ran and reported
+    on every test; every other value ended it before that, and the report's
+    `problem` says it in words."""
+    OK = "ok"                                  # every required test passed
+    TESTS_FAILED = "tests failed"              # it ran; some tests failed
+    NOT_SUBMITTED = "not submitted"            # the learner's files are missing
+    COMPILE_ERROR_STUDENT = "compile error"    # the learner's code does not compile (or is refused)
+    COMPILE_ERROR_TESTS = "tests compile error"  # the tests (or a hidden test) do not compile
+    TIMEOUT = "timeout"                        # stopped after its time limit, no report
+    CRASH = "crash"                            # killed by a signal before it reported
+    NO_REPORT = "no report"                    # exited without reporting
+    LEFTOVERS = "leftovers"                    # processes left behind after the tests
+    LIMIT = "limit"                            # a containment limit ended it (grading)
+
+
+COMPILE_ERRORS = (Outcome.COMPILE_ERROR_STUDENT, Outcome.COMPILE_ERROR_TESTS)
+
+
 @dataclass
 class RunReport:
     results: list = field(default_factory=list)   # the required tests
     problem: str = ""    # what went wrong with the run as a whole, if anything
+    failure: Outcome = None  # that, as a value (None: the run went well)
     # The optional tests ("for the curious", exercises.ini's `optional`): run
     # and shown, but never counted in passed/ok.
     optional: list = field(default_factory=list)
@@ -67,16 +88,18 @@ class RunReport:
     def ok(self):
         return not self.problem and self.results and all(r.passed for r in self.results)
 
+    @property
+    def outcome(self):
+        if self.failure is not None:
+            return self.failure
+        return Outcome.OK if self.ok else Outcome.TESTS_FAILED
 
-def expected_tests(sources):
-    """The tests an exercise has, in source order, read from its test files
-    (never from the program, which links the learner's code)."""
-    tests = []
-    for path in sources:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        tests += ["%s::%s" % m for m in TEST_RE.findall(text)]
-    return tests
+    @classmethod
+    def failed_run(cls, expected, failure, problem, message=None):
+        """A run that ended before any test reported: every test fails with
+        `message` (default: the problem itself)."""
+        return cls([Result(t, False, problem if message is None else message) for t in expected],
+                   problem, failure=failure)
 
 
 def lint_test_source(path):
@@ -143,14 +166,15 @@ def parse_xml(path):
 
 
 def _run_problem(outcome, seconds, environ=None):
+    """(Outcome, words) of a run that never reported."""
     if outcome.timed_out:
-        return lang.t("report.timed out", seconds, environ=environ)
+        return Outcome.TIMEOUT, lang.t("report.timed out", seconds, environ=environ)
     rc = outcome.returncode
     if rc is not None and rc < 0:
-        return lang.t("report.killed", signal_words(-rc, environ), environ=environ)
+        return Outcome.CRASH, lang.t("report.killed", signal_words(-rc, environ), environ=environ)
     if rc == 0:
-        return lang.t("report.exit 0", environ=environ)
-    return lang.t("report.exit n", rc, environ=environ)
+        return Outcome.NO_REPORT, lang.t("report.exit 0", environ=environ)
+    return Outcome.NO_REPORT, lang.t("report.exit n", rc, environ=environ)
 
 
 def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
@@ -163,9 +187,7 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
     except (OSError, ET.ParseError):
         found = None
     if found is None:
-        report.problem = _run_problem(outcome, seconds, environ)
-        report.results = [Result(t, False, report.problem) for t in expected]
-        return report
+        return RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
     for tid in expected:
         report.results.append(_one(tid, found.get(tid), marks_dir, environ))
     if outcome.leftovers:
@@ -174,6 +196,7 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
             lang.t("report.leftover", p, v[1], zombie if v[0] == "Z" else "", environ=environ)
             for p, v in sorted(outcome.leftovers.items())[:5])
         report.problem = lang.t("report.leftovers", shown, environ=environ)
+        report.failure = Outcome.LEFTOVERS
     return report
 
 

@@ -107,7 +107,7 @@ def _limits(file_size=None, memory=None, cpu=None, contain=None):
     """Runs in the child before exec: limits, and death with the engine (so a
     program that kills the engine does not outlive it). With `contain` (a
     Limits), also private size-bounded temporary folders and an unprivileged
-    user when we are root, and every limit a Limits names."""
+    user when we are root, and every limit a Limits names (contain.py)."""
     def apply():
         libc = ctypes.CDLL(None, use_errno=True)
         if contain is not None:
@@ -121,148 +121,6 @@ def _limits(file_size=None, memory=None, cpu=None, contain=None):
         if cpu:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     return apply
-
-
-# ---- containment (grading) -------------------------------------------------
-
-CLONE_NEWNS = 0x00020000
-MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_BIND = 0x4000, 1 << 18, 2, 4, 0x1000
-# The folders every user may write to: each gets its own small tmpfs.
-SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
-
-
-def _tasks_of(uid):
-    """How many tasks (threads) the user runs: what RLIMIT_NPROC counts."""
-    n = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/status" % entry) as f:
-                    text = f.read()
-            except OSError:
-                continue
-            fields = dict(ln.split(":", 1) for ln in text.splitlines() if ":" in ln)
-            if int(fields.get("Uid", "-1").split()[0]) == uid:
-                n += int(fields.get("Threads", "1"))
-    return n
-
-
-@dataclass
-class Limits:
-    """What graded code may use. Each limit fails the exercise that crossed
-    it and nothing else (the run is ended, with a sentence saying why).
-
-    processes  a watchdog ends the run when more processes than this are
-               alive below it at once; and RLIMIT_NPROC (tasks of the user,
-               threads included) of twice this where it means something: as
-               root, for the grading user (fresh, so its count starts at 0);
-               as another user, on top of that user's current count.
-    memory     RLIMIT_AS of each process, bytes (valgrind 3.19 runs in 256 MB).
-    total_memory  watchdog: resident memory of the whole run, bytes.
-    cpu        RLIMIT_CPU of each process, seconds (the run's own time limit
-               ends it anyway; this is the backstop).
-    open_files RLIMIT_NOFILE.
-    file_size  RLIMIT_FSIZE, bytes (a bigger file ends its writer with SIGXFSZ).
-    tmp_size   as root: /tmp, /var/tmp and /dev/shm are private tmpfs of
-               this size each (a disk filler fills its own, which vanishes
-               with the run); a folder of `keep` inside one of them (a
-               repository cloned into /tmp) is bound back in.
-    uid, gid   as root: the run's user and group (never root)."""
-    processes: int = 256
-    memory: int = 1 << 30
-    total_memory: int = 1 << 30
-    cpu: int = 60
-    open_files: int = 256
-    file_size: int = 64 << 20
-    tmp_size: int = 64 << 20
-    uid: int = None
-    gid: int = None
-    keep: tuple = ()
-
-    def _private_tmp(self, libc, d):
-        """A fresh tmpfs over `d`; a kept folder inside it (the repository
-        cloned into /tmp) is bound back in at the same path."""
-        kept = [k for k in self.keep if (k + "/").startswith(d + "/")]
-        fds = [os.open(k, os.O_PATH | os.O_DIRECTORY) for k in kept]
-        opts = "size=%d,mode=1777" % self.tmp_size
-        if libc.mount(b"kata-tmp", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode()):
-            return
-        for k, fd in zip(kept, fds):
-            os.makedirs(k, exist_ok=True)
-            libc.mount(("/proc/self/fd/%d" % fd).encode(), k.encode(), None, MS_BIND | MS_REC,
-                       None)
-            os.close(fd)
-
-    def enter(self, libc):
-        """In the child, before exec."""
-        root = os.geteuid() == 0
-        if root and self.tmp_size:
-            if libc.unshare(CLONE_NEWNS) == 0:
-                libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-                for d in SHARED_TMP:
-                    if os.path.isdir(d):
-                        self._private_tmp(libc, d)
-        # Tasks, threads included: room for threads beside `processes`
-        # processes; the watchdog ends the run at `processes` processes.
-        nproc = None
-        if root and self.uid:
-            os.setgroups([])
-            os.setgid(self.gid if self.gid is not None else self.uid)
-            os.setuid(self.uid)
-            nproc = 2 * self.processes
-        elif not root:
-            nproc = _tasks_of(os.getuid()) + 2 * self.processes
-        if nproc:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-        if self.open_files:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
-        if self.memory:
-            resource.setrlimit(resource.RLIMIT_AS, (self.memory, self.memory))
-        if self.cpu:
-            resource.setrlimit(resource.RLIMIT_CPU, (self.cpu, self.cpu + 5))
-
-
-def _resident(pid):
-    try:
-        with open("/proc/%d/statm" % pid) as f:
-            return int(f.read().split()[1]) * resource.getpagesize()
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _watch(proc, limits, outcome, done):
-    """Ends the run when it has too many processes or too much memory."""
-    while not done.wait(0.05):
-        procs = {p: v for p, v in descendants().items() if v[0] != "Z"}
-        why = None
-        if len(procs) > limits.processes:
-            why = ("it started more than %d processes at once (a fork bomb?), the most a run "
-                   "may have" % limits.processes)
-        elif limits.total_memory and sum(_resident(p) for p in procs) > limits.total_memory:
-            why = ("its processes used more than %d MB of memory together, the most a run "
-                   "may use" % (limits.total_memory >> 20))
-        if why:
-            outcome.limit = why
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            # Stopped, then killed, until the run's own thread takes over
-            # (it reaps them all); never anything started after the run.
-            for _ in range(50):
-                if done.is_set():
-                    break
-                alive = [p for p, v in descendants().items() if v[0] != "Z"]
-                if not alive:
-                    break
-                for sig in (signal.SIGSTOP, signal.SIGKILL):
-                    for p in alive:
-                        try:
-                            os.kill(p, sig)
-                        except ProcessLookupError:
-                            pass
-                time.sleep(0.01)
-            return
 
 
 def run_capture(argv, timeout, cwd=None, memory=2 << 30):
@@ -284,7 +142,9 @@ def run_capture(argv, timeout, cwd=None, memory=2 << 30):
 def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None):
     """Runs argv with stdout and stderr to out_path, stdin closed, in a new
     session; ends it and all its descendants after `timeout` seconds. With
-    `contain` (a Limits), the run is also contained: see Limits."""
+    `contain` (a contain.Limits: its enter() runs in the child before exec,
+    its watch() in a thread of ours while the run lasts), the run is also
+    contained."""
     become_subreaper()
     start = time.monotonic()
     with open(out_path, "wb") as out:
@@ -297,7 +157,7 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain
         done = threading.Event()
         watcher = None
         if contain is not None:
-            watcher = threading.Thread(target=_watch, args=(proc, contain, outcome, done), daemon=True)
+            watcher = threading.Thread(target=contain.watch, args=(proc, outcome, done), daemon=True)
             watcher.start()
 
         def stop():

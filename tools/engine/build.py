@@ -12,14 +12,11 @@ Layout under build/<exercise>/:
 import hashlib
 import os
 import shlex
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-import course
-import procs
-from course import ROOT, UsageError
-from prereq import BUILD, CC
+from engine import course, policy, procs
+from engine.course import BUILD, CC, ROOT, UsageError
 
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
 COMPILE_SECONDS = 30
@@ -147,71 +144,6 @@ def _link(objs, out, ldflags, libs):
     os.replace(tmp, out)
 
 
-# The test harness's own names: submitted code that calls them could end a
-# test as if it had passed.
-HARNESS_PREFIXES = ("kata_", "criterion_", "cri_", "bxf_", "__wrap_", "__real_")
-# Looking symbols up by name reaches the harness all the same.
-FORBIDDEN_CALLS = ("dlsym", "dlvsym", "dlopen", "dlmopen")
-
-
-def _global_symbols(paths, dynamic=False):
-    """(defined, undefined) global symbol names of objects or libraries."""
-    cmd = ["nm", "-P"] + (["-D"] if dynamic else []) + paths
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-    defined, undefined = set(), set()
-    for line in out.decode(errors="replace").splitlines():
-        fields = line.split()
-        if len(fields) < 2 or fields[0].endswith(":"):
-            continue
-        name, kind = fields[0].split("@")[0], fields[1]
-        if kind == "U":
-            undefined.add(name)
-        elif kind.isupper():
-            defined.add(name)
-    return defined, undefined
-
-
-def library_symbols():
-    """The names the C library and Criterion define (cached per compiler)."""
-    stamp = os.path.join(BUILD, ".state", "libsyms-" + hashlib.sha1(CC.encode()).hexdigest()[:8])
-    try:
-        with open(stamp) as f:
-            return set(f.read().split())
-    except OSError:
-        pass
-    libs = []
-    for name in ("libc.so.6", "libcriterion.so"):
-        out = subprocess.run([CC, "-print-file-name=" + name], stdout=subprocess.PIPE)
-        path = out.stdout.decode().strip()
-        if os.path.isabs(path):
-            libs.append(os.path.realpath(path))
-    names = _global_symbols(libs, dynamic=True)[0]
-    os.makedirs(os.path.dirname(stamp), exist_ok=True)
-    _atomic_write(stamp, "\n".join(sorted(names)).encode())
-    return names
-
-
-def check_symbols(student_objs, other_objs, support_objs=()):
-    """Refuses submitted code that replaces a library or harness function
-    (which could silence a failed assertion) or reaches into the harness or
-    the tests (their probes and counters decide verdicts). The exercise's
-    support code is there to be called."""
-    defined, undefined = _global_symbols(student_objs)
-    tests_own = _global_symbols(other_objs)[0] if other_objs else set()
-    taken = library_symbols() | tests_own | (_global_symbols(support_objs)[0] if support_objs else set())
-    problems = []
-    for name in sorted(defined & taken):
-        problems.append("your code defines `%s`, a name the C library or the test harness "
-                        "already uses: a global of that name replaces theirs in the whole "
-                        "program. Rename it, or make it static." % name)
-    for name in sorted(undefined):
-        if name.startswith(HARNESS_PREFIXES) or name in FORBIDDEN_CALLS or name in tests_own:
-            problems.append("your code uses `%s`, which belongs to the test harness or the "
-                            "tests, or looks symbols up by name: exercises never need it." % name)
-    if problems:
-        raise BuildError("\n".join(problems), True)
-
-
 def _common_sources(with_harness):
     d = os.path.join(ROOT, "tests", "common")
     srcs = sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".c"))
@@ -258,8 +190,10 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
     jobs += [(s, _shared_obj(ex, shared, s), flags, False) for s in others + support]
     _compile_all(jobs)
     objs = {s: o for s, o, _, _ in jobs}
-    check_symbols([j[1] for j in jobs if j[3]], [objs[s] for s in others],
-                  [objs[s] for s in support])
+    problems = policy.check_symbols([j[1] for j in jobs if j[3]], [objs[s] for s in others],
+                                    [objs[s] for s in support])
+    if problems:
+        raise BuildError("\n".join(problems), True)
     _link([j[1] for j in jobs], out, ex.ldflags, libs)
     return out
 

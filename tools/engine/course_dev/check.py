@@ -14,11 +14,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import build
-import course
-import report
-import ui
-from course import ROOT
+from engine import build, course, report, ui
+from engine.course import ROOT
 
 KATA = os.path.join(ROOT, "tools", "kata.py")
 CHECK_DIR = os.path.join(build.BUILD, "check")
@@ -103,65 +100,84 @@ def _kata(cmd, ex, src):
     return data
 
 
+def lint_files(ex):
+    """The exercise's own files: README, hints, stubs, solutions."""
+    problems = []
+    for rel in ["README.md", "HINTS.md"] + ex.files:
+        if not os.path.isfile(ex.path("exercises", rel)):
+            problems.append("exercises/%s/%s is missing" % (ex.name, rel))
+    for base in ("README", "HINTS"):  # the Chinese text has the same sections, in order
+        zh = ex.path("exercises", base + ".zh-CN.md")
+        if os.path.isfile(zh) and os.path.isfile(ex.path("exercises", base + ".md")):
+            counts = []
+            for p in (ex.path("exercises", base + ".md"), zh):
+                with open(p, encoding="utf-8") as f:
+                    counts.append(sum(1 for ln in f if ln.startswith("## ")))
+            if counts[0] != counts[1]:
+                problems.append("exercises/%s/%s.zh-CN.md has %d '## ' sections, %s.md has %d"
+                                % (ex.name, base, counts[1], base, counts[0]))
+    for f in ex.files:
+        if not os.path.isfile(ex.path("solutions", f)):
+            problems.append("solutions/%s/%s is missing" % (ex.name, f))
+    return problems
+
+
+def lint_tests(ex):
+    """The exercise's tests and helgrind driver."""
+    problems = []
+    if not ex.test_sources():
+        problems.append("tests/%s has no test_*.c" % ex.name)
+    names = [os.path.basename(p) for p in ex.test_sources()]
+    for f in ex.optional:
+        if f not in names:
+            problems.append("%s: optional names %s, which is not a test file in tests/%s"
+                            % (ex.name, f, ex.name))
+    if ex.optional and not ex.required_test_sources():
+        problems.append("%s: every test file is optional" % ex.name)
+    if not ex.helgrind_source():
+        problems.append("tests/%s/helgrind.c is missing" % ex.name)
+    for src in ex.test_sources():
+        problems += [os.path.relpath(p, ROOT) for p in report.lint_test_source(src)]
+    return problems
+
+
+def lint_wrongs(ex):
+    """The known-wrong solutions: at least 3, each a patch with its preamble."""
+    problems = []
+    tests = set(report.expected_tests(ex.test_sources()))
+    wrongs = ex.wrong_solutions()
+    wrong_dir = ex.path("tests", "wrong")
+    stray = [f for f in (os.listdir(wrong_dir) if os.path.isdir(wrong_dir) else [])
+             if not f.endswith(".diff")]
+    if stray:
+        problems.append("tests/%s/wrong holds files that are not patches: %s"
+                        % (ex.name, ", ".join(sorted(stray))))
+    if len(wrongs) < 3:
+        problems.append("%s has %d known-wrong solutions; at least 3 are needed" % (ex.name, len(wrongs)))
+    for w in wrongs:
+        rel = os.path.relpath(w, ROOT)
+        info = read_mistake(w)
+        if not info["what"]:
+            problems.append("%s has no 'what:' line" % rel)
+        if not info["fail"] and info["helgrind"] != "fail":
+            problems.append("%s names no test that must fail" % rel)
+        if info["helgrind"] not in (None, "fail", "clean"):
+            problems.append("%s: 'helgrind:' must be fail or clean" % rel)
+        for t in info["fail"]:
+            if t not in tests:
+                problems.append("%s names unknown test %s" % (rel, t))
+        if not info["files"]:
+            problems.append("%s changes no file" % rel)
+        extra = [f for f in info["files"] if f not in ex.files]
+        if extra:
+            problems.append("%s patches files the exercise does not have: %s" % (rel, ", ".join(extra)))
+    return problems
+
+
 def lint(exercises, tally):
     problems = []
     for ex in exercises:
-        for rel in ["README.md", "HINTS.md"] + ex.files:
-            if not os.path.isfile(ex.path("exercises", rel)):
-                problems.append("exercises/%s/%s is missing" % (ex.name, rel))
-        for base in ("README", "HINTS"):  # the Chinese text has the same sections, in order
-            zh = ex.path("exercises", base + ".zh-CN.md")
-            if os.path.isfile(zh) and os.path.isfile(ex.path("exercises", base + ".md")):
-                counts = []
-                for p in (ex.path("exercises", base + ".md"), zh):
-                    with open(p, encoding="utf-8") as f:
-                        counts.append(sum(1 for ln in f if ln.startswith("## ")))
-                if counts[0] != counts[1]:
-                    problems.append("exercises/%s/%s.zh-CN.md has %d '## ' sections, %s.md has %d"
-                                    % (ex.name, base, counts[1], base, counts[0]))
-        for f in ex.files:
-            if not os.path.isfile(ex.path("solutions", f)):
-                problems.append("solutions/%s/%s is missing" % (ex.name, f))
-        if not ex.test_sources():
-            problems.append("tests/%s has no test_*.c" % ex.name)
-        names = [os.path.basename(p) for p in ex.test_sources()]
-        for f in ex.optional:
-            if f not in names:
-                problems.append("%s: optional names %s, which is not a test file in tests/%s"
-                                % (ex.name, f, ex.name))
-        if ex.optional and not ex.required_test_sources():
-            problems.append("%s: every test file is optional" % ex.name)
-        if not ex.helgrind_source():
-            problems.append("tests/%s/helgrind.c is missing" % ex.name)
-        for src in ex.test_sources():
-            problems += [os.path.relpath(p, ROOT) for p in report.lint_test_source(src)]
-        tests = set(report.expected_tests(ex.test_sources()))
-        wrongs = ex.wrong_solutions()
-        wrong_dir = ex.path("tests", "wrong")
-        stray = [f for f in (os.listdir(wrong_dir) if os.path.isdir(wrong_dir) else [])
-                 if not f.endswith(".diff")]
-        if stray:
-            problems.append("tests/%s/wrong holds files that are not patches: %s"
-                            % (ex.name, ", ".join(sorted(stray))))
-        if len(wrongs) < 3:
-            problems.append("%s has %d known-wrong solutions; at least 3 are needed" % (ex.name, len(wrongs)))
-        for w in wrongs:
-            rel = os.path.relpath(w, ROOT)
-            info = read_mistake(w)
-            if not info["what"]:
-                problems.append("%s has no 'what:' line" % rel)
-            if not info["fail"] and info["helgrind"] != "fail":
-                problems.append("%s names no test that must fail" % rel)
-            if info["helgrind"] not in (None, "fail", "clean"):
-                problems.append("%s: 'helgrind:' must be fail or clean" % rel)
-            for t in info["fail"]:
-                if t not in tests:
-                    problems.append("%s names unknown test %s" % (rel, t))
-            if not info["files"]:
-                problems.append("%s changes no file" % rel)
-            extra = [f for f in info["files"] if f not in ex.files]
-            if extra:
-                problems.append("%s patches files the exercise does not have: %s" % (rel, ", ".join(extra)))
+        problems += lint_files(ex) + lint_tests(ex) + lint_wrongs(ex)
     try:
         with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
             readme = f.read()
@@ -301,7 +317,7 @@ def main(args):
         pending = [(ex,) + submit_exercise(ex, pool) for ex in exercises]
         for ex, wrongs, jobs in pending:
             report_exercise(ex, wrongs, jobs, tally)
-    import bench  # every tests/NN/bench.c builds and runs its quick version
+    from engine.course_dev import bench  # every tests/NN/bench.c builds and runs its quick version
     bench.quick_check(exercises, tally)
     if not args.ex:
         run_tool_tests(tally)

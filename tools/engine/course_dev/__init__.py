@@ -1,0 +1,1 @@
+"""The course developer's commands: check, bench, stability."""

@@ -1,0 +1,1 @@
+"""The instructor's commands: grade, grade-all, release, gradescope."""

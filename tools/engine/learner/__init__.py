@@ -1,0 +1,1 @@
+"""The learner's commands: test, helgrind, status, hint, watch, reset, compare."""
