@@ -219,8 +219,12 @@ def load(root=ROOT):
     try:
         if not parser.read(path):
             raise UsageError("cannot read %s" % COURSE_FILE)
+    except configparser.DuplicateOptionError as e:
+        raise UsageError("%s [%s] %s: given twice (line %s)" % (COURSE_FILE, e.section, e.option, e.lineno))
+    except configparser.DuplicateSectionError as e:
+        raise UsageError("%s [%s]: the section is there twice (line %s)" % (COURSE_FILE, e.section, e.lineno))
     except configparser.Error as e:
-        raise UsageError("%s: %s" % (COURSE_FILE, str(e).splitlines()[0]))
+        raise UsageError("%s: %s" % (COURSE_FILE, str(e).replace(path, "").splitlines()[0]))
     exercises = []
     for name in parser.sections():
         if not re.fullmatch(r"\d\d-[a-z0-9-]+", name):
