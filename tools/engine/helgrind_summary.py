@@ -31,7 +31,6 @@ import argparse
 import contextvars
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import List, Optional
 

@@ -70,7 +70,6 @@ MESSAGES = {
     "test.more": ("... and %d more failing tests: `make test EX=%02d`",
                   "……还有 %d 个测试未通过：`make test EX=%02d`"),
     "test.same": ("(the same as above)", "（同上）"),
-    "test.compile error": ("your code does not compile:", "你的代码无法编译："),
     "test.run failed": ("Every test passed, but the run failed: %s",
                         "每个测试都通过了，但这次运行本身失败了：%s"),
     "test.n of": ("%d of %d tests pass.", "%d/%d 个测试通过。"),
@@ -188,6 +187,9 @@ MESSAGES = {
                          "proof that code which does not work yet is free of races proves nothing)",
                          "没有运行：%s 的测试全部通过后，helgrind 检查才计分（还不能正确工作的代码"
                          "没有数据竞争，这证明不了什么）"),
+    "grade.hidden": (" (hidden)", "（隐藏测试）"),
+    "grade.more failing": ("... and %d more failing in %s (all of them: the results file)",
+                           "……还有 %d 个未通过的测试在 %s 中（全部见结果文件）"),
     "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
@@ -197,7 +199,6 @@ MESSAGES = {
     "run.not submitted": ("not submitted", "未提交"),
     "run.not found": ("not submitted: %s not found in the submission", "未提交：提交里找不到 %s"),
     "run.ended": ("the run was ended: %s", "运行被终止了：%s"),
-    "run.hg code no compile": ("your code does not compile:", "你的代码无法编译："),
     "run.hg driver no compile": ("the helgrind driver does not compile:",
                                  "helgrind 驱动程序无法编译："),
     # the limits of a graded run (tools/engine/contain.py)

@@ -118,7 +118,7 @@ def run_helgrind(ex, src=None, grading=None):
         try:
             driver = build.build(ex, src, helgrind=True, variant=variant(src, grading))
         except build.BuildError as e:
-            key = "run.hg code no compile" if e.student else "run.hg driver no compile"
+            key = "run.code no compile" if e.student else "run.hg driver no compile"
             return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
         limits = grading.limits(ex, ex.helgrind_timeout) if grading is not None else None
         logdir = os.path.join(d, "helgrind")

@@ -5,7 +5,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-from engine import ui
+from engine import lang, ui
 
 MESSAGE_CHARS = 1500     # a failing test's output in results.json
 FAILURES_SHOWN = 3       # failing tests listed per exercise in the table for people
@@ -46,11 +46,11 @@ def failures(graded, colour=True):
         for t in failed[:FAILURES_SHOWN]:
             first = (t["output"].splitlines() or [""])[0]
             lines.append("%s %s%s" % (paint("FAIL", "red"), t["name"],
-                                      " (hidden)" if t["hidden"] else ""))
+                                      lang.t("grade.hidden") if t["hidden"] else ""))
             lines.append("       " + (first[:160] + ("..." if len(first) > 160 else "")))
         if len(failed) > FAILURES_SHOWN:
-            lines.append("       ... and %d more failing in %s (all of them: the results file)"
-                         % (len(failed) - FAILURES_SHOWN, g["exercise"]))
+            lines.append("       " + lang.t("grade.more failing", len(failed) - FAILURES_SHOWN,
+                                              g["exercise"]))
     return "\n".join(lines)
 
 

@@ -117,9 +117,7 @@ def _write_failed(path, exercises, note):
 
 
 def cmd_grade_all(args):
-    if not args.submissions:
-        raise UsageError("say where the submissions are: make grade-all SUBMISSIONS=dir "
-                         "(one folder per student)")
+    """SUBMISSIONS and OUT are checked by cli.check_input."""
     out = args.out or os.path.join(ROOT, DEFAULT_ALL_OUT)
     grade_all(args.submissions, out, args.hidden, args.jobs)
     return 0

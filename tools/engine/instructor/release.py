@@ -14,7 +14,7 @@ import os
 import shutil
 
 from engine import course, ui
-from engine.course import ROOT, UsageError
+from engine.course import ROOT
 from engine.instructor import points
 
 # Tools that need solutions/ or grade for the instructor.

@@ -1,7 +1,6 @@
 """What `make test`, `make helgrind` and `make status` print: a line per
 test with what failed, the next step, the status table."""
 
-import os
 import sys
 
 from engine import course, lang, report, ui
