@@ -1,5 +1,6 @@
 /* 02-join, part 1: measuring time with the monotonic clock. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 KATA_SUITE(clock);

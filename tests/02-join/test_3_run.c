@@ -1,5 +1,6 @@
 /* 02-join, part 3: workers that overlap, and how long they took. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 KATA_SUITE(run);
@@ -36,14 +37,15 @@ KATA_TEST(run, workers_overlap)
                        "启动 n 个工作线程",
                        v.arrived, N));
     for (int i = 0; i < N; i++)
-        cr_assert(!v.w[i].gave_up,
-                  KATA_MSG("worker %d ran alone (%d worker(s) running when it gave up waiting "
-                           "for the other %d): you joined it before starting the others, so the "
-                           "threads ran one after another. Start them all, then join them all",
-                           "工作线程 %1$d 是独自运行的（它等另外 %3$d 个等到放弃时，只有 %2$d 个在"
-                           "运行）：你在启动其他线程之前就 join 了它，所以这些线程是一个接一个跑的。"
-                           "先全部启动，再全部 join",
-                           v.w[i].index, v.w[i].running_with, N - 1));
+        cr_assert(
+            !v.w[i].gave_up,
+            KATA_MSG("worker %d ran alone (%d worker(s) running when it gave up waiting "
+                     "for the other %d): you joined it before starting the others, so the "
+                     "threads ran one after another. Start them all, then join them all",
+                     "工作线程 %1$d 是独自运行的（它等另外 %3$d 个等到放弃时，只有 %2$d 个在"
+                     "运行）：你在启动其他线程之前就 join 了它，所以这些线程是一个接一个跑的。"
+                     "先全部启动，再全部 join",
+                     v.w[i].index, v.w[i].running_with, N - 1));
 }
 
 KATA_TEST(run, returns_each_workers_result)

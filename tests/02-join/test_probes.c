@@ -1,6 +1,7 @@
 /* 02-join: gates, recorders and wrappers shared by the tests (see probes.h).
  * Every test runs in its own process, so this state starts fresh each time. */
 #include "probes.h"
+
 #include "kata.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@ int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int __real_pthread_setname_np(pthread_t t, const char *name);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
+static pthread_cond_t changed;     /* on CLOCK_MONOTONIC, set up below */
 static struct timespec give_up_at; /* zero until the first wait starts */
 static struct probe_view view;
 static int released;
@@ -119,8 +120,7 @@ static int wait_until(int (*ready)(void *), void *what)
         }
     }
     while (!ready(what) && !view.gave_up) {
-        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT &&
-            !ready(what)) {
+        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT && !ready(what)) {
             view.gave_up = 1; /* from now on, nobody waits */
             pthread_cond_broadcast(&changed);
         }

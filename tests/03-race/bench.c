@@ -26,8 +26,7 @@
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
@@ -40,8 +39,7 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
     return __real_pthread_mutex_unlock(m);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     return __real_pthread_create(t, attr, fn, arg);
 }
@@ -57,8 +55,7 @@ static const int thread_counts[] = {1, 2, 4};
 #define NCOUNTS 3
 
 enum kind { MUTEX, ATOMIC, UNPADDED, PADDED, NKINDS };
-static const char *kind_name[NKINDS] = {"mutex", "atomic", "sharded, unpadded",
-                                        "sharded, padded"};
+static const char *kind_name[NKINDS] = {"mutex", "atomic", "sharded, unpadded", "sharded, padded"};
 
 static int repeats = 7;
 static long run_ns = 100 * 1000000L; /* how long each run lasts */
@@ -222,9 +219,9 @@ int main(void)
     printf("|---|---:|---:|---|---:|\n");
     for (int k = 0; k < NKINDS; k++)
         for (int c = 0; c < NCOUNTS; c++)
-            printf("| %s | %d | %.1f | [%.1f - %.1f] | %.1f |\n", kind_name[k],
-                   thread_counts[c], st[k][c].median / 1e6, st[k][c].min / 1e6,
-                   st[k][c].max / 1e6, st[k][c].median / st[MUTEX][c].median);
+            printf("| %s | %d | %.1f | [%.1f - %.1f] | %.1f |\n", kind_name[k], thread_counts[c],
+                   st[k][c].median / 1e6, st[k][c].min / 1e6, st[k][c].max / 1e6,
+                   st[k][c].median / st[MUTEX][c].median);
     printf("\nFalse sharing: padded shards over unpadded shards, same run: ");
     for (int c = 0; c < NCOUNTS; c++)
         printf("%s%.1fx at %d thread%s", c ? ", " : "",

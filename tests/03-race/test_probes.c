@@ -6,9 +6,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #include <ucontext.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
+static pthread_cond_t changed;     /* on CLOCK_MONOTONIC, set up below */
 static struct timespec give_up_at; /* zero until the first wait starts */
 static int gave_up;
 
@@ -55,8 +55,7 @@ static int wait_until(int (*ready)(void *), void *what)
         }
     }
     while (!ready(what) && !gave_up) {
-        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT &&
-            !ready(what)) {
+        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT && !ready(what)) {
             gave_up = 1; /* from now on, nobody waits */
             pthread_cond_broadcast(&changed);
         }
@@ -305,8 +304,7 @@ static void *held_trampoline(void *p)
     return h.fn(h.arg);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     p_lock();
     int hold = holding;
@@ -384,8 +382,8 @@ __attribute__((noinline)) static void stepped_call(void (*fn)(void *), void *arg
     __asm__ volatile("pushfq; andq %0, (%%rsp); popfq" : : "i"(~TRAP_FLAG) : "memory", "cc");
 }
 
-struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
-                                 void (*other)(void *), void *other_arg)
+struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at, void (*other)(void *),
+                                 void *other_arg)
 {
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -414,8 +412,8 @@ struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
 
 #else
 
-struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
-                                 void (*other)(void *), void *other_arg)
+struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at, void (*other)(void *),
+                                 void *other_arg)
 {
     (void)fn;
     (void)arg;

@@ -84,25 +84,25 @@ void probe_turn_next(void);
 int probe_order_cycle(char *why, size_t size);
 
 enum probe_kind {
-    PROBE_LOCK,     /* pthread_mutex_lock got the mutex */
-    PROBE_TRY_OK,   /* pthread_mutex_trylock got it */
-    PROBE_TRY_BUSY, /* pthread_mutex_trylock found it busy (or was made to) */
-    PROBE_UNLOCK,   /* pthread_mutex_unlock (or a condition wait) released it */
-    PROBE_RELOCK,   /* pthread_mutex_lock of a mutex the thread already held */
+    PROBE_LOCK,       /* pthread_mutex_lock got the mutex */
+    PROBE_TRY_OK,     /* pthread_mutex_trylock got it */
+    PROBE_TRY_BUSY,   /* pthread_mutex_trylock found it busy (or was made to) */
+    PROBE_UNLOCK,     /* pthread_mutex_unlock (or a condition wait) released it */
+    PROBE_RELOCK,     /* pthread_mutex_lock of a mutex the thread already held */
     PROBE_BAD_UNLOCK, /* unlock of a mutex the thread did not hold */
-    PROBE_SLEEP,    /* nanosleep, usleep or clock_nanosleep */
-    PROBE_YIELD,    /* sched_yield */
+    PROBE_SLEEP,      /* nanosleep, usleep or clock_nanosleep */
+    PROBE_YIELD,      /* sched_yield */
 };
 
 #define PROBE_BALANCES 4
 
 struct probe_event {
     enum probe_kind kind;
-    char what[32];   /* "account 0", "fork 3", or the mutex's address */
-    int named;       /* an account or a fork */
-    int index;       /* its number, or -1 */
-    int held;        /* accounts and forks the thread held just before */
-    long nanoseconds; /* PROBE_SLEEP: how long it asked to sleep */
+    char what[32];                /* "account 0", "fork 3", or the mutex's address */
+    int named;                    /* an account or a fork */
+    int index;                    /* its number, or -1 */
+    int held;                     /* accounts and forks the thread held just before */
+    long nanoseconds;             /* PROBE_SLEEP: how long it asked to sleep */
     long balance[PROBE_BALANCES]; /* with probe_watch_balances: the balance
                                      of accounts 0..3 at that moment */
 };

@@ -28,13 +28,13 @@
 #define MAX_REPEATS 9
 
 static int repeats = 5;
-static long coro_trips = 200000;    /* round trips = 2 switches each */
+static long coro_trips = 200000; /* round trips = 2 switches each */
 static long thread_trips = 20000;
 static long process_trips = 20000;
 static long coro_creates = 20000;
 static long thread_creates = 2000;
 static long process_creates = 300;
-static int coro_alive = 1000;      /* suspended at once, for memory */
+static int coro_alive = 1000; /* suspended at once, for memory */
 static int threads_alive = 64;
 
 static void die(const char *what)

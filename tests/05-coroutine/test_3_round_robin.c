@@ -96,7 +96,7 @@ static void sc_turns(void)
 KATA_TEST(round_robin, tasks_take_turns_until_all_finish)
 {
     run_or_fail(sc_turns, KATA_TR("Three tasks of 3, 1 and 2 steps run under rr_run.",
-                            "三个分别有 3、1、2 步的任务在 rr_run 下运行。"));
+                                  "三个分别有 3、1、2 步的任务在 rr_run 下运行。"));
     expect_events("x0 y0 z0 x1 z1 x2 run=0 FFF ",
                   "each round resumes every task that has not finished, once, in spawn order; "
                   "a finished task is skipped (resuming it would be refused with EINVAL), and "
@@ -128,7 +128,7 @@ static void sc_full(void)
 KATA_TEST(round_robin, spawn_adds_tasks_without_running_them)
 {
     run_or_fail(sc_full, KATA_TR("RR_MAX_TASKS + 1 tasks are spawned, none is run.",
-                            "创建 RR_MAX_TASKS + 1 个任务，一个也不运行。"));
+                                 "创建 RR_MAX_TASKS + 1 个任务，一个也不运行。"));
     char want[64];
     snprintf(want, sizeof want, "made=%d count=%d after-free=0 ", RR_MAX_TASKS, RR_MAX_TASKS);
     expect_events(want,

@@ -58,11 +58,16 @@ const char *ename(int err)
 {
     static char buf[32];
     switch (err) {
-    case 0: return "0";
-    case EINVAL: return "EINVAL";
-    case EBUSY: return "EBUSY";
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
+    case 0:
+        return "0";
+    case EINVAL:
+        return "EINVAL";
+    case EBUSY:
+        return "EBUSY";
+    case EPERM:
+        return "EPERM";
+    case ENOSYS:
+        return "ENOSYS";
     default:
         snprintf(buf, sizeof buf, "%d", err);
         return buf;
@@ -72,21 +77,25 @@ const char *ename(int err)
 const char *sname(int state)
 {
     switch (state) {
-    case CORO_SUSPENDED: return "S";
-    case CORO_RUNNING: return "R";
-    case CORO_FINISHED: return "F";
-    default: return "?";
+    case CORO_SUSPENDED:
+        return "S";
+    case CORO_RUNNING:
+        return "R";
+    case CORO_FINISHED:
+        return "F";
+    default:
+        return "?";
     }
 }
 
 void expect_created(void)
 {
     check(strstr(T->text, "create-failed") == NULL,
-              "coro_create returned NULL: it must allocate the coroutine and a stack "
-                      "of its own, prepare a context on that stack with getcontext and "
-                      "makecontext, and return the coroutine",
-                      "coro_create 返回了 NULL：它必须分配协程和它自己的栈，用 getcontext 和 "
-                      "makecontext 在这个栈上准备好上下文，然后返回这个协程");
+          "coro_create returned NULL: it must allocate the coroutine and a stack "
+          "of its own, prepare a context on that stack with getcontext and "
+          "makecontext, and return the coroutine",
+          "coro_create 返回了 NULL：它必须分配协程和它自己的栈，用 getcontext 和 "
+          "makecontext 在这个栈上准备好上下文，然后返回这个协程");
 }
 
 void run_or_fail(void (*scenario)(void), const char *lesson)
@@ -124,7 +133,8 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "before the end: %s. %s",
             "整个进程在场景中途以状态 0 结束了，就在某个协程的函数返回之后。协程结束时必须回到"
             "运行它的那个 coro_resume：让上下文的 uc_link 指向恢复者保存下来的上下文（或者让函数"
-            "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s", events, lesson);
+            "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s",
+            events, lesson);
     if (p.signaled)
         fail_with(
             "the scenario crashed (signal %d, %s): a switch went to a place that was never "
@@ -139,8 +149,7 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "绝不能是某个会返回的函数里的局部数组。崩溃之前的事件：%s。%s",
             p.sig, strsignal(p.sig), events, lesson);
     fail_with("the scenario did not come back normally: %s. Events: %s. %s",
-                           "场景没有正常返回：%s。事件：%s。%s",
-                   kata_proc_describe(&p), events, lesson);
+              "场景没有正常返回：%s。事件：%s。%s", kata_proc_describe(&p), events, lesson);
 }
 
 void thread_stack(uintptr_t *lo, uintptr_t *hi)

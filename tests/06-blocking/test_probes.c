@@ -2,6 +2,7 @@
  * the tests (see probes.h).  Every test runs in its own process, so this
  * state starts fresh each time. */
 #include "probes.h"
+
 #include "kata.h"
 
 #include <errno.h>
@@ -500,8 +501,7 @@ static int in_read_syscall(pid_t tid, int fd)
     buf[n] = '\0';
     long nr;
     unsigned long arg0;
-    return sscanf(buf, "%ld %lx", &nr, &arg0) == 2 && nr == SYS_read &&
-           arg0 == (unsigned long)fd;
+    return sscanf(buf, "%ld %lx", &nr, &arg0) == 2 && nr == SYS_read && arg0 == (unsigned long)fd;
 }
 
 static int reader_blocked_or_done(void *p)

@@ -1,6 +1,7 @@
 /* 07-async, part 1: the loop runs tasks, sleeps and waits on descriptors,
  * all on the virtual clock of probes.h. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <unistd.h>
@@ -14,8 +15,8 @@ static long woke[16];
 
 struct step {
     int id;
-    long ms;   /* sleep this long (< 0: do not sleep) */
-    int fd;    /* then await this descriptor (< 0: none) */
+    long ms; /* sleep this long (< 0: do not sleep) */
+    int fd;  /* then await this descriptor (< 0: none) */
 };
 
 static void record_task(void *p)
@@ -35,16 +36,18 @@ KATA_TEST(loop, spawn_does_not_run_the_task)
     struct async_loop *loop = probe_loop();
     struct step s = {0, -1, -1};
     probe_spawn(loop, record_task, &s);
-    cr_assert(norder == 0, "%s", KATA_TR(
-        "the task ran inside async_spawn: spawn only creates the task and makes it ready; "
-        "the loop starts it, in async_run",
-        "任务在 async_spawn 里面就运行了：spawn 只创建任务并把它标为就绪，由事件循环在 "
-        "async_run 里启动它"));
+    cr_assert(
+        norder == 0, "%s",
+        KATA_TR("the task ran inside async_spawn: spawn only creates the task and makes it ready; "
+                "the loop starts it, in async_run",
+                "任务在 async_spawn 里面就运行了：spawn 只创建任务并把它标为就绪，由事件循环在 "
+                "async_run 里启动它"));
     probe_run(loop);
     cr_assert(norder == 1, MSG("the task ran %d times, not once: async_run resumes each "
                                "ready task and returns when every task has finished",
                                "任务运行了 %d 次，而不是一次：async_run 恢复每个就绪的任务，"
-                               "所有任务都结束后才返回", norder));
+                               "所有任务都结束后才返回",
+                               norder));
     async_loop_free(loop);
 }
 
@@ -56,10 +59,10 @@ KATA_TEST(loop, run_returns_when_every_task_has_finished)
     for (int i = 0; i < 3; i++)
         probe_spawn(loop, record_task, &s[i]);
     probe_run(loop);
-    cr_assert(norder == 3, MSG("%d of the 3 tasks ran: async_run must go on until every "
-                               "task has finished",
-                               "3 个任务里只有 %d 个运行了：async_run 要一直运行到所有任务结束",
-                               norder));
+    cr_assert(norder == 3,
+              MSG("%d of the 3 tasks ran: async_run must go on until every "
+                  "task has finished",
+                  "3 个任务里只有 %d 个运行了：async_run 要一直运行到所有任务结束", norder));
     for (int i = 0; i < 3; i++)
         cr_assert(order[i] == i, MSG("the tasks ran in the order %d %d %d: ready tasks run "
                                      "in the order they became ready (first in, first out)",
@@ -91,8 +94,8 @@ KATA_TEST(loop, sleepers_wake_on_time_and_overlap)
     cr_assert(order[0] == 1 && order[1] == 2 && order[2] == 0,
               MSG("the sleepers woke in the order %d %d %d, not 1 2 0: the shortest sleep "
                   "ends first",
-                  "睡眠的任务醒来的顺序是 %d %d %d，而不是 1 2 0：睡得最短的先醒",
-                  order[0], order[1], order[2]));
+                  "睡眠的任务醒来的顺序是 %d %d %d，而不是 1 2 0：睡得最短的先醒", order[0],
+                  order[1], order[2]));
     async_loop_free(loop);
 }
 
@@ -116,9 +119,10 @@ KATA_TEST(loop, one_sleeping_task_does_not_stop_the_others)
     probe_spawn(loop, record_task, &slow);
     probe_spawn(loop, ticker, NULL);
     probe_run(loop);
-    cr_assert(nticks == 5, MSG("the ticking task ticked %d times, not 5: every task runs "
-                               "to its end", "计时任务只走了 %d 下，而不是 5 下：每个任务都要运行到结束",
-                               nticks));
+    cr_assert(nticks == 5,
+              MSG("the ticking task ticked %d times, not 5: every task runs "
+                  "to its end",
+                  "计时任务只走了 %d 下，而不是 5 下：每个任务都要运行到结束", nticks));
     for (int i = 0; i < 5; i++)
         cr_assert(ticks[i] == 10 * (i + 1),
                   MSG("tick %d of a task that sleeps 10 ms five times came at %ld ms, not "
@@ -187,8 +191,9 @@ KATA_TEST(loop, await_readable_wakes_when_data_arrives)
     struct step s = {0, -1, fd};
     probe_spawn(loop, record_task, &s);
     probe_run(loop);
-    cr_assert(norder == 1, "%s", KATA_TR("the task did not finish: async_run must run it to its end",
-                                         "任务没有结束：async_run 必须把它运行到结束"));
+    cr_assert(norder == 1, "%s",
+              KATA_TR("the task did not finish: async_run must run it to its end",
+                      "任务没有结束：async_run 必须把它运行到结束"));
     cr_assert(woke[0] == 50,
               MSG("the task awaiting a pipe woke after %ld ms; data arrived after 50 ms: "
                   "async_await_readable registers the descriptor with the loop and suspends; "
@@ -198,9 +203,10 @@ KATA_TEST(loop, await_readable_wakes_when_data_arrives)
                   woke[0]));
     char buf[8] = "";
     ssize_t n = read(fd, buf, sizeof buf - 1);
-    cr_assert(n == 4, "%s", KATA_TR("the data was gone from the pipe: awaiting readability "
-                                    "must not read anything",
-                                    "管道里的数据不见了：等待可读时不应该读走任何东西"));
+    cr_assert(n == 4, "%s",
+              KATA_TR("the data was gone from the pipe: awaiting readability "
+                      "must not read anything",
+                      "管道里的数据不见了：等待可读时不应该读走任何东西"));
     async_loop_free(loop);
 }
 
@@ -268,15 +274,16 @@ KATA_TEST(loop, a_task_wakes_only_for_what_it_waits_for)
     watched_fd = probe_pipe(20, "xy", 0, NULL, 0);
     probe_spawn(loop, read_one_then_sleep, NULL);
     probe_run(loop);
-    cr_assert(slept_until == 120,
-              MSG("a task that awaited a pipe (ready at 20 ms), then slept 100 ms, woke from "
-                  "its sleep at %ld ms, not 120: it was resumed for something it no longer "
-                  "waited for (its old descriptor still had data). Wake a task once, for "
-                  "the one thing it waits for now",
-                  "一个任务先等管道（20 毫秒时可读），再睡 100 毫秒，结果在 %ld 毫秒就从睡眠中醒了，"
-                  "而不是 120：它因为已经不再等待的东西被恢复了（旧描述符里还有数据）。"
-                  "只为任务眼下等待的那一件事唤醒它，而且只唤醒一次",
-                  slept_until));
+    cr_assert(
+        slept_until == 120,
+        MSG("a task that awaited a pipe (ready at 20 ms), then slept 100 ms, woke from "
+            "its sleep at %ld ms, not 120: it was resumed for something it no longer "
+            "waited for (its old descriptor still had data). Wake a task once, for "
+            "the one thing it waits for now",
+            "一个任务先等管道（20 毫秒时可读），再睡 100 毫秒，结果在 %ld 毫秒就从睡眠中醒了，"
+            "而不是 120：它因为已经不再等待的东西被恢复了（旧描述符里还有数据）。"
+            "只为任务眼下等待的那一件事唤醒它，而且只唤醒一次",
+            slept_until));
     async_loop_free(loop);
 }
 
@@ -350,14 +357,15 @@ KATA_TEST(loop, a_task_can_spawn_a_task)
     spawner_loop = probe_loop();
     probe_spawn(spawner_loop, spawner, NULL);
     probe_run(spawner_loop);
-    cr_assert(norder == 2 && order[0] == 9 && order[1] == 3 && woke[3] == 15,
-              MSG("a task spawned another at 5 ms, which sleeps 10 ms: both should finish, "
-                  "the child after its parent, at 15 ms (%d of 2 finished; the child at "
-                  "%ld ms). A task spawned while the loop runs is ready, and runs at the "
-                  "loop's next turn",
-                  "一个任务在 5 毫秒时创建了另一个睡 10 毫秒的任务：两个都应该结束，子任务在父任务之后、"
-                  "15 毫秒时结束（2 个里结束了 %d 个；子任务在 %ld 毫秒）。事件循环运行时创建的任务"
-                  "是就绪的，在事件循环的下一轮运行",
-                  norder, woke[3]));
+    cr_assert(
+        norder == 2 && order[0] == 9 && order[1] == 3 && woke[3] == 15,
+        MSG("a task spawned another at 5 ms, which sleeps 10 ms: both should finish, "
+            "the child after its parent, at 15 ms (%d of 2 finished; the child at "
+            "%ld ms). A task spawned while the loop runs is ready, and runs at the "
+            "loop's next turn",
+            "一个任务在 5 毫秒时创建了另一个睡 10 毫秒的任务：两个都应该结束，子任务在父任务之后、"
+            "15 毫秒时结束（2 个里结束了 %d 个；子任务在 %ld 毫秒）。事件循环运行时创建的任务"
+            "是就绪的，在事件循环的下一轮运行",
+            norder, woke[3]));
     async_loop_free(spawner_loop);
 }

@@ -2,6 +2,7 @@
  * once on the loop.  Source i answers probe_sources[i].delay ms after it is
  * opened, in two pieces 10 ms apart, then ends (300, 100 and 200 ms). */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <string.h>
@@ -128,11 +129,12 @@ KATA_TEST(fetch, async_waits_for_every_source_in_one_poll)
         if (n == PROBE_SOURCES)
             together = 1;
     }
-    cr_assert(together, "%s", KATA_TR(
-        "no poll call watched the three sources together: while the three tasks wait, the "
-        "loop waits for all of them in one poll, and wakes whichever is ready first",
-        "没有一次 poll 同时监视这三个来源：三个任务都在等的时候，事件循环要在一次 poll 里"
-        "同时等它们，谁先就绪就唤醒谁"));
+    cr_assert(
+        together, "%s",
+        KATA_TR("no poll call watched the three sources together: while the three tasks wait, the "
+                "loop waits for all of them in one poll, and wakes whichever is ready first",
+                "没有一次 poll 同时监视这三个来源：三个任务都在等的时候，事件循环要在一次 poll 里"
+                "同时等它们，谁先就绪就唤醒谁"));
     cr_assert(st.spins == 0 && st.busy == 0,
               MSG("the loop spun (%d empty poll(timeout 0) with nothing to run): when no "
                   "task is ready, poll waits (timeout -1 when no timer is set)",

@@ -86,8 +86,16 @@ static int is_atomic(const unsigned char *p)
         switch (*p) {
         case 0xF0:
             return 1;
-        case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65:
-        case 0x66: case 0x67: case 0xF2: case 0xF3:
+        case 0x26:
+        case 0x2E:
+        case 0x36:
+        case 0x3E:
+        case 0x64:
+        case 0x65:
+        case 0x66:
+        case 0x67:
+        case 0xF2:
+        case 0xF3:
             continue;
         }
         break;
@@ -208,8 +216,7 @@ static void *gated_start(void *p)
     return step ? run_stepped(g.fn, g.arg) : g.fn(g.arg);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     __real_pthread_mutex_lock(&lock);
     int watch = armed && !in_worker;
