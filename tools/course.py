@@ -17,11 +17,15 @@ class Exercise:
     """One section of exercises.ini."""
 
     def __init__(self, name, title, files, points, timeout, test_seconds,
-                 helgrind_timeout, ldflags=(), support=(), title_zh="", optional=()):
+                 helgrind_timeout, ldflags=(), support=(), title_zh="", optional=(),
+                 test_ldflags=()):
         self.name, self.title, self.files, self.points = name, title, list(files), points
         self.title_zh = title_zh  # the title in Chinese; "" when the course has none
         self.timeout, self.test_seconds = timeout, test_seconds
         self.helgrind_timeout, self.ldflags = helgrind_timeout, list(ldflags)
+        # Link flags of the test program alone (its --wrap probes); `ldflags`
+        # are for every program: tests, helgrind driver, benchmark.
+        self.test_ldflags = list(test_ldflags)
         # Support code the exercise ships and the learner does not write:
         # always compiled from exercises/<ex>/ in this tree, never from SRC.
         self.support = list(support)
@@ -52,6 +56,16 @@ class Exercise:
             return []
         return sorted(os.path.join(d, f) for f in os.listdir(d)
                       if f.startswith("test_") and f.endswith(".c"))
+
+    def helper_sources(self):
+        """The tests' helpers: every other .c in tests/<ex>/ (not test_*.c,
+        helgrind.c or bench.c), linked into the test program only."""
+        d = self.path("tests")
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, f) for f in os.listdir(d)
+                      if f.endswith(".c") and not f.startswith("test_")
+                      and f not in ("helgrind.c", "bench.c"))
 
     def optional_tests(self):
         """The suite::name of every test in the optional test files."""
@@ -139,6 +153,7 @@ def load(root=ROOT):
             test_seconds=s.getfloat("test_seconds", 3.0),
             helgrind_timeout=s.getfloat("helgrind_timeout", 120.0),
             ldflags=s.get("ldflags", "").split(),
+            test_ldflags=s.get("test_ldflags", "").split(),
             support=s.get("support", "").split(),
             optional=s.get("optional", "").split(),
         ))
