@@ -4,7 +4,7 @@
  *   -Wl,--wrap=clock_gettime -Wl,--wrap=pthread_join -Wl,--wrap=pthread_cond_wait
  *   -Wl,--wrap=pthread_setname_np
  * so every call the student's code makes to those functions goes through
- * the __wrap_ functions in test_probes.c first: they record which clock was
+ * the __wrap_ functions in probes.c first: they record which clock was
  * read, which threads were joined, who slept on which condition variable and
  * which thread named which.  A thread that names *another* thread is held
  * until that thread has started its work: the latest the race between them

@@ -4,7 +4,7 @@
  *   -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread_mutex_unlock
  *   -Wl,--wrap=pthread_create -Wl,--wrap=pthread_join
  * so every such call in race.c goes through the __wrap_ functions in
- * test_probes.c first.  Three instruments:
+ * probes.c first.  Three instruments:
  *
  * 1. Lock tracking.  While a thread runs one of the learner's operations
  *    through probe_op (or a probe thread), the wrappers record which mutex

@@ -6,7 +6,7 @@
  *   -Wl,--wrap=pthread_cond_timedwait -Wl,--wrap=nanosleep -Wl,--wrap=usleep
  *   -Wl,--wrap=clock_nanosleep -Wl,--wrap=sched_yield
  * so every lock, unlock and pause of the student's code goes through the
- * __wrap_ functions in test_probes.c first.  They keep:
+ * __wrap_ functions in probes.c first.  They keep:
  *   - who holds which mutex and who waits for which one (a waits-for graph):
  *     a thread about to wait for a mutex held by a thread that waits, through
  *     a chain, for a mutex it holds itself closes a cycle, a deadlock, which

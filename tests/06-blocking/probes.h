@@ -3,7 +3,7 @@
  * The test program is linked with
  *   -Wl,--wrap=read -Wl,--wrap=poll -Wl,--wrap=fcntl -Wl,--wrap=clock_gettime
  * so every call to those functions goes through the __wrap_ functions in
- * test_probes.c first.  They pass every call straight on, except in the
+ * probes.c first.  They pass every call straight on, except in the
  * threads the tests start to run the student's code, and there only for the
  * descriptors a test watches.
  *

@@ -5,7 +5,7 @@
  *   -Wl,--wrap=clock_gettime -Wl,--wrap=poll -Wl,--wrap=read
  *   -Wl,--wrap=nanosleep -Wl,--wrap=clock_nanosleep -Wl,--wrap=usleep -Wl,--wrap=sleep
  * so those calls from the student's code reach the __wrap_ functions in
- * test_probes.c first.  Once a test calls probe_virtual_start(), on the
+ * probes.c first.  Once a test calls probe_virtual_start(), on the
  * test's thread:
  *   - CLOCK_MONOTONIC reads the virtual clock, in whole milliseconds, from
  *     PROBE_T0; it moves only when the loop waits;
