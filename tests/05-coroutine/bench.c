@@ -11,9 +11,6 @@
  * Prints Markdown tables. */
 #define _GNU_SOURCE
 #include "coro.h"
-/* exercises.ini wraps the signal-mask calls (part 5 counts them): pass-throughs here */
-#define SYSPROBE_DEFINE
-#include "sysprobe.h"
 
 #include <malloc.h>
 #include <pthread.h>

@@ -10,9 +10,6 @@
  * valgrind. */
 #define _GNU_SOURCE
 #include "coro.h"
-/* exercises.ini wraps the signal-mask calls (part 5 counts them): pass-throughs here */
-#define SYSPROBE_DEFINE
-#include "sysprobe.h"
 
 #include <pthread.h>
 #include <stdio.h>

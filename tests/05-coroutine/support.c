@@ -1,7 +1,5 @@
 /* 05-coroutine: the trace and the helper process (see support.h). */
 #include "support.h"
-#define SYSPROBE_DEFINE /* the wrappers of part 5's count: defined here, once */
-#include "sysprobe.h"
 
 #include <errno.h>
 #include <pthread.h>
