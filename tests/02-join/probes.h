@@ -21,6 +21,7 @@
 
 #define _GNU_SOURCE
 #include "join.h"
+#include "probe.h"
 
 #include <pthread.h>
 #include <sys/types.h>
@@ -31,8 +32,6 @@
 
 /* ---- clocks ---- */
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
-struct timespec probe_mono(void); /* the real CLOCK_MONOTONIC */
-double probe_seconds(struct timespec t);
 /* From now on, record the clock ids this thread reads (up to PROBE_MAX). */
 void probe_clock_record(void);
 int probe_clock_calls(clockid_t ids[PROBE_MAX]);

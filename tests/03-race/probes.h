@@ -35,19 +35,13 @@
 #define PROBES_H
 
 #define _GNU_SOURCE
+#include "probe.h"
 #include "race.h"
 
 #include <pthread.h>
 #include <stddef.h>
 
 #define PROBE_WAIT_SECONDS 1.5
-
-/* An assertion message in the learner's language:
- *     cr_assert(ok, MSG("english %d ...", "中文 %d ...", n));
- * Criterion wants a literal format, so MSG hands it "%s" and the message
- * formatted by probe_msg with KATA_TR's choice (kata.h) of the two. */
-char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), ##__VA_ARGS__)
 
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);

@@ -51,7 +51,7 @@ struct thread_rec {
 
 /* The tracker's own lock and wake-up, used only through __real_ calls. */
 static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tcond; /* on CLOCK_MONOTONIC */
+static pthread_cond_t tcond = PTHREAD_COND_INITIALIZER;
 
 static struct mutex_rec mutexes[MAX_MUTEXES];
 static int nmutexes;
@@ -73,11 +73,6 @@ static void explain(FILE *out);
 
 __attribute__((constructor)) static void probes_init(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&tcond, &attr);
-    pthread_condattr_destroy(&attr);
     kata_on_timeout(explain);
 }
 
@@ -307,14 +302,8 @@ static int wait_for(int (*ready)(void))
 {
     int idle_seen = 0;
     while (!ready()) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += 20000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        if (__real_pthread_cond_timedwait(&tcond, &tlock, &t) != ETIMEDOUT || ready()) {
+        struct timespec t = kata_ts_add_ns(kata_now(), 20000000LL);
+        if (kata_cond_wait_until(&tcond, &tlock, t) != ETIMEDOUT || ready()) {
             idle_seen = 0;
             continue;
         }
@@ -529,16 +518,6 @@ int __wrap_sched_yield(void)
 {
     paused(PROBE_YIELD, 0);
     return __real_sched_yield();
-}
-
-char *probe_msg(const char *fmt, ...)
-{
-    static __thread char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
 }
 
 /* ---- the tests' side ----------------------------------------------------------- */

@@ -28,15 +28,9 @@
 
 #define _GNU_SOURCE
 #include "deadlock.h"
+#include "probe.h"
 
 #include <stddef.h>
-
-/* An assertion message in the learner's language:
- *     cr_assert(ok, MSG("english %d ...", "中文 %d ...", n));
- * Criterion wants a literal format, so MSG hands it "%s" and the message
- * formatted by probe_msg with KATA_TR's choice (kata.h) of the two. */
-char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), ##__VA_ARGS__)
 
 /* ---- naming what the tests create ---- */
 /* Initialises accounts a[0..n-1]: id i, balance balances[i], a fresh mutex

@@ -279,35 +279,35 @@ KATA_TEST(primitive, runs_on_its_own_heap_stack)
     expect_created();
     uintptr_t lo = T->p[1], hi = T->p[2], base = T->p[3], size = T->p[4];
     if (T->marks) {
-        check(size >= CORO_STACK_SIZE,
-              "coro_stack says the stack is %zu bytes: with stack_size 0, "
-              "coro_create must allocate CORO_STACK_SIZE (%d) bytes",
-              "coro_stack 说栈只有 %zu 字节：stack_size 为 0 时，coro_create 必须分配 "
-              "CORO_STACK_SIZE（%d）字节",
-              (size_t)size, CORO_STACK_SIZE);
-        check(base + size <= lo || base >= hi,
-              "the coroutine's stack (%#lx..%#lx) lies in the creating thread's "
-              "own stack (%#lx..%#lx): it is an array in a function's frame, "
-              "which is gone once that function returns, and the coroutine "
-              "outlives it. Allocate the stack with malloc",
-              "协程的栈（%#lx..%#lx）位于创建它的线程自己的栈（%#lx..%#lx）里：它是"
-              "某个函数栈帧里的数组，那个函数一返回它就不存在了，而协程活得比它久。"
-              "请用 malloc 分配栈",
-              (unsigned long)base, (unsigned long)(base + size), (unsigned long)lo,
-              (unsigned long)hi);
+        cr_assert(size >= CORO_STACK_SIZE,
+                  KATA_MSG("coro_stack says the stack is %zu bytes: with stack_size 0, "
+                           "coro_create must allocate CORO_STACK_SIZE (%d) bytes",
+                           "coro_stack 说栈只有 %zu 字节：stack_size 为 0 时，coro_create 必须分配 "
+                           "CORO_STACK_SIZE（%d）字节",
+                           (size_t)size, CORO_STACK_SIZE));
+        cr_assert(base + size <= lo || base >= hi,
+                  KATA_MSG("the coroutine's stack (%#lx..%#lx) lies in the creating thread's "
+                           "own stack (%#lx..%#lx): it is an array in a function's frame, "
+                           "which is gone once that function returns, and the coroutine "
+                           "outlives it. Allocate the stack with malloc",
+                           "协程的栈（%#lx..%#lx）位于创建它的线程自己的栈（%#lx..%#lx）里：它是"
+                           "某个函数栈帧里的数组，那个函数一返回它就不存在了，而协程活得比它久。"
+                           "请用 malloc 分配栈",
+                           (unsigned long)base, (unsigned long)(base + size), (unsigned long)lo,
+                           (unsigned long)hi));
     }
     expect_completed(&p, KATA_TR("The coroutine only records the address of one local "
                                  "variable.",
                                  "协程只记下了一个局部变量的地址。"));
     uintptr_t local = T->p[0];
-    check(local >= base && local < base + size,
-          "a local variable of the coroutine is at %#lx, outside the stack coro_stack "
-          "reports (%#lx..%#lx): the context must run on the coroutine's own stack "
-          "(uc_stack.ss_sp and ss_size set before makecontext)",
-          "协程的一个局部变量在 %#lx，不在 coro_stack 报告的栈（%#lx..%#lx）之内："
-          "上下文必须在协程自己的栈上运行（在 makecontext 之前设好 uc_stack.ss_sp "
-          "和 ss_size）",
-          (unsigned long)local, (unsigned long)base, (unsigned long)(base + size));
+    cr_assert(local >= base && local < base + size,
+              KATA_MSG("a local variable of the coroutine is at %#lx, outside the stack coro_stack "
+                       "reports (%#lx..%#lx): the context must run on the coroutine's own stack "
+                       "(uc_stack.ss_sp and ss_size set before makecontext)",
+                       "协程的一个局部变量在 %#lx，不在 coro_stack 报告的栈（%#lx..%#lx）之内："
+                       "上下文必须在协程自己的栈上运行（在 makecontext 之前设好 uc_stack.ss_sp "
+                       "和 ss_size）",
+                       (unsigned long)local, (unsigned long)base, (unsigned long)(base + size)));
 }
 
 static long big_frame(void *arg, long first)
@@ -384,14 +384,14 @@ KATA_TEST(primitive, two_coroutines_keep_their_own_locals)
     trace_open();
     struct kata_proc p = run_scenario(sc_two);
     expect_created();
-    check(T->marks != 2,
-          "two coroutines alive at the same time have overlapping stacks: each "
-          "one keeps its local variables and its return addresses on its own "
-          "stack while it is suspended, so each needs a stack of its own (one "
-          "malloc per coroutine, not one shared static array)",
-          "两个同时存在的协程，栈是重叠的：每个协程挂起时都把局部变量和返回地址留在"
-          "自己的栈上，所以每个协程都需要一个自己的栈（每个协程一次 malloc，而不是"
-          "共用一个静态数组）");
+    cr_assert(T->marks != 2,
+              KATA_MSG("two coroutines alive at the same time have overlapping stacks: each "
+                       "one keeps its local variables and its return addresses on its own "
+                       "stack while it is suspended, so each needs a stack of its own (one "
+                       "malloc per coroutine, not one shared static array)",
+                       "两个同时存在的协程，栈是重叠的：每个协程挂起时都把局部变量和返回地址留在"
+                       "自己的栈上，所以每个协程都需要一个自己的栈（每个协程一次 malloc，而不是"
+                       "共用一个静态数组）"));
     expect_completed(&p, KATA_TR("Two coroutines take turns, each counting in a local "
                                  "variable.",
                                  "两个协程轮流运行，各自在一个局部变量里计数。"));

@@ -40,6 +40,7 @@
 
 #define _GNU_SOURCE
 #include "blocking.h"
+#include "probe.h"
 
 #include <poll.h>
 #include <pthread.h>

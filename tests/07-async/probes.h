@@ -34,6 +34,7 @@
 #define _GNU_SOURCE
 #include "async.h"
 #include "coro.h"
+#include "probe.h"
 
 #include <pthread.h>
 
@@ -139,11 +140,6 @@ struct async_loop *probe_loop(void);
 void probe_run(struct async_loop *loop);
 /* Spawns, or the test fails. */
 void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg);
-
-/* A message in the learner's language, printf-style: both formats take the
- * same arguments.  cr_assert(ok, MSG("en %d", "中文 %d", n)). */
-char *probe_msg(const char *fmt, ...);
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), __VA_ARGS__)
 
 /* What a coroutine misuse means, in words (for messages). */
 const char *probe_misuse_words(enum coro_misuse m);

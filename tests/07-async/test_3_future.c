@@ -85,12 +85,12 @@ KATA_TEST(future, await_returns_the_value_another_task_sets)
                 "return 0",
                 "对尚未完成的 future 调用 async_future_set 失败了：存下值，标记为完成，返回 0"));
     cr_assert(got_value == 42 && got_at == 50,
-              MSG("the awaiting task got %ld at %ld ms; the other task set 42 at 50 ms: "
-                  "async_await suspends the task until the future is set, then returns its "
-                  "value",
-                  "等待的任务得到的是 %ld，时间是 %ld 毫秒；另一个任务在 50 毫秒时设置了 42："
-                  "async_await 把任务挂起，直到 future 被设置，然后返回它的值",
-                  got_value, got_at));
+              KATA_MSG("the awaiting task got %ld at %ld ms; the other task set 42 at 50 ms: "
+                       "async_await suspends the task until the future is set, then returns its "
+                       "value",
+                       "等待的任务得到的是 %ld，时间是 %ld 毫秒；另一个任务在 50 毫秒时设置了 42："
+                       "async_await 把任务挂起，直到 future 被设置，然后返回它的值",
+                       got_value, got_at));
     finish();
 }
 
@@ -103,7 +103,8 @@ KATA_TEST(future, set_wakes_the_awaiting_task_later_not_inside_set)
     int woke = event_index(AWAITED), went_on = event_index(AFTER_SET);
     cr_assert(
         woke >= 0 && went_on >= 0 && went_on < woke,
-        MSG("the awaiting task ran before the setting task went on (events: awaiter "
+        KATA_MSG(
+            "the awaiting task ran before the setting task went on (events: awaiter "
             "woke %d, setter went on %d): async_future_set only makes the waiters "
             "ready; the setter keeps the thread until it suspends, and the loop "
             "resumes the waiters afterwards",
@@ -136,20 +137,22 @@ KATA_TEST(future, await_of_a_done_future_returns_at_once)
     int r = async_future_set(fut, 7);
     cr_assert(
         r == 0 && async_future_done(fut),
-        MSG("async_future_set returned %d on a new future, or async_future_done says "
+        KATA_MSG(
+            "async_future_set returned %d on a new future, or async_future_done says "
             "it is not done: set stores the value and marks the future done",
             "对新的 future 调用 async_future_set 返回了 %d，或者 async_future_done 说它没完成："
             "set 要存下值并把 future 标记为完成",
             r));
     probe_spawn(loop, late_awaiter, NULL);
     probe_run(loop);
-    cr_assert(early_value == 7 && resumes_after == resumes_before,
-              MSG("awaiting a future that was already done gave %ld and suspended the task "
-                  "%ld time(s): a done future has its value, so await returns it at once; "
-                  "suspending would wait for a wake-up that already happened",
-                  "等待一个已经完成的 future 得到了 %ld，并把任务挂起了 %ld 次：已完成的 future "
-                  "已经有值，await 应该立刻返回它；挂起的话，要等的唤醒早就发生过了",
-                  early_value, resumes_after - resumes_before));
+    cr_assert(
+        early_value == 7 && resumes_after == resumes_before,
+        KATA_MSG("awaiting a future that was already done gave %ld and suspended the task "
+                 "%ld time(s): a done future has its value, so await returns it at once; "
+                 "suspending would wait for a wake-up that already happened",
+                 "等待一个已经完成的 future 得到了 %ld，并把任务挂起了 %ld 次：已完成的 future "
+                 "已经有值，await 应该立刻返回它；挂起的话，要等的唤醒早就发生过了",
+                 early_value, resumes_after - resumes_before));
     finish();
 }
 
@@ -167,7 +170,8 @@ KATA_TEST(future, a_future_is_set_only_once)
     probe_run(loop);
     cr_assert(
         first == 0 && second == -1 && early_value == 1,
-        MSG("setting a future twice returned %d then %d, and it holds %ld: the first "
+        KATA_MSG(
+            "setting a future twice returned %d then %d, and it holds %ld: the first "
             "value stays and the second set returns -1 (a result, once given, does "
             "not change under whoever already read it)",
             "同一个 future 设置两次，分别返回 %d 和 %d，最后的值是 %ld：第一个值保留，"
@@ -194,7 +198,8 @@ KATA_TEST(future, every_awaiting_task_wakes)
     probe_run(loop);
     cr_assert(
         two_waiters_got == 2,
-        MSG("%d of the 2 tasks awaiting the future got its value: a future remembers "
+        KATA_MSG(
+            "%d of the 2 tasks awaiting the future got its value: a future remembers "
             "every task that awaits it, and set makes them all ready",
             "等待同一个 future 的 2 个任务里只有 %d 个拿到了值：future 要记住每一个等待它的任务，"
             "set 时让它们全部就绪",
@@ -238,8 +243,8 @@ KATA_TEST(future, call_later_runs_on_the_loop_when_due)
     loop_tid = pthread_self();
     later_timer = probe_timer(80);
     int r = async_call_later(loop, 80, set_from_callback, (void *)(intptr_t)7);
-    cr_assert(r == 0, MSG("async_call_later returned %d, not 0",
-                          "async_call_later 返回了 %d，而不是 0", r));
+    cr_assert(r == 0, KATA_MSG("async_call_later returned %d, not 0",
+                               "async_call_later 返回了 %d，而不是 0", r));
     probe_spawn(loop, awaiter, NULL);
     probe_run(loop);
     cr_assert(
@@ -253,7 +258,8 @@ KATA_TEST(future, call_later_runs_on_the_loop_when_due)
                       "回调在任务里面或在别的线程上运行了：回调由事件循环自己在任务之间运行"));
     cr_assert(
         got_value == 7 && got_at == 80,
-        MSG("the task awaiting the future got %ld at %ld ms; a callback due at 80 ms "
+        KATA_MSG(
+            "the task awaiting the future got %ld at %ld ms; a callback due at 80 ms "
             "set it to 7: the loop's poll timeout must also end when the earliest "
             "callback is due",
             "等待 future 的任务得到的是 %ld，时间是 %ld 毫秒；一个 80 毫秒到期的回调把它设成了 7："
@@ -279,13 +285,13 @@ KATA_TEST(future, call_soon_runs_the_callback_on_the_loop_not_in_the_call)
     int cb = event_index(CALLBACK), after = event_index(AFTER_CALL);
     cr_assert(
         cb >= 0 && after >= 0 && after < cb && callback_in_task == 0,
-        MSG("call_soon's callback ran %s: it must run later, on the loop, after the "
-            "task that asked for it has suspended, never inside async_call_soon",
-            "call_soon 的回调%s运行了：它要稍后由事件循环运行，在提出请求的任务挂起之后，"
-            "绝不能在 async_call_soon 里面运行",
-            cb < 0 ? KATA_TR("never", "从来没有") : KATA_TR("inside the call", "在调用内部")));
-    cr_assert(got_value == 5, MSG("the task got %ld, not the 5 the callback set",
-                                  "任务得到的是 %ld，而不是回调设置的 5", got_value));
+        KATA_MSG("call_soon's callback ran %s: it must run later, on the loop, after the "
+                 "task that asked for it has suspended, never inside async_call_soon",
+                 "call_soon 的回调%s运行了：它要稍后由事件循环运行，在提出请求的任务挂起之后，"
+                 "绝不能在 async_call_soon 里面运行",
+                 cb < 0 ? KATA_TR("never", "从来没有") : KATA_TR("inside the call", "在调用内部")));
+    cr_assert(got_value == 5, KATA_MSG("the task got %ld, not the 5 the callback set",
+                                       "任务得到的是 %ld，而不是回调设置的 5", got_value));
     finish();
 }
 
@@ -324,7 +330,7 @@ KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
                 "future and nothing else to do, it should sleep in poll, watching its wake-up pipe",
                 "事件循环从来没有在 poll 里等别的线程的调用：有任务在等 future、又没别的事可做时，"
                 "它应该在 poll 里睡眠，同时监视自己的唤醒管道"));
-    cr_assert(r == 0, MSG("async_run returned %d, not 0", "async_run 返回了 %d，而不是 0", r));
+    cr_assert(r == 0, KATA_MSG("async_run returned %d, not 0", "async_run 返回了 %d，而不是 0", r));
     cr_assert(event_index(CALLBACK) >= 0 && pthread_equal(callback_tid, loop_tid) &&
                   callback_in_task == 0,
               "%s",
@@ -334,7 +340,7 @@ KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
                       "另一个线程请求的回调在那个线程上、或在任务里运行了，或者根本没运行："
                       "另一个线程只把调用放进一个（有互斥锁保护的）列表并唤醒事件循环；"
                       "由事件循环来运行它"));
-    cr_assert(got_value == 9, MSG("the task got %ld, not the 9 the callback set",
-                                  "任务得到的是 %ld，而不是回调设置的 9", got_value));
+    cr_assert(got_value == 9, KATA_MSG("the task got %ld, not the 9 the callback set",
+                                       "任务得到的是 %ld，而不是回调设置的 9", got_value));
     finish();
 }

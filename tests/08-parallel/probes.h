@@ -24,6 +24,7 @@
 #define PROBES_H
 
 #include "parallel.h"
+#include "probe.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -90,11 +91,6 @@ struct probe_seen {
  * `*(int *)arg` workers have arrived. */
 void probe_work(int index, void *arg);
 struct probe_seen probe_seen(int index);
-
-/* A message formatted for an assertion: Criterion wants its format as a
- * string literal, so the tests pass it "%s" and probe_msg(KATA_TR(en, zh),
- * ...), which formats whichever language the learner reads. */
-const char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* CPUs of a mask as text ("0,1"), for messages. */
 const char *probe_mask_text(const cpu_set_t *set);

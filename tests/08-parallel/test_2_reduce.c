@@ -33,16 +33,14 @@ static long long sum_ramp(size_t n, int threads)
     int err = par_sum(data, n, threads, &total);
     free(data);
     cr_assert(
-        err == 0, "%s",
-        probe_msg(
-            KATA_TR(
-                "par_sum(data, %zu, %d, &total) returned %d (%s), not 0: start `threads` "
-                "workers, join them, then store the sum in *total",
-                "par_sum(data, %zu, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
-                "join 它们，再把总和存进 *total"),
-            n, threads, err,
-            err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
-                          : strerror(err)));
+        err == 0,
+        KATA_MSG("par_sum(data, %zu, %d, &total) returned %d (%s), not 0: start `threads` "
+                 "workers, join them, then store the sum in *total",
+                 "par_sum(data, %zu, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
+                 "join 它们，再把总和存进 *total",
+                 n, threads, err,
+                 err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                               : strerror(err)));
     return total;
 }
 
@@ -50,8 +48,7 @@ static long long sum_ramp(size_t n, int threads)
     do {                                                                                           \
         long long got_ = sum_ramp((n), (threads));                                                 \
         long long want_ = (long long)(n) * ((long long)(n) + 1) / 2;                               \
-        cr_assert(got_ == want_, "%s",                                                             \
-                  probe_msg(KATA_TR(en, zh), (size_t)(n), (threads), got_, want_));                \
+        cr_assert(got_ == want_, KATA_MSG(en, zh, (size_t)(n), (threads), got_, want_));           \
     } while (0)
 
 KATA_TEST(reduce, sums_when_the_threads_divide_the_input)
@@ -115,14 +112,12 @@ KATA_TEST(reduce, starts_the_asked_number_of_threads)
         struct probe_counts after = probe_counts();
         int created = after.created - before.created;
         cr_assert(
-            created == cases[k].threads, "%s",
-            probe_msg(
-                KATA_TR(
-                    "par_sum(data, %zu, %d, ...) started %d thread(s), not %d: start exactly "
-                    "`threads` workers, one per chunk, even when some chunks are empty",
-                    "par_sum(data, %zu, %d, ...) 启动了 %d 个线程，不是 %d 个：正好启动 threads 个"
-                    "工作线程，每段一个，即使有的段是空的"),
-                cases[k].n, cases[k].threads, created, cases[k].threads));
+            created == cases[k].threads,
+            KATA_MSG("par_sum(data, %zu, %d, ...) started %d thread(s), not %d: start exactly "
+                     "`threads` workers, one per chunk, even when some chunks are empty",
+                     "par_sum(data, %zu, %d, ...) 启动了 %d 个线程，不是 %d 个：正好启动 threads 个"
+                     "工作线程，每段一个，即使有的段是空的",
+                     cases[k].n, cases[k].threads, created, cases[k].threads));
     }
 }
 
@@ -139,14 +134,12 @@ KATA_TEST(reduce, total_is_added_up_after_the_joins)
                "只有 pthread_join 返回之后，工作线程的结果才完整、才对你可见：先全部 join，再加总");
     struct probe_counts c = probe_counts();
     cr_assert(
-        c.joins >= 4, "%s",
-        probe_msg(
-            KATA_TR(
-                "par_sum called pthread_join %d time(s) for 4 workers: join every worker "
-                "before reading its partial result",
-                "4 个工作线程，par_sum 只调用了 %d 次 pthread_join：读每个工作线程的部分结果之前，"
-                "先 join 它"),
-            c.joins));
+        c.joins >= 4,
+        KATA_MSG("par_sum called pthread_join %d time(s) for 4 workers: join every worker "
+                 "before reading its partial result",
+                 "4 个工作线程，par_sum 只调用了 %d 次 pthread_join：读每个工作线程的部分结果之前，"
+                 "先 join 它",
+                 c.joins));
 }
 
 KATA_TEST(reduce, no_lock_per_item)
@@ -155,20 +148,17 @@ KATA_TEST(reduce, no_lock_per_item)
     long long got = sum_ramp(N, THREADS);
     struct probe_counts c = probe_counts();
     cr_assert(
-        c.locks <= THREADS, "%s",
-        probe_msg(
-            KATA_TR(
-                "the workers took a mutex %d times to sum %d items: a lock per item makes "
-                "the threads wait for each other at every step, so they run one at a time "
-                "(and slower than one thread). Each worker adds into a partial result of "
-                "its own, a local variable, with no lock at all",
-                "工作线程拿了 %d 次互斥锁，只为了加 %d 项：每一项都加锁，线程每一步都要互相等待，"
-                "于是只能一个接一个地跑（比一个线程还慢）。每个工作线程应该把数加进自己的部分结果"
-                "（一个局部变量），根本不需要锁"),
-            c.locks, N));
-    cr_assert(got == (long long)N * (N + 1) / 2, "%s",
-              probe_msg(KATA_TR("the sum of 1 .. %d came out as %lld", "1 .. %d 的和算成了 %lld"),
-                        N, got));
+        c.locks <= THREADS,
+        KATA_MSG("the workers took a mutex %d times to sum %d items: a lock per item makes "
+                 "the threads wait for each other at every step, so they run one at a time "
+                 "(and slower than one thread). Each worker adds into a partial result of "
+                 "its own, a local variable, with no lock at all",
+                 "工作线程拿了 %d 次互斥锁，只为了加 %d 项：每一项都加锁，线程每一步都要互相等待，"
+                 "于是只能一个接一个地跑（比一个线程还慢）。每个工作线程应该把数加进自己的部分结果"
+                 "（一个局部变量），根本不需要锁",
+                 c.locks, N));
+    cr_assert(got == (long long)N * (N + 1) / 2,
+              KATA_MSG("the sum of 1 .. %d came out as %lld", "1 .. %d 的和算成了 %lld", N, got));
 }
 
 KATA_TEST(reduce, no_atomic_per_item)

@@ -11,8 +11,7 @@ KATA_SUITE(amdahl);
 static void expect_speedup(double serial, int threads, double want, const char *en, const char *zh)
 {
     double got = par_amdahl(serial, threads);
-    cr_assert(fabs(got - want) < 1e-9, "%s",
-              probe_msg(KATA_TR(en, zh), serial, threads, got, want));
+    cr_assert(fabs(got - want) < 1e-9, KATA_MSG(en, zh, serial, threads, got, want));
 }
 
 KATA_TEST(amdahl, no_serial_part_scales_with_the_threads)
@@ -71,13 +70,11 @@ KATA_TEST(amdahl, impossible_input_gives_nan)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double got = par_amdahl(cases[k].serial, cases[k].threads);
         cr_assert(
-            isnan(got), "%s",
-            probe_msg(
-                KATA_TR(
-                    "par_amdahl(%g, %d) is %g, not NAN: a fraction outside 0 .. 1 or fewer "
-                    "than one thread has no speedup; return NAN (from <math.h>)",
-                    "par_amdahl(%g, %d) 是 %g，不是 NAN：比例不在 0 .. 1 之间，或者线程少于一个，"
-                    "都谈不上加速比；返回 NAN（在 <math.h> 里）"),
-                cases[k].serial, cases[k].threads, got));
+            isnan(got),
+            KATA_MSG("par_amdahl(%g, %d) is %g, not NAN: a fraction outside 0 .. 1 or fewer "
+                     "than one thread has no speedup; return NAN (from <math.h>)",
+                     "par_amdahl(%g, %d) 是 %g，不是 NAN：比例不在 0 .. 1 之间，或者线程少于一个，"
+                     "都谈不上加速比；返回 NAN（在 <math.h> 里）",
+                     cases[k].serial, cases[k].threads, got));
     }
 }
