@@ -8,6 +8,7 @@
  * arrived as written. */
 #define _GNU_SOURCE
 #include "blocking.h"
+#include "probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,15 +54,7 @@ static void *writer(void *arg)
 
 static struct timespec in_ms(long ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return kata_ts_add_ns(kata_now(), ms * 1000000LL);
 }
 
 int main(void)

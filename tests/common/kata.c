@@ -1,6 +1,7 @@
 /* Test harness shared by every exercise: see kata.h. */
 #define _GNU_SOURCE
 #include "kata.h"
+#include "probe.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -572,14 +573,7 @@ static void *watchdog(void *arg)
     watchdog_tid = (pid_t)syscall(SYS_gettid);
     prctl(PR_SET_NAME, "kata-watchdog");
     double seconds = kata_test_seconds();
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = kata_ts_add_ns(kata_now(), (long long)(seconds * 1e9));
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
         ;
     if (test_finished)
@@ -702,13 +696,6 @@ int kata_thread_count(void)
 
 /* ---- running student code in a helper process ------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -755,7 +742,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
     close(escape[1]);
     fcntl(data[0], F_SETFL, O_NONBLOCK);
     fcntl(escape[0], F_SETFL, O_NONBLOCK);
-    double deadline = now_seconds() + seconds;
+    double deadline = kata_ts_seconds(kata_now()) + seconds;
     int wstatus = 0, reaped = 0;
     size_t got = 0;
     for (;;) {
@@ -771,7 +758,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
             reaped = 1; /* one more pass drains what it wrote last */
             continue;
         }
-        if (now_seconds() > deadline) {
+        if (kata_ts_seconds(kata_now()) > deadline) {
             r.timed_out = 1;
             kill(helper, SIGKILL);
             waitpid(helper, &wstatus, 0);
