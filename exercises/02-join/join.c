@@ -61,8 +61,7 @@ int join_finish(struct join_team *team, long results[])
 
 /* ---- Part 3 ------------------------------------------------------------ */
 
-int join_run_timed(int n, join_work_fn work, void *arg, long results[],
-                   struct timespec *elapsed)
+int join_run_timed(int n, join_work_fn work, void *arg, long results[], struct timespec *elapsed)
 {
     /* TODO: join_now, start all, finish all, join_now, join_elapsed.
      * EAGAIN if join_start fails. */

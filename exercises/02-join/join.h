@@ -59,8 +59,7 @@ int join_finish(struct join_team *team, long results[]);
  * each sleep take about as long as the longest sleep, not the sum.
  * Returns 0; EAGAIN if join_start failed (it returns NULL, with no error
  * number of its own); or the error number join_finish returned. */
-int join_run_timed(int n, join_work_fn work, void *arg, long results[],
-                   struct timespec *elapsed);
+int join_run_timed(int n, join_work_fn work, void *arg, long results[], struct timespec *elapsed);
 
 /* ---- Part 4: a detached worker ----------------------------------------- */
 
@@ -72,8 +71,10 @@ struct join_done {
     int done;             /* 0 while the work runs, then 1 */
     long result;          /* what the work returned, valid once done is 1 */
 };
-#define JOIN_DONE_INITIALIZER \
-    { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 }
+#define JOIN_DONE_INITIALIZER                                                                      \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0                                  \
+    }
 
 /* Starts one detached thread ("fire and forget") that runs work(0, arg),
  * then, holding done->lock, stores the result in done->result, sets

@@ -19,7 +19,10 @@ struct race_counter {
     pthread_mutex_t lock;
     long value;
 };
-#define RACE_COUNTER_INITIALIZER { PTHREAD_MUTEX_INITIALIZER, 0 }
+#define RACE_COUNTER_INITIALIZER                                                                   \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, 0                                                               \
+    }
 
 /* Adds 1 to c->value.  `value++` is three steps (read, add, write back);
  * another thread that runs between them loses an update.  So take c->lock
@@ -79,7 +82,10 @@ struct race_account {
     pthread_mutex_t lock;
     long balance;
 };
-#define RACE_ACCOUNT_INITIALIZER(balance) { PTHREAD_MUTEX_INITIALIZER, (balance) }
+#define RACE_ACCOUNT_INITIALIZER(balance)                                                          \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, (balance)                                                       \
+    }
 
 /* Takes `amount` (> 0) from the account if the balance is at least
  * `amount`: returns 1.  Otherwise leaves the balance alone: returns 0.

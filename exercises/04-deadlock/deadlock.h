@@ -19,7 +19,10 @@ struct dl_account {
     long balance;
     int id;
 };
-#define DL_ACCOUNT_INIT(id, balance) { PTHREAD_MUTEX_INITIALIZER, (balance), (id) }
+#define DL_ACCOUNT_INIT(id, balance)                                                               \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, (balance), (id)                                                 \
+    }
 
 /* What a transfer returns. */
 #define DL_OK 0       /* the money moved */

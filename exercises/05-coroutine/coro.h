@@ -129,7 +129,10 @@ struct rr {
     struct coro *tasks[RR_MAX_TASKS];
     int count;
 };
-#define RR_INITIALIZER {{0}, 0}
+#define RR_INITIALIZER                                                                             \
+    {                                                                                              \
+        {0}, 0                                                                                     \
+    }
 
 /* Creates a coroutine running fn(arg, first) with the default stack and
  * adds it as the scheduler's next task; nothing runs yet.  Returns the

@@ -16,13 +16,13 @@
 enum coro_state { CORO_SUSPENDED, CORO_RUNNING, CORO_FINISHED };
 
 struct coro {
-    ucontext_t ctx;      /* where the coroutine goes on */
-    ucontext_t back;     /* where coro_suspend returns to */
+    ucontext_t ctx;  /* where the coroutine goes on */
+    ucontext_t back; /* where coro_suspend returns to */
     coro_fn fn;
     void *arg;
     enum coro_state state;
     char *stack;
-    unsigned stack_id;   /* valgrind's name for the stack */
+    unsigned stack_id; /* valgrind's name for the stack */
 };
 
 static __thread struct coro *running;
@@ -80,13 +80,15 @@ int coro_resume(struct coro *c)
         return -1;
     }
     if (running != NULL) {
-        misuse(CORO_RESUMED_INSIDE, running == c ? "a task resumed itself: only the loop resumes tasks"
+        misuse(CORO_RESUMED_INSIDE,
+               running == c ? "a task resumed itself: only the loop resumes tasks"
                             : "a task was resumed from inside another task: only the loop, "
                               "outside every task, resumes tasks (make it ready instead)");
         return -1;
     }
     if (c->state == CORO_FINISHED) {
-        misuse(CORO_RESUMED_FINISHED, "a task was resumed after it had finished: it was still in the ready queue, "
+        misuse(CORO_RESUMED_FINISHED,
+               "a task was resumed after it had finished: it was still in the ready queue, "
                "or still waited for a timer or a descriptor");
         return -1;
     }

@@ -108,8 +108,7 @@ KATA_TEST(fork_reap, exit_status_reaches_parent)
     assert_helper_completed(p, "child_exit_status");
     cr_assert(f.forks > 0,
               KATA_MSG("child_exit_status(%d) made no child with fork(): use fork()",
-                       "child_exit_status(%d) 没有用 fork() 创建子进程：要用 fork()",
-                       ASKED_CODE));
+                       "child_exit_status(%d) 没有用 fork() 创建子进程：要用 fork()", ASKED_CODE));
     cr_assert(f.got == FORCED_CODE,
               KATA_MSG("child_exit_status(%d) returned %d, but the test made its child end at "
                        "once with _exit(%d): return the code the child really exited with, "
@@ -190,15 +189,14 @@ static void run_with_pending_output(void *arg, void *out)
 KATA_TEST(fork_reap, child_does_not_flush_callers_stdio)
 {
     struct flush_run r = {-1, 0};
-    struct kata_proc p = kata_run_in_child(run_with_pending_output, NULL, &r, sizeof r,
-                                           helper_seconds());
+    struct kata_proc p =
+        kata_run_in_child(run_with_pending_output, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "child_exit_status");
-    cr_assert(r.status == 3,
-              KATA_MSG("child_exit_status(3) returned %d: make "
-                       "fork_reap::exit_status_reaches_parent pass first",
-                       "child_exit_status(3) 返回了 %d：先让 "
-                       "fork_reap::exit_status_reaches_parent 通过",
-                       r.status));
+    cr_assert(r.status == 3, KATA_MSG("child_exit_status(3) returned %d: make "
+                                      "fork_reap::exit_status_reaches_parent pass first",
+                                      "child_exit_status(3) 返回了 %d：先让 "
+                                      "fork_reap::exit_status_reaches_parent 通过",
+                                      r.status));
     cr_assert(r.copies == 1,
               KATA_MSG("output the caller had buffered with stdio (printf, fputs) but not yet "
                        "written came out %d times instead of once: the child got a copy of "

@@ -20,8 +20,7 @@ KATA_SUITE(thread_share);
 #define NEW 42
 #define MAX_GATES 8
 
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 
 struct gate {
@@ -44,8 +43,7 @@ static void *gated_start(void *p)
     return g->fn(g->arg);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     if (!armed || ngates == MAX_GATES)
         return __real_pthread_create(t, attr, fn, arg);
@@ -93,12 +91,11 @@ static struct after_write observe(void)
     armed = 1;
     int rc = observe_thread_writes(OLD, NEW, &seen);
     armed = 0;
-    cr_assert(rc == 0,
-              KATA_MSG("observe_thread_writes returned %d instead of 0: it should start a "
-                       "thread with pthread_create, join it and fill *out",
-                       "observe_thread_writes 返回了 %d 而不是 0：它应当用 pthread_create "
-                       "启动一个线程，join 它，再填好 *out",
-                       rc));
+    cr_assert(rc == 0, KATA_MSG("observe_thread_writes returned %d instead of 0: it should start a "
+                                "thread with pthread_create, join it and fill *out",
+                                "observe_thread_writes 返回了 %d 而不是 0：它应当用 pthread_create "
+                                "启动一个线程，join 它，再填好 *out",
+                                rc));
     cr_assert(ngates > 0, KATA_MSG("observe_thread_writes started no thread: use pthread_create",
                                    "observe_thread_writes 没有启动任何线程：要用 pthread_create"));
     return seen;
@@ -117,8 +114,7 @@ static void assert_changed(int value, const char *name)
     cr_assert(value != OLD,
               KATA_MSG("the parent read the %s too early: read it only after pthread_join "
                        "returns",
-                       "父线程读%s读得太早了：要等 pthread_join 返回之后再读",
-                       name));
+                       "父线程读%s读得太早了：要等 pthread_join 返回之后再读", name));
     cr_assert(value == NEW,
               KATA_MSG("the parent read %d from the %s, expected the thread's value %d: the "
                        "thread must write to the parent's variable itself, through its address",

@@ -34,8 +34,7 @@ static int for_each_pipe(void (*fn)(int fd, ino_t ino, int *acc), int *acc)
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
         struct stat st;
-        if (e->d_name[0] != '.' && fd != dirfd(d) && fstat(fd, &st) == 0 &&
-            S_ISFIFO(st.st_mode))
+        if (e->d_name[0] != '.' && fd != dirfd(d) && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
             fn(fd, st.st_ino, acc);
     }
     closedir(d);
@@ -114,8 +113,8 @@ static struct small_run small(int also_failing)
 {
     struct small_run r;
     memset(&r, 0, sizeof r);
-    struct kata_proc p = kata_run_in_child(run_small, also_failing ? &r : NULL, &r, sizeof r,
-                                           helper_seconds());
+    struct kata_proc p =
+        kata_run_in_child(run_small, also_failing ? &r : NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "compute_in_child");
     cr_assert(r.got >= 0,
               KATA_MSG("compute_in_child returned %zd instead of the result's length: it "
@@ -150,13 +149,15 @@ KATA_TEST(pipe_result, work_runs_in_a_child_process)
               KATA_MSG("the work ran in the calling process itself: run it in the child, "
                        "after fork",
                        "work 是在调用者自己的进程里运行的：要在 fork 之后、在子进程里运行它"));
-    cr_assert(r.res.pid != 0, KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
+    cr_assert(r.res.pid != 0,
+              KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
 }
 
 KATA_TEST(pipe_result, child_closes_the_read_end)
 {
     struct small_run r = small(0);
-    cr_assert(r.res.pid != 0, KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
+    cr_assert(r.res.pid != 0,
+              KATA_MSG("no result arrived from the child", "子进程没有送来任何结果"));
     cr_assert(r.res.read_ends_open == 0,
               KATA_MSG("the child still held the pipe's read end while it worked: after fork "
                        "each process has a copy of both ends; each closes the end it does not "
@@ -210,7 +211,7 @@ static size_t large_work(void *buf, size_t cap)
 
 struct large_run {
     ssize_t got;
-    long first_bad;   /* index of the first wrong word, or -1 */
+    long first_bad;    /* index of the first wrong word, or -1 */
     int child_sigpipe; /* a child of the helper was killed by SIGPIPE */
 };
 

@@ -75,8 +75,8 @@ KATA_TEST(shared_memory, parent_reads_the_total)
                        "才会落在父进程读的那些页里"));
     cr_assert(r.total == (long)CHILDREN * INCREMENTS,
               KATA_MSG("count_in_children(%d, %d, ...) returned %ld, expected %d",
-                       "count_in_children(%d, %d, ...) 返回了 %ld，应当是 %d",
-                       CHILDREN, INCREMENTS, r.total, CHILDREN * INCREMENTS));
+                       "count_in_children(%d, %d, ...) 返回了 %ld，应当是 %d", CHILDREN, INCREMENTS,
+                       r.total, CHILDREN * INCREMENTS));
 }
 
 KATA_TEST(shared_memory, each_child_has_its_own_slot)
@@ -113,8 +113,7 @@ KATA_TEST(shared_memory, children_are_separate_processes)
             cr_assert(r.slots[i].pid != r.slots[j].pid,
                       KATA_MSG("slots %d and %d hold the same pid: start one child process per "
                                "slot",
-                               "槽位 %d 和 %d 里是同一个 pid：每个槽位要对应一个子进程",
-                               j, i));
+                               "槽位 %d 和 %d 里是同一个 pid：每个槽位要对应一个子进程", j, i));
     }
 }
 

@@ -4,7 +4,7 @@
  *   -Wl,--wrap=clock_gettime -Wl,--wrap=pthread_join -Wl,--wrap=pthread_cond_wait
  *   -Wl,--wrap=pthread_setname_np
  * so every call the student's code makes to those functions goes through
- * the __wrap_ functions in test_probes.c first: they record which clock was
+ * the __wrap_ functions in probes.c first: they record which clock was
  * read, which threads were joined, who slept on which condition variable and
  * which thread named which.  A thread that names *another* thread is held
  * until that thread has started its work: the latest the race between them
@@ -21,6 +21,7 @@
 
 #define _GNU_SOURCE
 #include "join.h"
+#include "probe.h"
 
 #include <pthread.h>
 #include <sys/types.h>
@@ -31,8 +32,6 @@
 
 /* ---- clocks ---- */
 int __real_clock_gettime(clockid_t id, struct timespec *ts);
-struct timespec probe_mono(void);           /* the real CLOCK_MONOTONIC */
-double probe_seconds(struct timespec t);
 /* From now on, record the clock ids this thread reads (up to PROBE_MAX). */
 void probe_clock_record(void);
 int probe_clock_calls(clockid_t ids[PROBE_MAX]);
@@ -44,16 +43,16 @@ void probe_clock_stop(void);
 
 /* ---- what the workers saw ---- */
 struct probe_worker {
-    int arrived;         /* the work function was called */
-    int index;           /* the index it was given */
-    void *arg;           /* the arg it was given */
-    pid_t tid;           /* its kernel thread id */
-    pthread_t self;      /* its pthread_t */
-    int gave_up;         /* its gate timed out */
-    int running_with;    /* workers that had arrived when it gave up */
-    int detached;        /* -1 unknown, 0 joinable, 1 detached */
-    int finished;        /* its work function returned */
-    char name[16];       /* its thread's name when its work function began */
+    int arrived;      /* the work function was called */
+    int index;        /* the index it was given */
+    void *arg;        /* the arg it was given */
+    pid_t tid;        /* its kernel thread id */
+    pthread_t self;   /* its pthread_t */
+    int gave_up;      /* its gate timed out */
+    int running_with; /* workers that had arrived when it gave up */
+    int detached;     /* -1 unknown, 0 joinable, 1 detached */
+    int finished;     /* its work function returned */
+    char name[16];    /* its thread's name when its work function began */
 };
 
 struct probe_view {
@@ -75,8 +74,8 @@ int probe_was_joined(pthread_t t);
 /* The condition variable of `done` is watched by the pthread_cond_wait
  * wrapper: it records waits on it and opens the gate of wait_gated_work. */
 void probe_watch_done(struct join_done *done);
-int probe_waited_on_done(void);      /* slept on done->cond while done was 0 */
-int probe_waited_after_done(void);   /* called pthread_cond_wait although done was 1 */
+int probe_waited_on_done(void);    /* slept on done->cond while done was 0 */
+int probe_waited_after_done(void); /* called pthread_cond_wait although done was 1 */
 
 /* A thread of the test that calls join_wait_done(done) (done is watched). */
 struct probe_waiter {
@@ -101,15 +100,15 @@ struct probe_naming {
 int probe_namings(struct probe_naming out[PROBE_MAX]);
 
 /* ---- work functions for the student's workers ---- */
-long held_work(int index, void *arg);    /* waits for probe_release */
-long joined_work(int index, void *arg);  /* waits until its thread is joined */
-long barrier_work(int index, void *arg); /* waits until *(int *)arg workers run */
-long sleepy_work(int index, void *arg);  /* sleeps 20 * (index + 1) ms, returns index */
-long detach_work(int index, void *arg);  /* waits for probe_release, then
-                                            records whether it is detached */
+long held_work(int index, void *arg);       /* waits for probe_release */
+long joined_work(int index, void *arg);     /* waits until its thread is joined */
+long barrier_work(int index, void *arg);    /* waits until *(int *)arg workers run */
+long sleepy_work(int index, void *arg);     /* sleeps 20 * (index + 1) ms, returns index */
+long detach_work(int index, void *arg);     /* waits for probe_release, then
+                                               records whether it is detached */
 long wait_gated_work(int index, void *arg); /* waits until the caller sleeps on
                                                the watched done->cond */
-long quick_work(int index, void *arg);   /* returns at once */
+long quick_work(int index, void *arg);      /* returns at once */
 
 /* What held_work, joined_work, quick_work, detach_work and wait_gated_work
  * return for worker `index`. */

@@ -1,5 +1,6 @@
 /* 02-join, part 2: start named workers, collect their results with pthread_join. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <string.h>
@@ -9,11 +10,11 @@
 KATA_SUITE(start);
 
 #define N 3
-#define JOIN_START_NULL_MSG                                                                 \
-    KATA_MSG("join_start(%d, ...) returned NULL: it must start %d threads with "          \
-             "pthread_create and return the team",                                         \
+#define JOIN_START_NULL_MSG                                                                            \
+    KATA_MSG("join_start(%d, ...) returned NULL: it must start %d threads with "                       \
+             "pthread_create and return the team",                                                     \
              "join_start(%d, ...) 返回了 NULL：它应当用 pthread_create 启动 %d 个线程，" \
-             "并返回这个 team",                                                           \
+             "并返回这个 team",                                                                        \
              N, N)
 static int token; /* its address is the arg every worker must receive */
 
@@ -100,15 +101,16 @@ KATA_TEST(start, workers_are_named_worker_i)
     for (int i = 0; i < N; i++) {
         char want[16];
         snprintf(want, sizeof want, "worker-%d", v.w[i].index);
-        cr_assert(strcmp(v.w[i].name, want) == 0,
-                  KATA_MSG("worker %d was called \"%s\" when it began its work, not \"%s\": a "
-                           "new thread starts with its creator's name, so the worker names "
-                           "itself, pthread_setname_np(pthread_self(), \"worker-%d\"), first "
-                           "thing in its start routine, before it calls work(%d, arg)",
-                           "工作线程 %1$d 开始干活时名叫 \"%2$s\"，而不是 \"%3$s\"：新线程一开始沿用"
-                           "创建者的名字，所以工作线程要在启动函数里、调用 work(%5$d, arg) 之前，"
-                           "先用 pthread_setname_np(pthread_self(), \"worker-%4$d\") 给自己起名",
-                           v.w[i].index, v.w[i].name, want, v.w[i].index, v.w[i].index));
+        cr_assert(
+            strcmp(v.w[i].name, want) == 0,
+            KATA_MSG("worker %d was called \"%s\" when it began its work, not \"%s\": a "
+                     "new thread starts with its creator's name, so the worker names "
+                     "itself, pthread_setname_np(pthread_self(), \"worker-%d\"), first "
+                     "thing in its start routine, before it calls work(%d, arg)",
+                     "工作线程 %1$d 开始干活时名叫 \"%2$s\"，而不是 \"%3$s\"：新线程一开始沿用"
+                     "创建者的名字，所以工作线程要在启动函数里、调用 work(%5$d, arg) 之前，"
+                     "先用 pthread_setname_np(pthread_self(), \"worker-%4$d\") 给自己起名",
+                     v.w[i].index, v.w[i].name, want, v.w[i].index, v.w[i].index));
     }
     finish_quietly(team);
 }
@@ -126,8 +128,7 @@ KATA_TEST(start, workers_name_themselves)
                  KATA_TR("a thread that is not a worker", "一个不是工作线程的线程"));
         for (int i = 0; i < N; i++)
             if (pthread_equal(named[k].target, v.w[i].self))
-                snprintf(target, sizeof target, KATA_TR("worker %d", "工作线程 %d"),
-                         v.w[i].index);
+                snprintf(target, sizeof target, KATA_TR("worker %d", "工作线程 %d"), v.w[i].index);
         cr_assert(pthread_equal(named[k].caller, named[k].target),
                   KATA_MSG("pthread_setname_np(..., \"%s\") was called on %s by another "
                            "thread: named from outside, a thread may already be running its "

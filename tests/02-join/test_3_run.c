@@ -1,5 +1,6 @@
 /* 02-join, part 3: workers that overlap, and how long they took. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 KATA_SUITE(run);
@@ -36,14 +37,15 @@ KATA_TEST(run, workers_overlap)
                        "启动 n 个工作线程",
                        v.arrived, N));
     for (int i = 0; i < N; i++)
-        cr_assert(!v.w[i].gave_up,
-                  KATA_MSG("worker %d ran alone (%d worker(s) running when it gave up waiting "
-                           "for the other %d): you joined it before starting the others, so the "
-                           "threads ran one after another. Start them all, then join them all",
-                           "工作线程 %1$d 是独自运行的（它等另外 %3$d 个等到放弃时，只有 %2$d 个在"
-                           "运行）：你在启动其他线程之前就 join 了它，所以这些线程是一个接一个跑的。"
-                           "先全部启动，再全部 join",
-                           v.w[i].index, v.w[i].running_with, N - 1));
+        cr_assert(
+            !v.w[i].gave_up,
+            KATA_MSG("worker %d ran alone (%d worker(s) running when it gave up waiting "
+                     "for the other %d): you joined it before starting the others, so the "
+                     "threads ran one after another. Start them all, then join them all",
+                     "工作线程 %1$d 是独自运行的（它等另外 %3$d 个等到放弃时，只有 %2$d 个在"
+                     "运行）：你在启动其他线程之前就 join 了它，所以这些线程是一个接一个跑的。"
+                     "先全部启动，再全部 join",
+                     v.w[i].index, v.w[i].running_with, N - 1));
 }
 
 KATA_TEST(run, returns_each_workers_result)
@@ -66,11 +68,11 @@ KATA_TEST(run, elapsed_covers_the_longest_worker)
     long results[N];
     struct timespec elapsed = {-1, -1};
     probe_clock_shift(); /* the run crosses a whole second, whatever the time */
-    struct timespec before = probe_mono();
+    struct timespec before = kata_now();
     int err = join_run_timed(N, sleepy_work, NULL, results, &elapsed);
-    struct timespec after = probe_mono();
+    struct timespec after = kata_now();
     probe_clock_stop();
-    double took = probe_seconds(after) - probe_seconds(before);
+    double took = kata_ts_seconds(after) - kata_ts_seconds(before);
     double longest = 0.020 * N;
     expect_ok(err);
     cr_assert(elapsed.tv_nsec >= 0 && elapsed.tv_nsec < 1000000000L,
@@ -80,19 +82,19 @@ KATA_TEST(run, elapsed_covers_the_longest_worker)
                        "elapsed 是 {%ld, %ld}：tv_nsec 必须在 0 到 999999999 之间。这次运行跨过了"
                        "整秒；结束的 tv_nsec 比开始的小时，要向秒借一位",
                        (long)elapsed.tv_sec, elapsed.tv_nsec));
-    cr_assert(probe_seconds(elapsed) >= longest,
+    cr_assert(kata_ts_seconds(elapsed) >= longest,
               KATA_MSG("elapsed is %.3f s, but the longest worker sleeps %.3f s: read the start "
                        "time before the first pthread_create and the end time after the last "
                        "pthread_join",
                        "elapsed 是 %.3f s，可睡得最久的工作线程要睡 %.3f s：开始时间要在第一次 "
                        "pthread_create 之前读，结束时间要在最后一次 pthread_join 之后读",
-                       probe_seconds(elapsed), longest));
-    cr_assert(probe_seconds(elapsed) <= took,
+                       kata_ts_seconds(elapsed), longest));
+    cr_assert(kata_ts_seconds(elapsed) <= took,
               KATA_MSG("elapsed is %.3f s, but the whole call took %.3f s: measure end minus "
                        "start with join_now and join_elapsed, nanoseconds included",
                        "elapsed 是 %.3f s，可整个调用只花了 %.3f s：用 join_now 和 join_elapsed "
                        "算结束减开始，纳秒也要算进去",
-                       probe_seconds(elapsed), took));
+                       kata_ts_seconds(elapsed), took));
 }
 
 KATA_TEST(run, timing_uses_the_monotonic_clock)

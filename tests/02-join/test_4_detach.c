@@ -1,5 +1,6 @@
 /* 02-join, part 4: a detached worker that says when it is done. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <unistd.h>
@@ -35,9 +36,11 @@ KATA_TEST(detach, returns_while_the_worker_runs)
                        "thread is fire and forget, start it and return (do not join it)",
                        "join_detach 等 work 做完才返回：分离的线程是\"发出去就不管\"的，启动它"
                        "然后返回（不要 join 它）"));
-    cr_assert(arrived == 1, KATA_MSG("join_detach returned 0 but the work never ran: start a thread that calls "
-                       "work(0, arg)",
-                       "join_detach 返回了 0，可 work 从没运行：要启动一个调用 work(0, arg) 的线程"));
+    cr_assert(
+        arrived == 1,
+        KATA_MSG("join_detach returned 0 but the work never ran: start a thread that calls "
+                 "work(0, arg)",
+                 "join_detach 返回了 0，可 work 从没运行：要启动一个调用 work(0, arg) 的线程"));
 }
 
 KATA_TEST(detach, worker_is_detached)
@@ -47,9 +50,11 @@ KATA_TEST(detach, worker_is_detached)
     probe_wait_finished(1);
     struct probe_view v;
     probe_snapshot(&v);
-    cr_assert(v.arrived == 1, KATA_MSG("join_detach returned 0 but the work never ran: start a thread that calls "
-                       "work(0, arg)",
-                       "join_detach 返回了 0，可 work 从没运行：要启动一个调用 work(0, arg) 的线程"));
+    cr_assert(
+        v.arrived == 1,
+        KATA_MSG("join_detach returned 0 but the work never ran: start a thread that calls "
+                 "work(0, arg)",
+                 "join_detach 返回了 0，可 work 从没运行：要启动一个调用 work(0, arg) 的线程"));
     cr_assert(v.w[0].detached == 1,
               KATA_MSG("the worker thread is still joinable: create it with a "
                        "PTHREAD_CREATE_DETACHED attribute (or call pthread_detach), or its "

@@ -9,40 +9,10 @@
  * helgrind says nothing about the atomic parts (race_atomic_increment,
  * race_withdraw_cas): it does not see an atomic_load followed by an
  * atomic_store as a race, although it loses updates.  Those are proven by
- * the single-stepping tests instead; they run here only as a smoke test.
- *
- * The program is linked with the exercise's ldflags, which wrap four
- * functions for the tests; here the wrappers only pass the calls on. */
+ * the single-stepping tests instead; they run here only as a smoke test. */
 #include "race.h"
 
 #include <stdio.h>
-
-int __real_pthread_mutex_lock(pthread_mutex_t *m);
-int __real_pthread_mutex_unlock(pthread_mutex_t *m);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
-int __real_pthread_join(pthread_t t, void **ret);
-
-int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
-{
-    return __real_pthread_mutex_lock(m);
-}
-
-int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
-{
-    return __real_pthread_mutex_unlock(m);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
-{
-    return __real_pthread_create(t, attr, fn, arg);
-}
-
-int __wrap_pthread_join(pthread_t t, void **ret)
-{
-    return __real_pthread_join(t, ret);
-}
 
 #define THREADS 3
 #define ROUNDS 100
@@ -76,15 +46,13 @@ static int expect(const char *what, long got, long want)
 int main(void)
 {
     pthread_t t[THREADS];
-    /* __real_ calls: helgrind then names this line, not the wrapper, as the
-     * place the threads were started. */
     for (long i = 0; i < THREADS; i++)
-        if (__real_pthread_create(&t[i], NULL, worker, (void *)i) != 0) {
+        if (pthread_create(&t[i], NULL, worker, (void *)i) != 0) {
             fprintf(stderr, "pthread_create failed\n");
             return 1;
         }
     for (int i = 0; i < THREADS; i++)
-        __real_pthread_join(t[i], NULL);
+        pthread_join(t[i], NULL);
 
     int bad = 0;
     bad |= expect("the mutex counter", counter.value, THREADS * ROUNDS);

@@ -4,7 +4,7 @@
  *   -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread_mutex_unlock
  *   -Wl,--wrap=pthread_create -Wl,--wrap=pthread_join
  * so every such call in race.c goes through the __wrap_ functions in
- * test_probes.c first.  Three instruments:
+ * probes.c first.  Three instruments:
  *
  * 1. Lock tracking.  While a thread runs one of the learner's operations
  *    through probe_op (or a probe thread), the wrappers record which mutex
@@ -35,6 +35,7 @@
 #define PROBES_H
 
 #define _GNU_SOURCE
+#include "probe.h"
 #include "race.h"
 
 #include <pthread.h>
@@ -42,17 +43,9 @@
 
 #define PROBE_WAIT_SECONDS 1.5
 
-/* An assertion message in the learner's language:
- *     cr_assert(ok, MSG("english %d ...", "中文 %d ...", n));
- * Criterion wants a literal format, so MSG hands it "%s" and the message
- * formatted by probe_msg with KATA_TR's choice (kata.h) of the two. */
-char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), ##__VA_ARGS__)
-
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 
 /* ---- 1. lock tracking --------------------------------------------------- */
@@ -61,13 +54,13 @@ int __real_pthread_join(pthread_t t, void **ret);
 void probe_watch(pthread_mutex_t *m, const long *value);
 
 struct probe_log {
-    int locks;                /* lock calls made inside operations */
-    int unlocks;              /* unlock calls made inside operations */
-    int watched_locks;        /* ... of them on the watched mutex */
+    int locks;         /* lock calls made inside operations */
+    int unlocks;       /* unlock calls made inside operations */
+    int watched_locks; /* ... of them on the watched mutex */
     int watched_unlocks;
     const pthread_mutex_t *other; /* the first other mutex locked, or NULL */
-    long at_lock;             /* *value when the watched mutex was first taken */
-    long at_unlock;           /* *value when it was first about to be released */
+    long at_lock;                 /* *value when the watched mutex was first taken */
+    long at_unlock;               /* *value when it was first about to be released */
 };
 void probe_log(struct probe_log *out);
 
@@ -76,9 +69,9 @@ void probe_op(void (*fn)(void *), void *arg);
 
 /* Where the first operation thread that gets there stops. */
 enum probe_stop {
-    PROBE_STOP_BEFORE_LOCK,   /* in pthread_mutex_lock, before taking the mutex */
-    PROBE_STOP_HOLDING_LOCK,  /* in pthread_mutex_lock, with the mutex taken */
-    PROBE_STOP_AFTER_UNLOCK,  /* in pthread_mutex_unlock, with the mutex released */
+    PROBE_STOP_BEFORE_LOCK,  /* in pthread_mutex_lock, before taking the mutex */
+    PROBE_STOP_HOLDING_LOCK, /* in pthread_mutex_lock, with the mutex taken */
+    PROBE_STOP_AFTER_UNLOCK, /* in pthread_mutex_unlock, with the mutex released */
 };
 void probe_stop_first(enum probe_stop where);
 /* Waits until a thread has stopped; returns 1 if one did. */
@@ -139,8 +132,8 @@ struct probe_step {
 /* Runs fn(arg) one instruction at a time.  Just before the instruction that
  * follows boundary `at` (1 for the first), calls other(other_arg), as if
  * another thread ran at that moment.  at = 0: never. */
-struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
-                                 void (*other)(void *), void *other_arg);
+struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at, void (*other)(void *),
+                                 void *other_arg);
 
 /* "race_atomic_increment+0x12" or "0x401234", for messages. */
 void probe_code_name(const void *pc, char *buf, size_t size);

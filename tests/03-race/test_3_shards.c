@@ -6,6 +6,7 @@
  * always finds the shards still empty, instead of only when the scheduler
  * happens to be slow. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <stdint.h>
@@ -18,17 +19,17 @@ KATA_SUITE(shards);
 static struct race_shards *new_shards(int threads)
 {
     struct race_shards *s = race_shards_new(threads);
-    cr_assert(s != NULL,
-              MSG("race_shards_new(%d) returned NULL: allocate the shards (one per thread, "
-                      "all 0) and return them",
-                      "race_shards_new(%d) 返回了 NULL：要分配好分片（每个线程一个，全为 0）并返回",
-              threads));
+    cr_assert(
+        s != NULL,
+        KATA_MSG("race_shards_new(%d) returned NULL: allocate the shards (one per thread, "
+                 "all 0) and return them",
+                 "race_shards_new(%d) 返回了 NULL：要分配好分片（每个线程一个，全为 0）并返回",
+                 threads));
     for (int i = 0; i < threads; i++)
         cr_assert(race_shard(s, i) != NULL,
-                  MSG("race_shard(s, %d) returned NULL: return the address of shard %d's "
-                          "counter",
-                          "race_shard(s, %d) 返回了 NULL：要返回第 %d 个分片计数器的地址",
-                  i, i));
+                  KATA_MSG("race_shard(s, %d) returned NULL: return the address of shard %d's "
+                           "counter",
+                           "race_shard(s, %d) 返回了 NULL：要返回第 %d 个分片计数器的地址", i, i));
     return s;
 }
 
@@ -39,11 +40,11 @@ static int run_held(struct race_shards *s, long *total)
     int err = race_shards_run(s, PER_THREAD, total);
     probe_hold_workers(0);
     cr_assert(err == 0,
-              MSG("race_shards_run returned %d, not 0: start one thread per shard, join "
-                      "them all, sum, and return 0",
-                      "race_shards_run 返回了 %d，不是 0：为每个分片启动一个线程，全部 join，"
-                      "再求和，返回 0",
-              err));
+              KATA_MSG("race_shards_run returned %d, not 0: start one thread per shard, join "
+                       "them all, sum, and return 0",
+                       "race_shards_run 返回了 %d，不是 0：为每个分片启动一个线程，全部 join，"
+                       "再求和，返回 0",
+                       err));
     return err;
 }
 
@@ -52,15 +53,15 @@ KATA_TEST(shards, new_shards_start_at_zero)
     struct race_shards *s = new_shards(THREADS);
     for (int i = 0; i < THREADS; i++) {
         cr_assert(*race_shard(s, i) == 0,
-                  MSG("a new shard %d holds %ld, not 0: every shard starts at 0",
-                          "新建的第 %d 个分片是 %ld，不是 0：每个分片都从 0 开始",
-                  i, *race_shard(s, i)));
+                  KATA_MSG("a new shard %d holds %ld, not 0: every shard starts at 0",
+                           "新建的第 %d 个分片是 %ld，不是 0：每个分片都从 0 开始", i,
+                           *race_shard(s, i)));
         for (int j = 0; j < i; j++)
             cr_assert(race_shard(s, i) != race_shard(s, j),
-                      MSG("shards %d and %d are the same counter: each thread needs one "
-                              "of its own",
-                              "第 %d 和第 %d 个分片是同一个计数器：每个线程都要有自己的一个",
-                      j, i));
+                      KATA_MSG("shards %d and %d are the same counter: each thread needs one "
+                               "of its own",
+                               "第 %d 和第 %d 个分片是同一个计数器：每个线程都要有自己的一个", j,
+                               i));
     }
     race_shards_free(s);
 }
@@ -72,11 +73,11 @@ KATA_TEST(shards, increment_counts_in_its_own_shard)
         race_shard_increment(s, 2);
     for (int i = 0; i < THREADS; i++)
         cr_assert(*race_shard(s, i) == (i == 2 ? 3 : 0),
-                  MSG("after 3 calls of race_shard_increment(s, 2), shard %d holds %ld, not "
-                          "%d: it adds 1 to shard i and touches no other",
-                          "调用 3 次 race_shard_increment(s, 2) 后，第 %d 个分片是 %ld，不是 %d："
-                          "它只给第 i 个分片加 1，别的都不碰",
-                  i, *race_shard(s, i), i == 2 ? 3 : 0));
+                  KATA_MSG("after 3 calls of race_shard_increment(s, 2), shard %d holds %ld, not "
+                           "%d: it adds 1 to shard i and touches no other",
+                           "调用 3 次 race_shard_increment(s, 2) 后，第 %d 个分片是 %ld，不是 %d："
+                           "它只给第 i 个分片加 1，别的都不碰",
+                           i, *race_shard(s, i), i == 2 ? 3 : 0));
     race_shards_free(s);
 }
 
@@ -90,27 +91,28 @@ KATA_TEST(shards, total_is_summed_after_every_join)
     for (int i = 0; i < THREADS; i++)
         in_shards += *race_shard(s, i);
     cr_assert(created == THREADS,
-              MSG("race_shards_run started %d thread(s) for %d shards: start one per shard",
-                      "race_shards_run 启动了 %d 个线程，而分片有 %d 个：每个分片启动一个线程",
-              created, THREADS));
+              KATA_MSG("race_shards_run started %d thread(s) for %d shards: start one per shard",
+                       "race_shards_run 启动了 %d 个线程，而分片有 %d 个：每个分片启动一个线程",
+                       created, THREADS));
     cr_assert(joined == created,
-              MSG("race_shards_run started %d threads but joined %d: join every one, and "
-                      "only then read the shards",
-                      "race_shards_run 启动了 %d 个线程，却只 join 了 %d 个：要全部 join，"
-                      "然后才能读分片",
-              created, joined));
+              KATA_MSG("race_shards_run started %d threads but joined %d: join every one, and "
+                       "only then read the shards",
+                       "race_shards_run 启动了 %d 个线程，却只 join 了 %d 个：要全部 join，"
+                       "然后才能读分片",
+                       created, joined));
     /* Only total against the shards: whether the shards hold the right
      * numbers is the next test's business. */
-    cr_assert(total == in_shards,
-              MSG("race_shards_run stored a total of %ld, but when it returned the shards held "
-                  "%ld in all: *total must be the sum of every shard, read after every thread "
-                  "has been joined. A sum read before the joins misses the increments the "
-                  "threads are still making: a thread's writes are sure to be done, and visible, "
-                  "only once it has been joined",
-                  "race_shards_run 存的总数是 %ld，但它返回时各分片加起来是 %ld：*total 必须是"
-                  "所有分片之和，并且要在所有线程都 join 之后再读。在 join 之前求和，会漏掉线程"
-                  "还在进行的累加：一个线程的写入，只有在它被 join 之后才确定完成并且可见",
-                  total, in_shards));
+    cr_assert(
+        total == in_shards,
+        KATA_MSG("race_shards_run stored a total of %ld, but when it returned the shards held "
+                 "%ld in all: *total must be the sum of every shard, read after every thread "
+                 "has been joined. A sum read before the joins misses the increments the "
+                 "threads are still making: a thread's writes are sure to be done, and visible, "
+                 "only once it has been joined",
+                 "race_shards_run 存的总数是 %ld，但它返回时各分片加起来是 %ld：*total 必须是"
+                 "所有分片之和，并且要在所有线程都 join 之后再读。在 join 之前求和，会漏掉线程"
+                 "还在进行的累加：一个线程的写入，只有在它被 join 之后才确定完成并且可见",
+                 total, in_shards));
     race_shards_free(s);
 }
 
@@ -120,15 +122,16 @@ KATA_TEST(shards, each_thread_counts_in_its_own_shard)
     long total = -1;
     run_held(s, &total);
     for (int i = 0; i < THREADS; i++)
-        cr_assert(*race_shard(s, i) == PER_THREAD,
-                  MSG("after race_shards_run(s, %ld, ...), shard %d holds %ld, not %ld: thread "
-                          "i must call race_shard_increment(s, i) %ld times, on its own shard and "
-                          "no other (give each thread its own index, not the address of the loop "
-                          "variable)",
-                          "race_shards_run(s, %ld, ...) 之后，第 %d 个分片是 %ld，不是 %ld："
-                          "第 i 个线程要调用 race_shard_increment(s, i) %ld 次，只碰自己的分片"
-                          "（给每个线程它自己的编号，不要传循环变量的地址）",
-                  PER_THREAD, i, *race_shard(s, i), PER_THREAD, PER_THREAD));
+        cr_assert(
+            *race_shard(s, i) == PER_THREAD,
+            KATA_MSG("after race_shards_run(s, %ld, ...), shard %d holds %ld, not %ld: thread "
+                     "i must call race_shard_increment(s, i) %ld times, on its own shard and "
+                     "no other (give each thread its own index, not the address of the loop "
+                     "variable)",
+                     "race_shards_run(s, %ld, ...) 之后，第 %d 个分片是 %ld，不是 %ld："
+                     "第 i 个线程要调用 race_shard_increment(s, i) %ld 次，只碰自己的分片"
+                     "（给每个线程它自己的编号，不要传循环变量的地址）",
+                     PER_THREAD, i, *race_shard(s, i), PER_THREAD, PER_THREAD));
     race_shards_free(s);
 }
 
@@ -140,22 +143,23 @@ KATA_TEST(shards, shards_sit_on_separate_cache_lines)
         uintptr_t a_first = a / RACE_CACHE_LINE, a_last = (a + sizeof(long) - 1) / RACE_CACHE_LINE;
         for (int j = 0; j < i; j++) {
             uintptr_t b = (uintptr_t)race_shard(s, j);
-            uintptr_t b_first = b / RACE_CACHE_LINE, b_last = (b + sizeof(long) - 1) / RACE_CACHE_LINE;
-            int share = a_first == b_first || a_first == b_last || a_last == b_first ||
-                        a_last == b_last;
+            uintptr_t b_first = b / RACE_CACHE_LINE,
+                      b_last = (b + sizeof(long) - 1) / RACE_CACHE_LINE;
+            int share =
+                a_first == b_first || a_first == b_last || a_last == b_first || a_last == b_last;
             cr_assert(!share,
-                      MSG("shards %d and %d are %ld bytes apart, on the same %d-byte cache "
-                              "line: the two threads never touch each other's number, but the "
-                              "CPU moves whole lines between cores, so every increment of one "
-                              "takes the line away from the other (false sharing). Pad each "
-                              "shard to a whole line: a struct with _Alignas(RACE_CACHE_LINE), "
-                              "in memory from aligned_alloc",
-                              "第 %d 和第 %d 个分片相距 %ld 字节，落在同一条 %d 字节的缓存行上："
-                              "两个线程从不碰对方的数，但 CPU 在核之间是整行搬运的，"
-                              "一个线程每自增一次，就把这一行从另一个核那里抢走（伪共享）。"
-                              "把每个分片填充到一整行：用带 _Alignas(RACE_CACHE_LINE) 的结构体，"
-                              "内存用 aligned_alloc 分配",
-                      j, i, (long)(a > b ? a - b : b - a), RACE_CACHE_LINE));
+                      KATA_MSG("shards %d and %d are %ld bytes apart, on the same %d-byte cache "
+                               "line: the two threads never touch each other's number, but the "
+                               "CPU moves whole lines between cores, so every increment of one "
+                               "takes the line away from the other (false sharing). Pad each "
+                               "shard to a whole line: a struct with _Alignas(RACE_CACHE_LINE), "
+                               "in memory from aligned_alloc",
+                               "第 %d 和第 %d 个分片相距 %ld 字节，落在同一条 %d 字节的缓存行上："
+                               "两个线程从不碰对方的数，但 CPU 在核之间是整行搬运的，"
+                               "一个线程每自增一次，就把这一行从另一个核那里抢走（伪共享）。"
+                               "把每个分片填充到一整行：用带 _Alignas(RACE_CACHE_LINE) 的结构体，"
+                               "内存用 aligned_alloc 分配",
+                               j, i, (long)(a > b ? a - b : b - a), RACE_CACHE_LINE));
         }
     }
     race_shards_free(s);

@@ -6,7 +6,7 @@
  *   -Wl,--wrap=pthread_cond_timedwait -Wl,--wrap=nanosleep -Wl,--wrap=usleep
  *   -Wl,--wrap=clock_nanosleep -Wl,--wrap=sched_yield
  * so every lock, unlock and pause of the student's code goes through the
- * __wrap_ functions in test_probes.c first.  They keep:
+ * __wrap_ functions in probes.c first.  They keep:
  *   - who holds which mutex and who waits for which one (a waits-for graph):
  *     a thread about to wait for a mutex held by a thread that waits, through
  *     a chain, for a mutex it holds itself closes a cycle, a deadlock, which
@@ -28,15 +28,9 @@
 
 #define _GNU_SOURCE
 #include "deadlock.h"
+#include "probe.h"
 
 #include <stddef.h>
-
-/* An assertion message in the learner's language:
- *     cr_assert(ok, MSG("english %d ...", "中文 %d ...", n));
- * Criterion wants a literal format, so MSG hands it "%s" and the message
- * formatted by probe_msg with KATA_TR's choice (kata.h) of the two. */
-char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), ##__VA_ARGS__)
 
 /* ---- naming what the tests create ---- */
 /* Initialises accounts a[0..n-1]: id i, balance balances[i], a fresh mutex
@@ -84,25 +78,25 @@ void probe_turn_next(void);
 int probe_order_cycle(char *why, size_t size);
 
 enum probe_kind {
-    PROBE_LOCK,     /* pthread_mutex_lock got the mutex */
-    PROBE_TRY_OK,   /* pthread_mutex_trylock got it */
-    PROBE_TRY_BUSY, /* pthread_mutex_trylock found it busy (or was made to) */
-    PROBE_UNLOCK,   /* pthread_mutex_unlock (or a condition wait) released it */
-    PROBE_RELOCK,   /* pthread_mutex_lock of a mutex the thread already held */
+    PROBE_LOCK,       /* pthread_mutex_lock got the mutex */
+    PROBE_TRY_OK,     /* pthread_mutex_trylock got it */
+    PROBE_TRY_BUSY,   /* pthread_mutex_trylock found it busy (or was made to) */
+    PROBE_UNLOCK,     /* pthread_mutex_unlock (or a condition wait) released it */
+    PROBE_RELOCK,     /* pthread_mutex_lock of a mutex the thread already held */
     PROBE_BAD_UNLOCK, /* unlock of a mutex the thread did not hold */
-    PROBE_SLEEP,    /* nanosleep, usleep or clock_nanosleep */
-    PROBE_YIELD,    /* sched_yield */
+    PROBE_SLEEP,      /* nanosleep, usleep or clock_nanosleep */
+    PROBE_YIELD,      /* sched_yield */
 };
 
 #define PROBE_BALANCES 4
 
 struct probe_event {
     enum probe_kind kind;
-    char what[32];   /* "account 0", "fork 3", or the mutex's address */
-    int named;       /* an account or a fork */
-    int index;       /* its number, or -1 */
-    int held;        /* accounts and forks the thread held just before */
-    long nanoseconds; /* PROBE_SLEEP: how long it asked to sleep */
+    char what[32];                /* "account 0", "fork 3", or the mutex's address */
+    int named;                    /* an account or a fork */
+    int index;                    /* its number, or -1 */
+    int held;                     /* accounts and forks the thread held just before */
+    long nanoseconds;             /* PROBE_SLEEP: how long it asked to sleep */
     long balance[PROBE_BALANCES]; /* with probe_watch_balances: the balance
                                      of accounts 0..3 at that moment */
 };

@@ -1,5 +1,6 @@
 /* 04-deadlock, part 1: transfers that take their two locks in one order. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <errno.h>
@@ -11,16 +12,20 @@ static struct dl_account acc[4];
 
 static const char *said(int r)
 {
-    return r == DL_OK ? "DL_OK" : r == DL_NO_FUNDS ? "DL_NO_FUNDS" : r == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : "?";
+    return r == DL_OK         ? "DL_OK"
+           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
+           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                              : "?";
 }
 
 static void expect_ok(int r, const char *call)
 {
-    cr_assert(r == DL_OK,
-              MSG("%s returned %d (%s), not DL_OK: the account holds enough, so the money "
-                      "must move and the result is DL_OK",
-                      "%s 返回了 %d（%s），而不是 DL_OK：账户里的钱足够，钱应该转过去，结果是 DL_OK",
-              call, r, said(r)));
+    cr_assert(
+        r == DL_OK,
+        KATA_MSG("%s returned %d (%s), not DL_OK: the account holds enough, so the money "
+                 "must move and the result is DL_OK",
+                 "%s 返回了 %d（%s），而不是 DL_OK：账户里的钱足够，钱应该转过去，结果是 DL_OK",
+                 call, r, said(r)));
 }
 
 KATA_TEST(transfer, moves_the_money)
@@ -28,12 +33,13 @@ KATA_TEST(transfer, moves_the_money)
     long b[] = {100, 50};
     probe_accounts(acc, 2, b);
     expect_ok(dl_transfer(&acc[0], &acc[1], 30), "dl_transfer(account 0 -> account 1, 30)");
-    cr_assert(acc[0].balance == 70 && acc[1].balance == 80,
-              MSG("after moving 30 from account 0 (100) to account 1 (50) the balances are %ld "
-                      "and %ld, not 70 and 80: take the amount from `from` and add it to `to`",
-                      "从账户 0（100）转 30 到账户 1（50）之后，余额是 %ld 和 %ld，不是 70 和 80："
-                      "从 from 扣掉金额，加到 to 上",
-              acc[0].balance, acc[1].balance));
+    cr_assert(
+        acc[0].balance == 70 && acc[1].balance == 80,
+        KATA_MSG("after moving 30 from account 0 (100) to account 1 (50) the balances are %ld "
+                 "and %ld, not 70 and 80: take the amount from `from` and add it to `to`",
+                 "从账户 0（100）转 30 到账户 1（50）之后，余额是 %ld 和 %ld，不是 70 和 80："
+                 "从 from 扣掉金额，加到 to 上",
+                 acc[0].balance, acc[1].balance));
 }
 
 KATA_TEST(transfer, refuses_to_overdraw)
@@ -41,21 +47,23 @@ KATA_TEST(transfer, refuses_to_overdraw)
     long b[] = {100, 50};
     probe_accounts(acc, 2, b);
     int r = dl_transfer(&acc[1], &acc[0], 80);
-    cr_assert(r == DL_NO_FUNDS && acc[0].balance == 100 && acc[1].balance == 50,
-              MSG("moving 80 out of account 1, which holds 50, returned %d (%s) and left the "
-                      "balances at %ld and %ld: a balance never goes below zero, so the transfer "
-                      "must change nothing and return DL_NO_FUNDS",
-                      "从只有 50 的账户 1 转出 80，返回了 %d（%s），余额变成 %ld 和 %ld：余额永远不能"
-                      "小于零，所以这次转账什么都不能改，并返回 DL_NO_FUNDS",
-              r, said(r), acc[0].balance, acc[1].balance));
+    cr_assert(
+        r == DL_NO_FUNDS && acc[0].balance == 100 && acc[1].balance == 50,
+        KATA_MSG("moving 80 out of account 1, which holds 50, returned %d (%s) and left the "
+                 "balances at %ld and %ld: a balance never goes below zero, so the transfer "
+                 "must change nothing and return DL_NO_FUNDS",
+                 "从只有 50 的账户 1 转出 80，返回了 %d（%s），余额变成 %ld 和 %ld：余额永远不能"
+                 "小于零，所以这次转账什么都不能改，并返回 DL_NO_FUNDS",
+                 r, said(r), acc[0].balance, acc[1].balance));
     r = dl_transfer(&acc[1], &acc[0], 50);
-    cr_assert(r == DL_OK && acc[1].balance == 0 && acc[0].balance == 150,
-              MSG("moving all 50 out of account 1 returned %d (%s), balances %ld and %ld: an "
-                      "account may be emptied to exactly zero (refuse only when it holds less "
-                      "than the amount)",
-                      "把账户 1 的 50 全部转出，返回了 %d（%s），余额 %ld 和 %ld：账户可以正好转到零"
-                      "（只有余额小于金额时才拒绝）",
-              r, said(r), acc[1].balance, acc[0].balance));
+    cr_assert(
+        r == DL_OK && acc[1].balance == 0 && acc[0].balance == 150,
+        KATA_MSG("moving all 50 out of account 1 returned %d (%s), balances %ld and %ld: an "
+                 "account may be emptied to exactly zero (refuse only when it holds less "
+                 "than the amount)",
+                 "把账户 1 的 50 全部转出，返回了 %d（%s），余额 %ld 和 %ld：账户可以正好转到零"
+                 "（只有余额小于金额时才拒绝）",
+                 r, said(r), acc[1].balance, acc[0].balance));
 }
 
 /* The events of one transfer from account 0 (100) to account 1 (50) of 30,
@@ -81,19 +89,21 @@ KATA_TEST(transfer, locks_both_accounts_before_touching_them)
             if ((ev[i].kind == PROBE_LOCK || ev[i].kind == PROBE_TRY_OK) && ev[i].named &&
                 ev[i].index == a)
                 first = i;
-        cr_assert(first >= 0,
-                  MSG("dl_transfer never locked account %d: each balance is protected by its "
-                          "account's mutex, so a transfer holds the locks of both accounts",
-                          "dl_transfer 从没锁过账户 %d：每个余额都由它自己账户的互斥锁保护，所以转账"
-                          "要同时持有两个账户的锁",
-                  a));
-        cr_assert(ev[first].balance[a] == before[a],
-                  MSG("account %d's balance was already %ld, not %ld, when dl_transfer locked "
-                          "it: the balance changed before its lock was held, when another thread "
-                          "could be reading or writing it too. Lock first, then touch",
-                          "dl_transfer 锁上账户 %d 时，它的余额已经是 %ld 而不是 %ld：余额在持锁之前"
-                          "就被改了，那时别的线程可能也在读写它。先加锁，再动余额",
-                  a, ev[first].balance[a], before[a]));
+        cr_assert(
+            first >= 0,
+            KATA_MSG("dl_transfer never locked account %d: each balance is protected by its "
+                     "account's mutex, so a transfer holds the locks of both accounts",
+                     "dl_transfer 从没锁过账户 %d：每个余额都由它自己账户的互斥锁保护，所以转账"
+                     "要同时持有两个账户的锁",
+                     a));
+        cr_assert(
+            ev[first].balance[a] == before[a],
+            KATA_MSG("account %d's balance was already %ld, not %ld, when dl_transfer locked "
+                     "it: the balance changed before its lock was held, when another thread "
+                     "could be reading or writing it too. Lock first, then touch",
+                     "dl_transfer 锁上账户 %d 时，它的余额已经是 %ld 而不是 %ld：余额在持锁之前"
+                     "就被改了，那时别的线程可能也在读写它。先加锁，再动余额",
+                     a, ev[first].balance[a], before[a]));
     }
 }
 
@@ -106,22 +116,23 @@ KATA_TEST(transfer, releases_no_lock_until_both_balances_changed)
         if (ev[i].kind != PROBE_UNLOCK || !ev[i].named)
             continue;
         unlocks++;
-        cr_assert(ev[i].balance[0] == 70 && ev[i].balance[1] == 80,
-                  MSG("when dl_transfer released %s the balances were %ld and %ld, not 70 and "
-                          "80: for that moment %ld of the money was in neither account (or in "
-                          "both), and a thread that locks both could see the total change. Write "
-                          "both balances, then release the locks",
-                          "dl_transfer 释放 %s 时余额是 %ld 和 %ld，不是 70 和 80：那一刻有 %ld 的钱"
-                          "不在任何账户里（或同时在两个账户里），锁住两个账户的线程会看到总额变了。"
-                          "先写完两个余额，再放锁",
-                  ev[i].what, ev[i].balance[0], ev[i].balance[1],
-                  150 - ev[i].balance[0] - ev[i].balance[1]));
+        cr_assert(
+            ev[i].balance[0] == 70 && ev[i].balance[1] == 80,
+            KATA_MSG("when dl_transfer released %s the balances were %ld and %ld, not 70 and "
+                     "80: for that moment %ld of the money was in neither account (or in "
+                     "both), and a thread that locks both could see the total change. Write "
+                     "both balances, then release the locks",
+                     "dl_transfer 释放 %s 时余额是 %ld 和 %ld，不是 70 和 80：那一刻有 %ld 的钱"
+                     "不在任何账户里（或同时在两个账户里），锁住两个账户的线程会看到总额变了。"
+                     "先写完两个余额，再放锁",
+                     ev[i].what, ev[i].balance[0], ev[i].balance[1],
+                     150 - ev[i].balance[0] - ev[i].balance[1]));
     }
     cr_assert(unlocks >= 2,
-              MSG("dl_transfer released %d account lock(s): it must lock both accounts and "
-                      "release both when the money has moved",
-                      "dl_transfer 只释放了 %d 个账户锁：它要锁住两个账户，钱转完后两个都释放",
-              unlocks));
+              KATA_MSG("dl_transfer released %d account lock(s): it must lock both accounts and "
+                       "release both when the money has moved",
+                       "dl_transfer 只释放了 %d 个账户锁：它要锁住两个账户，钱转完后两个都释放",
+                       unlocks));
 }
 
 KATA_TEST(transfer, releases_every_lock_it_took)
@@ -137,27 +148,28 @@ KATA_TEST(transfer, releases_every_lock_it_took)
     int n = probe_events(ev, 512);
     expect_ok(r1, "dl_transfer(account 0 -> account 1, 30)");
     cr_assert(r2 == DL_NO_FUNDS,
-              MSG("moving 500 out of account 1 returned %d (%s), not DL_NO_FUNDS",
-                      "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, said(r2)));
-    cr_assert(held_after_ok == 0,
-              MSG("dl_transfer returned still holding %d account lock(s): every lock taken "
-                      "must be released before returning, or the next transfer on that account "
-                      "waits forever",
-                      "dl_transfer 返回时还持有 %d 个账户锁：返回前要释放拿到的每一把锁，否则下一次"
-                      "用到这个账户的转账会永远等下去",
-              held_after_ok));
+              KATA_MSG("moving 500 out of account 1 returned %d (%s), not DL_NO_FUNDS",
+                       "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, said(r2)));
+    cr_assert(
+        held_after_ok == 0,
+        KATA_MSG("dl_transfer returned still holding %d account lock(s): every lock taken "
+                 "must be released before returning, or the next transfer on that account "
+                 "waits forever",
+                 "dl_transfer 返回时还持有 %d 个账户锁：返回前要释放拿到的每一把锁，否则下一次"
+                 "用到这个账户的转账会永远等下去",
+                 held_after_ok));
     cr_assert(held_after_refusal == 0,
-              MSG("dl_transfer returned DL_NO_FUNDS still holding %d account lock(s): the "
-                      "early return for a refused transfer must release the locks too",
-                      "dl_transfer 返回 DL_NO_FUNDS 时还持有 %d 个账户锁：拒绝转账的提前返回也要先"
-                      "释放锁",
-              held_after_refusal));
+              KATA_MSG("dl_transfer returned DL_NO_FUNDS still holding %d account lock(s): the "
+                       "early return for a refused transfer must release the locks too",
+                       "dl_transfer 返回 DL_NO_FUNDS 时还持有 %d 个账户锁：拒绝转账的提前返回也要先"
+                       "释放锁",
+                       held_after_refusal));
     for (int i = 0; i < n; i++)
         cr_assert(ev[i].kind != PROBE_BAD_UNLOCK,
-                  MSG("dl_transfer unlocked %s, which it did not hold: unlock exactly the "
-                          "locks you took, each once",
-                          "dl_transfer 解锁了自己没持有的 %s：只解锁自己拿到的锁，每把一次",
-                  ev[i].what));
+                  KATA_MSG("dl_transfer unlocked %s, which it did not hold: unlock exactly the "
+                           "locks you took, each once",
+                           "dl_transfer 解锁了自己没持有的 %s：只解锁自己拿到的锁，每把一次",
+                           ev[i].what));
 }
 
 KATA_TEST(transfer, to_the_same_account_locks_it_once)
@@ -171,36 +183,38 @@ KATA_TEST(transfer, to_the_same_account_locks_it_once)
     int n = probe_events(ev, 512);
     int locks = 0;
     for (int i = 0; i < n; i++) {
-        cr_assert(ev[i].kind != PROBE_RELOCK,
-                  MSG("a transfer from account 0 to itself locked account 0 while already "
-                          "holding it: a normal mutex locked twice by the same thread never "
-                          "opens (a deadlock with itself; here the test refused the second lock "
-                          "instead of hanging). When from == to, lock once",
-                          "从账户 0 转给它自己时，在已经持有账户 0 的锁的情况下又锁了一次：普通互斥锁"
-                          "被同一个线程锁两次就再也打不开（自己和自己死锁；这里测试拒绝了第二次加锁，"
-                          "没有让它卡住）。from == to 时只锁一次"));
+        cr_assert(
+            ev[i].kind != PROBE_RELOCK,
+            KATA_MSG("a transfer from account 0 to itself locked account 0 while already "
+                     "holding it: a normal mutex locked twice by the same thread never "
+                     "opens (a deadlock with itself; here the test refused the second lock "
+                     "instead of hanging). When from == to, lock once",
+                     "从账户 0 转给它自己时，在已经持有账户 0 的锁的情况下又锁了一次：普通互斥锁"
+                     "被同一个线程锁两次就再也打不开（自己和自己死锁；这里测试拒绝了第二次加锁，"
+                     "没有让它卡住）。from == to 时只锁一次"));
         locks += (ev[i].kind == PROBE_LOCK || ev[i].kind == PROBE_TRY_OK) && ev[i].named;
     }
     expect_ok(r1, "dl_transfer(account 0 -> account 0, 40)");
-    cr_assert(r2 == DL_NO_FUNDS,
-              MSG("moving 150 from account 0 (100) to itself returned %d (%s), not "
-                      "DL_NO_FUNDS: a self-transfer is refused like any other when the balance "
-                      "is too small",
-                      "从账户 0（100）转 150 给它自己，返回了 %d（%s），不是 DL_NO_FUNDS：余额不够时，"
-                      "转给自己也和别的转账一样被拒绝",
-              r2, said(r2)));
+    cr_assert(
+        r2 == DL_NO_FUNDS,
+        KATA_MSG("moving 150 from account 0 (100) to itself returned %d (%s), not "
+                 "DL_NO_FUNDS: a self-transfer is refused like any other when the balance "
+                 "is too small",
+                 "从账户 0（100）转 150 给它自己，返回了 %d（%s），不是 DL_NO_FUNDS：余额不够时，"
+                 "转给自己也和别的转账一样被拒绝",
+                 r2, said(r2)));
     cr_assert(acc[0].balance == 100,
-              MSG("after transfers from account 0 to itself its balance is %ld, not 100: "
-                      "money moved to the same account changes nothing",
-                      "账户 0 转给自己之后余额是 %ld，不是 100：转给同一个账户什么都不变",
-              acc[0].balance));
+              KATA_MSG("after transfers from account 0 to itself its balance is %ld, not 100: "
+                       "money moved to the same account changes nothing",
+                       "账户 0 转给自己之后余额是 %ld，不是 100：转给同一个账户什么都不变",
+                       acc[0].balance));
     cr_assert(locks >= 2 && probe_holding() == 0,
-              MSG("two transfers from account 0 to itself took its lock %d time(s) and left "
-                      "%d lock(s) held: even a self-transfer reads and writes the balance, so it "
-                      "takes the lock (once) and releases it",
-                      "两次从账户 0 转给自己，一共拿了 %d 次锁，还剩 %d 把锁没放：转给自己也要读写"
-                      "余额，所以要拿锁（一次）再释放",
-              locks, probe_holding()));
+              KATA_MSG("two transfers from account 0 to itself took its lock %d time(s) and left "
+                       "%d lock(s) held: even a self-transfer reads and writes the balance, so it "
+                       "takes the lock (once) and releases it",
+                       "两次从账户 0 转给自己，一共拿了 %d 次锁，还剩 %d 把锁没放：转给自己也要读写"
+                       "余额，所以要拿锁（一次）再释放",
+                       locks, probe_holding()));
 }
 
 KATA_TEST(transfer, takes_the_locks_in_one_order_whatever_the_arguments)
@@ -216,16 +230,17 @@ KATA_TEST(transfer, takes_the_locks_in_one_order_whatever_the_arguments)
         expect_ok(dl_transfer(&acc[pairs[i][0]], &acc[pairs[i][1]], 10), call);
     }
     char why[512];
-    cr_assert(!probe_order_cycle(why, sizeof why),
-              MSG("one thread alone, moving money back and forth between two accounts, "
-                      "took their locks in both orders: %s. Nothing hung this time, but two "
-                      "threads doing this at once can each hold one lock and wait forever for "
-                      "the other. Every transfer must take the locks in one global order (e.g. "
-                      "lower id first), whatever the order of the arguments",
-                      "只有一个线程在两个账户之间来回转账，却用两种顺序拿了它们的锁：%s。这次没有卡住，"
-                      "但两个线程同时这样做时，可能各持有一把锁、永远等另一把。每次转账都要按一个全局"
-                      "顺序拿锁（比如 id 小的先拿），与参数的顺序无关",
-              why));
+    cr_assert(
+        !probe_order_cycle(why, sizeof why),
+        KATA_MSG("one thread alone, moving money back and forth between two accounts, "
+                 "took their locks in both orders: %s. Nothing hung this time, but two "
+                 "threads doing this at once can each hold one lock and wait forever for "
+                 "the other. Every transfer must take the locks in one global order (e.g. "
+                 "lower id first), whatever the order of the arguments",
+                 "只有一个线程在两个账户之间来回转账，却用两种顺序拿了它们的锁：%s。这次没有卡住，"
+                 "但两个线程同时这样做时，可能各持有一把锁、永远等另一把。每次转账都要按一个全局"
+                 "顺序拿锁（比如 id 小的先拿），与参数的顺序无关",
+                 why));
 }
 
 struct mover {
@@ -256,23 +271,23 @@ KATA_TEST(transfer, opposite_transfers_do_not_deadlock)
                   "the test could not start a thread");
     char why[1024];
     int ok = probe_wait_done(2, why, sizeof why);
-    cr_assert(ok,
-              MSG("Deadlock: %s. Each holds the lock the other waits for, so neither can "
-                      "go on. Both threads took the lock of their `from` account first: make "
-                      "every transfer take the two locks in one global order (e.g. lower id "
-                      "first), so both start with the same lock and one waits holding nothing",
-                      "死锁：%s。每个线程都持有对方在等的锁，谁也走不下去。两个线程都先锁了各自的 "
-                      "from 账户：让每次转账按一个全局顺序拿两把锁（比如 id 小的先拿），这样两个线程"
-                      "先抢同一把锁，等待的那个手里什么都没有",
-              why));
+    cr_assert(
+        ok, KATA_MSG("Deadlock: %s. Each holds the lock the other waits for, so neither can "
+                     "go on. Both threads took the lock of their `from` account first: make "
+                     "every transfer take the two locks in one global order (e.g. lower id "
+                     "first), so both start with the same lock and one waits holding nothing",
+                     "死锁：%s。每个线程都持有对方在等的锁，谁也走不下去。两个线程都先锁了各自的 "
+                     "from 账户：让每次转账按一个全局顺序拿两把锁（比如 id 小的先拿），这样两个线程"
+                     "先抢同一把锁，等待的那个手里什么都没有",
+                     why));
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     expect_ok(m[0].result, "dl_transfer(account 0 -> account 1, 10)");
     expect_ok(m[1].result, "dl_transfer(account 1 -> account 0, 10)");
     cr_assert(acc[0].balance == 100 && acc[1].balance == 100,
-              MSG("after moving 10 each way the balances are %ld and %ld, not 100 and 100",
-                      "双向各转 10 之后余额是 %ld 和 %ld，不是 100 和 100",
-              acc[0].balance, acc[1].balance));
+              KATA_MSG("after moving 10 each way the balances are %ld and %ld, not 100 and 100",
+                       "双向各转 10 之后余额是 %ld 和 %ld，不是 100 和 100", acc[0].balance,
+                       acc[1].balance));
 }
 
 /* ---- many threads, many transfers ---- */
@@ -330,46 +345,49 @@ void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account
                   "the test could not start a thread");
     }
     char why[1024];
-    cr_assert(probe_wait_done(WORKERS, why, sizeof why),
-              MSG("Deadlock: %s. Each waits for a lock the next one holds, so none can go "
-                      "on: take the locks in one global order",
-                      "死锁：%s。每个线程都在等下一个线程持有的锁，谁也走不下去：按一个全局顺序拿锁",
-              why));
+    cr_assert(
+        probe_wait_done(WORKERS, why, sizeof why),
+        KATA_MSG("Deadlock: %s. Each waits for a lock the next one holds, so none can go "
+                 "on: take the locks in one global order",
+                 "死锁：%s。每个线程都在等下一个线程持有的锁，谁也走不下去：按一个全局顺序拿锁",
+                 why));
     for (int i = 0; i < WORKERS; i++)
         pthread_join(t[i], NULL);
     for (int i = 0; i < WORKERS; i++)
         cr_assert(w[i].bad_result == 0,
-                  MSG("%s returned %d (%s): it returns DL_OK or DL_NO_FUNDS",
-                          "%s 返回了 %d（%s）：它只返回 DL_OK 或 DL_NO_FUNDS",
-                  name, w[i].bad_result, said(w[i].bad_result)));
+                  KATA_MSG("%s returned %d (%s): it returns DL_OK or DL_NO_FUNDS",
+                           "%s 返回了 %d（%s）：它只返回 DL_OK 或 DL_NO_FUNDS", name,
+                           w[i].bad_result, said(w[i].bad_result)));
     long total = 0;
     for (int a = 0; a < ACCOUNTS; a++) {
         total += acc[a].balance;
         cr_assert(acc[a].balance >= 0,
-                  MSG("account %d ended at %ld: a balance never goes below zero; check the "
-                          "balance and move the money under the same locks, in one step",
-                          "账户 %d 最后是 %ld：余额永远不能小于零；检查余额和转钱要在同一组锁下、"
-                          "一步完成",
-                  a, acc[a].balance));
+                  KATA_MSG("account %d ended at %ld: a balance never goes below zero; check the "
+                           "balance and move the money under the same locks, in one step",
+                           "账户 %d 最后是 %ld：余额永远不能小于零；检查余额和转钱要在同一组锁下、"
+                           "一步完成",
+                           a, acc[a].balance));
     }
-    cr_assert(total == ACCOUNTS * START,
-              MSG("after %d threads made %d transfers each with %s, the accounts hold %ld "
-                      "in all, not %ld: money was created or lost, so some transfer was not "
-                      "done under both locks",
-                      "%d 个线程各转账 %d 次（用 %s）之后，账户总额是 %ld，不是 %ld：钱凭空多了或少了，"
-                      "说明有的转账没有在两把锁之下完成",
-              WORKERS, ROUNDS, name, total, (long)ACCOUNTS * START));
+    cr_assert(
+        total == ACCOUNTS * START,
+        KATA_MSG("after %d threads made %d transfers each with %s, the accounts hold %ld "
+                 "in all, not %ld: money was created or lost, so some transfer was not "
+                 "done under both locks",
+                 "%d 个线程各转账 %d 次（用 %s）之后，账户总额是 %ld，不是 %ld：钱凭空多了或少了，"
+                 "说明有的转账没有在两把锁之下完成",
+                 WORKERS, ROUNDS, name, total, (long)ACCOUNTS * START));
     for (int a = 0; a < ACCOUNTS; a++) {
         long want = START;
         for (int i = 0; i < WORKERS; i++)
             want += w[i].net[a];
-        cr_assert(acc[a].balance == want,
-                  MSG("account %d holds %ld, but the transfers that returned DL_OK add up to "
-                          "%ld: every transfer that says DL_OK must be applied exactly once, and "
-                          "a refused one not at all",
-                          "账户 %d 里有 %ld，但返回 DL_OK 的转账加起来应该是 %ld：每个返回 DL_OK 的"
-                          "转账必须恰好生效一次，被拒绝的一次都不能生效",
-                  a, acc[a].balance, want));
+        cr_assert(
+            acc[a].balance == want,
+            KATA_MSG("account %d holds %ld, but the transfers that returned DL_OK add up to "
+                     "%ld: every transfer that says DL_OK must be applied exactly once, and "
+                     "a refused one not at all",
+                     "账户 %d 里有 %ld，但返回 DL_OK 的转账加起来应该是 %ld：每个返回 DL_OK 的"
+                     "转账必须恰好生效一次，被拒绝的一次都不能生效",
+                     a, acc[a].balance, want));
     }
 }
 
@@ -377,11 +395,12 @@ KATA_TEST(transfer, many_threads_keep_every_invariant)
 {
     probe_many_transfers(dl_transfer, "dl_transfer");
     char why[512];
-    cr_assert(!probe_order_cycle(why, sizeof why),
-              MSG("the transfers took account locks in orders that form a cycle: %s. This "
-                      "run did not hang, but the next one can: take the locks in one global "
-                      "order",
-                      "这些转账拿账户锁的顺序形成了环：%s。这次没有卡住，下次就可能卡住：按一个全局"
-                      "顺序拿锁",
-              why));
+    cr_assert(
+        !probe_order_cycle(why, sizeof why),
+        KATA_MSG("the transfers took account locks in orders that form a cycle: %s. This "
+                 "run did not hang, but the next one can: take the locks in one global "
+                 "order",
+                 "这些转账拿账户锁的顺序形成了环：%s。这次没有卡住，下次就可能卡住：按一个全局"
+                 "顺序拿锁",
+                 why));
 }

@@ -11,9 +11,6 @@
  * Prints Markdown tables. */
 #define _GNU_SOURCE
 #include "coro.h"
-/* exercises.ini wraps the signal-mask calls (part 5 counts them): pass-throughs here */
-#define SYSPROBE_DEFINE
-#include "sysprobe.h"
 
 #include <malloc.h>
 #include <pthread.h>
@@ -28,13 +25,13 @@
 #define MAX_REPEATS 9
 
 static int repeats = 5;
-static long coro_trips = 200000;    /* round trips = 2 switches each */
+static long coro_trips = 200000; /* round trips = 2 switches each */
 static long thread_trips = 20000;
 static long process_trips = 20000;
 static long coro_creates = 20000;
 static long thread_creates = 2000;
 static long process_creates = 300;
-static int coro_alive = 1000;      /* suspended at once, for memory */
+static int coro_alive = 1000; /* suspended at once, for memory */
 static int threads_alive = 64;
 
 static void die(const char *what)

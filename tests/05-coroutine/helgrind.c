@@ -10,9 +10,6 @@
  * valgrind. */
 #define _GNU_SOURCE
 #include "coro.h"
-/* exercises.ini wraps the signal-mask calls (part 5 counts them): pass-throughs here */
-#define SYSPROBE_DEFINE
-#include "sysprobe.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -76,7 +73,8 @@ static int printers(const char *tag)
     snprintf(b, sizeof b, "%s-b", tag);
     struct rr_printer pa = {out, a, 3}, pb = {out, b, 2};
     struct rr rr = RR_INITIALIZER;
-    int bad = rr_spawn(&rr, rr_printer_fn, &pa) == NULL || rr_spawn(&rr, rr_printer_fn, &pb) == NULL;
+    int bad =
+        rr_spawn(&rr, rr_printer_fn, &pa) == NULL || rr_spawn(&rr, rr_printer_fn, &pb) == NULL;
     if (!bad)
         bad = rr_run(&rr) != 0;
     rr_free(&rr);

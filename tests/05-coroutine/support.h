@@ -21,10 +21,10 @@
 struct trace {
     char text[TRACE_TEXT]; /* the events, each followed by one space */
     size_t len;
-    int marks;             /* scenario-defined counters and flags */
-    long v[32];            /* scenario-defined values */
-    uintptr_t p[16];       /* scenario-defined addresses */
-    char out[TRACE_TEXT];  /* what printers printed */
+    int marks;            /* scenario-defined counters and flags */
+    long v[32];           /* scenario-defined values */
+    uintptr_t p[16];      /* scenario-defined addresses */
+    char out[TRACE_TEXT]; /* what printers printed */
 };
 
 /* The trace of the current test (shared with the helper). */
@@ -55,33 +55,27 @@ const char *ename(int err);
 const char *sname(int state);
 
 /* The scenario stops (records "create-failed") when coro_create fails. */
-#define NEW(co, fn, arg)                    \
-    do {                                    \
-        (co) = coro_create((fn), (arg), 0); \
-        if ((co) == NULL) {                 \
-            ev("create-failed");            \
-            return;                         \
-        }                                   \
+#define NEW(co, fn, arg)                                                                           \
+    do {                                                                                           \
+        (co) = coro_create((fn), (arg), 0);                                                        \
+        if ((co) == NULL) {                                                                        \
+            ev("create-failed");                                                                   \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* Fails unless coro_create worked in the scenario. */
 void expect_created(void);
 
-/* Assertions whose message is written in English and in Chinese; both take
- * the same printf arguments (KATA_MSG picks one and formats it). */
-#define check(cond, en, zh, ...) cr_assert((cond), KATA_MSG(en, zh, ##__VA_ARGS__))
-#define fail_with(en, zh, ...) cr_assert_fail(KATA_MSG(en, zh, ##__VA_ARGS__))
-
 /* Fails unless the events are exactly `expected`; the message is the lesson
  * (en or zh), then both event lists. */
-#define expect_events(expected, en, zh)                                        \
-    do {                                                                       \
-        expect_created();                                                      \
-        check(strcmp(T->text, (expected)) == 0,                                \
-              "%s\n  expected events: %.*s\n  your events:     %s",             \
-              "%s\n  应有的事件：%.*s\n  实际的事件：%s",                        \
-              KATA_TR(en, zh), (int)strlen(expected) - 1, (expected),          \
-              shown_events());                                                 \
+#define expect_events(expected, en, zh)                                                            \
+    do {                                                                                           \
+        expect_created();                                                                          \
+        cr_assert(strcmp(T->text, (expected)) == 0,                                                \
+                  KATA_MSG("%s\n  expected events: %.*s\n  your events:     %s",                   \
+                           "%s\n  应有的事件：%.*s\n  实际的事件：%s", KATA_TR(en, zh),            \
+                           (int)strlen(expected) - 1, (expected), shown_events()));                \
     } while (0)
 
 /* The lowest and highest address of the calling thread's stack

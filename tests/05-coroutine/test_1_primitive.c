@@ -30,8 +30,9 @@ static void sc_create_then_resume(void)
 
 KATA_TEST(primitive, function_starts_at_the_first_resume)
 {
-    run_or_fail(sc_create_then_resume, KATA_TR("The coroutine is created, then resumed once with 5.",
-                            "协程先被创建，然后用 5 恢复一次。"));
+    run_or_fail(sc_create_then_resume,
+                KATA_TR("The coroutine is created, then resumed once with 5.",
+                        "协程先被创建，然后用 5 恢复一次。"));
     expect_events("created S start 5 resumed 0 ",
                   "coro_create only prepares the coroutine (CORO_SUSPENDED, nothing run); "
                   "its function starts at the first coro_resume, with `first` = the value "
@@ -138,9 +139,8 @@ static void sc_return_link(void)
 
 KATA_TEST(primitive, finished_coroutine_comes_back_to_its_resumer)
 {
-    run_or_fail(sc_return_link,
-                KATA_TR("The coroutine's function returns without ever yielding.",
-                        "协程的函数一次也没有 yield 就返回了。"));
+    run_or_fail(sc_return_link, KATA_TR("The coroutine's function returns without ever yielding.",
+                                        "协程的函数一次也没有 yield 就返回了。"));
     expect_events("run back 0 out=42 F ",
                   "when the function returns, the coroutine is CORO_FINISHED and its resumer "
                   "goes on with the result in *out",
@@ -175,8 +175,9 @@ static void sc_states(void)
 
 KATA_TEST(primitive, state_is_suspended_running_finished)
 {
-    run_or_fail(sc_states, KATA_TR("The test looks at the state before, during and after each resume.",
-                            "测试在每次恢复之前、之中、之后查看协程的状态。"));
+    run_or_fail(sc_states,
+                KATA_TR("The test looks at the state before, during and after each resume.",
+                        "测试在每次恢复之前、之中、之后查看协程的状态。"));
     expect_events("new S inside R current=me yielded S returned F current=NULL ",
                   "a coroutine is CORO_SUSPENDED before it starts and while it waits in "
                   "coro_yield, CORO_RUNNING (and coro_current()) while it runs, CORO_FINISHED "
@@ -212,8 +213,11 @@ static void sc_resume_finished(void)
 
 KATA_TEST(primitive, resuming_a_finished_coroutine_is_refused)
 {
-    run_or_fail(sc_resume_finished, KATA_TR("The coroutine has finished and is resumed once more: coro_resume must refuse (EINVAL) without switching, since its saved context is stale.",
-                            "协程已经结束，又被恢复了一次：coro_resume 必须拒绝（EINVAL）而且不做切换，因为它保存的上下文已经过时。"));
+    run_or_fail(sc_resume_finished,
+                KATA_TR("The coroutine has finished and is resumed once more: coro_resume must "
+                        "refuse (EINVAL) without switching, since its saved context is stale.",
+                        "协程已经结束，又被恢复了一次：coro_resume "
+                        "必须拒绝（EINVAL）而且不做切换，因为它保存的上下文已经过时。"));
     expect_events("run end again EINVAL F ",
                   "coro_resume on a finished coroutine must return EINVAL and run nothing: "
                   "its saved context is where it stopped last, and switching to it would run "
@@ -275,33 +279,35 @@ KATA_TEST(primitive, runs_on_its_own_heap_stack)
     expect_created();
     uintptr_t lo = T->p[1], hi = T->p[2], base = T->p[3], size = T->p[4];
     if (T->marks) {
-        check(size >= CORO_STACK_SIZE,
-                  "coro_stack says the stack is %zu bytes: with stack_size 0, "
-                          "coro_create must allocate CORO_STACK_SIZE (%d) bytes",
-                          "coro_stack 说栈只有 %zu 字节：stack_size 为 0 时，coro_create 必须分配 "
-                          "CORO_STACK_SIZE（%d）字节", (size_t)size, CORO_STACK_SIZE);
-        check(base + size <= lo || base >= hi,
-                  "the coroutine's stack (%#lx..%#lx) lies in the creating thread's "
-                          "own stack (%#lx..%#lx): it is an array in a function's frame, "
-                          "which is gone once that function returns, and the coroutine "
-                          "outlives it. Allocate the stack with malloc",
-                          "协程的栈（%#lx..%#lx）位于创建它的线程自己的栈（%#lx..%#lx）里：它是"
-                          "某个函数栈帧里的数组，那个函数一返回它就不存在了，而协程活得比它久。"
-                          "请用 malloc 分配栈",
-                  (unsigned long)base, (unsigned long)(base + size), (unsigned long)lo,
-                  (unsigned long)hi);
+        cr_assert(size >= CORO_STACK_SIZE,
+                  KATA_MSG("coro_stack says the stack is %zu bytes: with stack_size 0, "
+                           "coro_create must allocate CORO_STACK_SIZE (%d) bytes",
+                           "coro_stack 说栈只有 %zu 字节：stack_size 为 0 时，coro_create 必须分配 "
+                           "CORO_STACK_SIZE（%d）字节",
+                           (size_t)size, CORO_STACK_SIZE));
+        cr_assert(base + size <= lo || base >= hi,
+                  KATA_MSG("the coroutine's stack (%#lx..%#lx) lies in the creating thread's "
+                           "own stack (%#lx..%#lx): it is an array in a function's frame, "
+                           "which is gone once that function returns, and the coroutine "
+                           "outlives it. Allocate the stack with malloc",
+                           "协程的栈（%#lx..%#lx）位于创建它的线程自己的栈（%#lx..%#lx）里：它是"
+                           "某个函数栈帧里的数组，那个函数一返回它就不存在了，而协程活得比它久。"
+                           "请用 malloc 分配栈",
+                           (unsigned long)base, (unsigned long)(base + size), (unsigned long)lo,
+                           (unsigned long)hi));
     }
     expect_completed(&p, KATA_TR("The coroutine only records the address of one local "
-                                 "variable.", "协程只记下了一个局部变量的地址。"));
+                                 "variable.",
+                                 "协程只记下了一个局部变量的地址。"));
     uintptr_t local = T->p[0];
-    check(local >= base && local < base + size,
-              "a local variable of the coroutine is at %#lx, outside the stack coro_stack "
-                      "reports (%#lx..%#lx): the context must run on the coroutine's own stack "
-                      "(uc_stack.ss_sp and ss_size set before makecontext)",
-                      "协程的一个局部变量在 %#lx，不在 coro_stack 报告的栈（%#lx..%#lx）之内："
-                      "上下文必须在协程自己的栈上运行（在 makecontext 之前设好 uc_stack.ss_sp "
-                      "和 ss_size）",
-              (unsigned long)local, (unsigned long)base, (unsigned long)(base + size));
+    cr_assert(local >= base && local < base + size,
+              KATA_MSG("a local variable of the coroutine is at %#lx, outside the stack coro_stack "
+                       "reports (%#lx..%#lx): the context must run on the coroutine's own stack "
+                       "(uc_stack.ss_sp and ss_size set before makecontext)",
+                       "协程的一个局部变量在 %#lx，不在 coro_stack 报告的栈（%#lx..%#lx）之内："
+                       "上下文必须在协程自己的栈上运行（在 makecontext 之前设好 uc_stack.ss_sp "
+                       "和 ss_size）",
+                       (unsigned long)local, (unsigned long)base, (unsigned long)(base + size)));
 }
 
 static long big_frame(void *arg, long first)
@@ -331,7 +337,7 @@ static void sc_sizes(void)
 KATA_TEST(primitive, stack_has_the_size_asked_for)
 {
     run_or_fail(sc_sizes, KATA_TR("Two coroutines are created with stack sizes 200000 and 100.",
-                            "创建两个协程，栈大小分别要 200000 和 100。"));
+                                  "创建两个协程，栈大小分别要 200000 和 100。"));
     expect_events("big=ok small=ok ",
                   "coro_create(fn, arg, 200000) must give a stack of at least 200000 bytes, and "
                   "never one smaller than CORO_MIN_STACK (asked for 100 bytes)",
@@ -378,16 +384,17 @@ KATA_TEST(primitive, two_coroutines_keep_their_own_locals)
     trace_open();
     struct kata_proc p = run_scenario(sc_two);
     expect_created();
-    check(T->marks != 2,
-              "two coroutines alive at the same time have overlapping stacks: each "
-                      "one keeps its local variables and its return addresses on its own "
-                      "stack while it is suspended, so each needs a stack of its own (one "
-                      "malloc per coroutine, not one shared static array)",
-                      "两个同时存在的协程，栈是重叠的：每个协程挂起时都把局部变量和返回地址留在"
-                      "自己的栈上，所以每个协程都需要一个自己的栈（每个协程一次 malloc，而不是"
-                      "共用一个静态数组）");
+    cr_assert(T->marks != 2,
+              KATA_MSG("two coroutines alive at the same time have overlapping stacks: each "
+                       "one keeps its local variables and its return addresses on its own "
+                       "stack while it is suspended, so each needs a stack of its own (one "
+                       "malloc per coroutine, not one shared static array)",
+                       "两个同时存在的协程，栈是重叠的：每个协程挂起时都把局部变量和返回地址留在"
+                       "自己的栈上，所以每个协程都需要一个自己的栈（每个协程一次 malloc，而不是"
+                       "共用一个静态数组）"));
     expect_completed(&p, KATA_TR("Two coroutines take turns, each counting in a local "
-                                 "variable.", "两个协程轮流运行，各自在一个局部变量里计数。"));
+                                 "variable.",
+                                 "两个协程轮流运行，各自在一个局部变量里计数。"));
     expect_events("a101 b201 a102 b202 a103 b203 ",
                   "two coroutines that take turns must each find their own local variables "
                   "as they left them",
@@ -525,7 +532,8 @@ static void sc_threads(void)
 KATA_TEST(primitive, each_thread_has_its_own_current_coroutine)
 {
     run_or_fail(sc_threads, KATA_TR("Thread 1 runs a coroutine; meanwhile the main thread runs "
-                                    "one of its own.", "线程 1 运行着一个协程，同时主线程运行它"
+                                    "one of its own.",
+                                    "线程 1 运行着一个协程，同时主线程运行它"
                                     "自己的一个协程。"));
     expect_events("main-before=NULL main-after=NULL t1-inside=its-own t1-after=NULL ",
                   "the running coroutine belongs to a thread: while thread 1 runs its "
@@ -558,8 +566,11 @@ static void sc_free(void)
 
 KATA_TEST(primitive, free_refuses_a_running_coroutine)
 {
-    run_or_fail(sc_free, KATA_TR("The coroutine tries to free itself, then the thread frees it while it is suspended.",
-                            "协程试图释放自己，然后线程在它挂起时释放它。"));
+    run_or_fail(
+        sc_free,
+        KATA_TR(
+            "The coroutine tries to free itself, then the thread frees it while it is suspended.",
+            "协程试图释放自己，然后线程在它挂起时释放它。"));
     expect_events("free-running EBUSY free-suspended 0 free-null 0 ",
                   "coro_free must refuse (EBUSY) to free the running coroutine, whose stack is "
                   "in use right now, and free a suspended one (it just never goes on)",

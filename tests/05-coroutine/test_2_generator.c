@@ -58,7 +58,7 @@ static void sc_empty(void)
 KATA_TEST(generator, empty_range_ends_at_once)
 {
     run_or_fail(sc_empty, KATA_TR("The generator walks the empty range {5, 5, 1}.",
-                            "生成器遍历空范围 {5, 5, 1}。"));
+                                  "生成器遍历空范围 {5, 5, 1}。"));
     expect_events("end ",
                   "a range whose `from` is not below `to` has no values: the first gen_next "
                   "already returns 0",
@@ -90,7 +90,7 @@ static void sc_lazy(void)
 KATA_TEST(generator, one_value_per_resume)
 {
     run_or_fail(sc_lazy, KATA_TR("The generator makes 100, 200, 300, then returns 777.",
-                            "生成器依次做出 100、200、300，然后返回 777。"));
+                                 "生成器依次做出 100、200、300，然后返回 777。"));
     expect_events("created make1 100 make2 200 make3 300 done end ",
                   "each gen_next resumes the generator once: it runs just far enough to make "
                   "the next value, then waits in coro_yield until the consumer asks again. "
@@ -111,7 +111,7 @@ static void sc_fib(void)
 KATA_TEST(generator, fibonacci_never_ends_and_can_be_dropped)
 {
     run_or_fail(sc_fib, KATA_TR("Ten values are pulled from the Fibonacci generator.",
-                            "从斐波那契生成器里拉取十个值。"));
+                                "从斐波那契生成器里拉取十个值。"));
     expect_events("0 1 1 2 3 5 8 13 21 34 S free=0 ",
                   "gen_fib_fn yields 0, 1, 1, 2, 3, 5, ... for ever: after ten values it is "
                   "still suspended, waiting for the next request, and the consumer simply "
@@ -138,7 +138,7 @@ static void sc_two_gens(void)
 KATA_TEST(generator, two_generators_side_by_side)
 {
     run_or_fail(sc_two_gens, KATA_TR("Two range generators are pulled in turns.",
-                            "轮流从两个范围生成器里拉取值。"));
+                                     "轮流从两个范围生成器里拉取值。"));
     expect_events("0/1,10/1 1/1,20/1 2/1,30/1 -1/0,-1/0 ",
                   "two generators pulled in turns each keep their own place in their own "
                   "range; at the end gen_next returns 0 and leaves *value alone",

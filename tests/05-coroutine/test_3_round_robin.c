@@ -46,17 +46,22 @@ KATA_TEST(round_robin, printers_interleave_line_by_line)
     run_or_fail(sc_printers, KATA_TR("Three printers (A 3 lines, B 2, C 3) run under rr_run.",
                                      "三个打印任务（A 3 行、B 2 行、C 3 行）在 rr_run 下运行。"));
     const char *want = "A 0\nB 0\nC 0\nA 1\nB 1\nC 1\nA 2\nC 2\n";
-    check(strstr(T->text, "spawn-failed") == NULL,
-          "rr_spawn returned NULL: it must create a coroutine for the task (coro_create) and "
-          "add it after the others",
-          "rr_spawn 返回了 NULL：它必须为任务创建一个协程（coro_create），并把它排在其他任务之后");
-    check(strcmp(T->out, want) == 0,
-          "the output must interleave one line per task per round, in spawn order, every "
-          "time: each printer yields after each line and rr_run gives every unfinished task "
-          "one turn per round\n  expected: %s\n  printed:  %s",
-          "输出必须每轮每个任务一行、按创建顺序交错，而且每次都一样：每个打印任务每打一行就 "
-          "yield，rr_run 每一轮给每个没结束的任务一次机会\n  应有的输出：%s\n  实际的输出：%s",
-          lines(want), lines(T->out));
+    cr_assert(
+        strstr(T->text, "spawn-failed") == NULL,
+        KATA_MSG(
+            "rr_spawn returned NULL: it must create a coroutine for the task (coro_create) and "
+            "add it after the others",
+            "rr_spawn 返回了 "
+            "NULL：它必须为任务创建一个协程（coro_create），并把它排在其他任务之后"));
+    cr_assert(
+        strcmp(T->out, want) == 0,
+        KATA_MSG(
+            "the output must interleave one line per task per round, in spawn order, every "
+            "time: each printer yields after each line and rr_run gives every unfinished task "
+            "one turn per round\n  expected: %s\n  printed:  %s",
+            "输出必须每轮每个任务一行、按创建顺序交错，而且每次都一样：每个打印任务每打一行就 "
+            "yield，rr_run 每一轮给每个没结束的任务一次机会\n  应有的输出：%s\n  实际的输出：%s",
+            lines(want), lines(T->out)));
     expect_events("run=0 ", "rr_run returns 0 once every task has finished",
                   "所有任务都结束后，rr_run 返回 0");
 }
@@ -96,7 +101,7 @@ static void sc_turns(void)
 KATA_TEST(round_robin, tasks_take_turns_until_all_finish)
 {
     run_or_fail(sc_turns, KATA_TR("Three tasks of 3, 1 and 2 steps run under rr_run.",
-                            "三个分别有 3、1、2 步的任务在 rr_run 下运行。"));
+                                  "三个分别有 3、1、2 步的任务在 rr_run 下运行。"));
     expect_events("x0 y0 z0 x1 z1 x2 run=0 FFF ",
                   "each round resumes every task that has not finished, once, in spawn order; "
                   "a finished task is skipped (resuming it would be refused with EINVAL), and "
@@ -128,7 +133,7 @@ static void sc_full(void)
 KATA_TEST(round_robin, spawn_adds_tasks_without_running_them)
 {
     run_or_fail(sc_full, KATA_TR("RR_MAX_TASKS + 1 tasks are spawned, none is run.",
-                            "创建 RR_MAX_TASKS + 1 个任务，一个也不运行。"));
+                                 "创建 RR_MAX_TASKS + 1 个任务，一个也不运行。"));
     char want[64];
     snprintf(want, sizeof want, "made=%d count=%d after-free=0 ", RR_MAX_TASKS, RR_MAX_TASKS);
     expect_events(want,

@@ -208,7 +208,7 @@ static void sc_values(void)
 KATA_TEST(await, values_pass_through_the_await)
 {
     run_or_fail(sc_values, KATA_TR("F awaits E; the thread resumes F with 100, 3, 4, 0.",
-                            "F 等待 E；线程依次用 100、3、4、0 恢复 F。"));
+                                   "F 等待 E；线程依次用 100、3、4、0 恢复 F。"));
     expect_events("echo-first0 top1 echo3 top7 echo4 top9 echo0 fwd-got70 top70 ",
                   "coro_await resumes the awaited coroutine with 0 the first time, then with "
                   "each value the awaiting coroutine's resumer sends; each value the awaited "
@@ -260,8 +260,9 @@ static void sc_edges(void)
 
 KATA_TEST(await, finished_self_and_outside)
 {
-    run_or_fail(sc_edges, KATA_TR("Awaiting a finished coroutine, oneself, and from outside any coroutine.",
-                            "等待一个已结束的协程、等待自己、以及在任何协程之外 await。"));
+    run_or_fail(sc_edges,
+                KATA_TR("Awaiting a finished coroutine, oneself, and from outside any coroutine.",
+                        "等待一个已结束的协程、等待自己、以及在任何协程之外 await。"));
     expect_events("await 0 r=9 once F out=9 self EBUSY outside EPERM ",
                   "awaiting a coroutine that has already finished returns its result at once, "
                   "without suspending; a coroutine awaiting itself is refused with EBUSY; and "

@@ -3,7 +3,7 @@
  * The test program is linked with
  *   -Wl,--wrap=read -Wl,--wrap=poll -Wl,--wrap=fcntl -Wl,--wrap=clock_gettime
  * so every call to those functions goes through the __wrap_ functions in
- * test_probes.c first.  They pass every call straight on, except in the
+ * probes.c first.  They pass every call straight on, except in the
  * threads the tests start to run the student's code, and there only for the
  * descriptors a test watches.
  *
@@ -40,6 +40,7 @@
 
 #define _GNU_SOURCE
 #include "blocking.h"
+#include "probe.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -83,13 +84,13 @@ int probe_events(struct probe_event out[PROBE_MAX]);
 
 /* Why the wrappers stopped a thread that runs student code. */
 enum probe_stop {
-    PROBE_RAN,           /* nothing stopped it */
-    PROBE_BUSY_EAGAIN,   /* read kept failing with EAGAIN, no wait between */
-    PROBE_BUSY_POLL,     /* poll kept returning at once, nothing read after */
-    PROBE_BUSY_CLOCK,    /* the clock read again and again, no wait between */
-    PROBE_EOF_AGAIN,     /* read again and again after it returned 0 */
-    PROBE_WAIT_FOREVER,  /* waited (poll -1, or a blocking read) for what
-                            will never come */
+    PROBE_RAN,          /* nothing stopped it */
+    PROBE_BUSY_EAGAIN,  /* read kept failing with EAGAIN, no wait between */
+    PROBE_BUSY_POLL,    /* poll kept returning at once, nothing read after */
+    PROBE_BUSY_CLOCK,   /* the clock read again and again, no wait between */
+    PROBE_EOF_AGAIN,    /* read again and again after it returned 0 */
+    PROBE_WAIT_FOREVER, /* waited (poll -1, or a blocking read) for what
+                           will never come */
 };
 
 /* ---- a real reader thread (part 1) ---- */
@@ -97,9 +98,9 @@ struct probe_reader {
     int fd;
     size_t len;
     char buf[256];
-    ssize_t result;   /* what blk_read_exact returned */
-    int err;          /* errno after it */
-    int returned;     /* blk_read_exact returned */
+    ssize_t result;          /* what blk_read_exact returned */
+    int err;                 /* errno after it */
+    int returned;            /* blk_read_exact returned */
     enum probe_stop stopped; /* PROBE_RAN, or why the wrappers stopped it */
 };
 /* Starts a thread that calls blk_read_exact(fd, r->buf, len). */
@@ -130,10 +131,10 @@ void probe_at_signal(long ms); /* the wait that spans it fails with EINTR */
 struct timespec probe_at(long ms);
 
 struct probe_outcome {
-    int returned;          /* the function returned */
-    enum probe_stop stop;  /* or why the wrappers stopped it */
-    int stuck;             /* or it neither returned nor was stopped in time */
-    long at_ms;            /* the virtual time when it returned or stopped */
+    int returned;         /* the function returned */
+    enum probe_stop stop; /* or why the wrappers stopped it */
+    int stuck;            /* or it neither returned nor was stopped in time */
+    long at_ms;           /* the virtual time when it returned or stopped */
 };
 /* Runs fn(arg) on a thread whose clock is virtual, and waits for it. */
 struct probe_outcome probe_run(void (*fn)(void *arg), void *arg);
@@ -142,14 +143,14 @@ struct probe_outcome probe_run(void (*fn)(void *arg), void *arg);
 struct probe_stats {
     int reads, reads_eagain, reads_eof, reads_after_eof, reads_eintr;
     int polls;
-    int poll_timeout[PROBE_MAX];  /* the timeout of each poll, in order */
-    int poll_nfds[PROBE_MAX];     /* how many descriptors it watched */
-    int poll_hup_ignored;         /* polls that returned at once with POLLHUP */
-    int setfl_calls;              /* fcntl F_SETFL on a watched fd */
-    long setfl_arg;               /* the flags of the last one */
+    int poll_timeout[PROBE_MAX]; /* the timeout of each poll, in order */
+    int poll_nfds[PROBE_MAX];    /* how many descriptors it watched */
+    int poll_hup_ignored;        /* polls that returned at once with POLLHUP */
+    int setfl_calls;             /* fcntl F_SETFL on a watched fd */
+    long setfl_arg;              /* the flags of the last one */
     int getfl_calls;
-    clockid_t other_clock;        /* a clock other than MONOTONIC, or -1 */
-    int busy_calls;               /* the longest run of calls without progress */
+    clockid_t other_clock; /* a clock other than MONOTONIC, or -1 */
+    int busy_calls;        /* the longest run of calls without progress */
 };
 void probe_stats(struct probe_stats *s);
 

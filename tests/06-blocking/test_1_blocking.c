@@ -4,6 +4,7 @@
  * reader asleep inside read() on the empty pipe, so the order of events is
  * forced, never left to timing. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <signal.h>
@@ -34,26 +35,27 @@ static void expect_asleep_in_read(struct probe_reader *r, int k, const char *whe
     const char *doing = probe_reader_doing(r);
     probe_reader_end(r);
     if (r->returned)
-        cr_assert_fail(KATA_MSG("blk_read_exact returned %zd (errno %s) %s, before the bytes it "
-                           "asked for had come: while the pipe is empty and a writer still "
-                           "holds it open, a blocking read waits, asleep inside read(); "
-                           "blk_read_exact returns only once len bytes have come, or at end "
-                           "of file",
-                           "blk_read_exact 返回了 %zd（errno %s），当时%s，它要的字节还没到齐："
-                           "管道为空、且还有写者开着它时，阻塞读就睡在 read() 里等；"
-                           "blk_read_exact 只在凑够 len 字节、或遇到文件结束时才返回",
-                           r->result, probe_errno_name(r->err), when));
+        cr_assert_fail(
+            KATA_MSG("blk_read_exact returned %zd (errno %s) %s, before the bytes it "
+                     "asked for had come: while the pipe is empty and a writer still "
+                     "holds it open, a blocking read waits, asleep inside read(); "
+                     "blk_read_exact returns only once len bytes have come, or at end "
+                     "of file",
+                     "blk_read_exact 返回了 %zd（errno %s），当时%s，它要的字节还没到齐："
+                     "管道为空、且还有写者开着它时，阻塞读就睡在 read() 里等；"
+                     "blk_read_exact 只在凑够 len 字节、或遇到文件结束时才返回",
+                     r->result, probe_errno_name(r->err), when));
     if (r->stopped)
         cr_assert_fail(KATA_MSG("blk_read_exact was stopped %s: %s",
-                               "blk_read_exact 被叫停了（当时%s）：%s",
-                       when, probe_stop_words(r->stopped)));
+                                "blk_read_exact 被叫停了（当时%s）：%s", when,
+                                probe_stop_words(r->stopped)));
     cr_assert_fail(KATA_MSG("blk_read_exact never fell asleep in read() number %d (%s; %s): "
-                           "while nothing has come, a blocking read puts the thread to sleep "
-                           "inside the read() call itself; no loop, no sleep(), no O_NONBLOCK",
-                           "blk_read_exact 没有睡进第 %d 次 read()（当时%s；%s）：什么都没来的"
-                           "时候，阻塞读让线程就睡在 read() 调用里面；不要循环，不要 sleep()，"
-                           "不要 O_NONBLOCK",
-                   k, when, doing));
+                            "while nothing has come, a blocking read puts the thread to sleep "
+                            "inside the read() call itself; no loop, no sleep(), no O_NONBLOCK",
+                            "blk_read_exact 没有睡进第 %d 次 read()（当时%s；%s）：什么都没来的"
+                            "时候，阻塞读让线程就睡在 read() 调用里面；不要循环，不要 sleep()，"
+                            "不要 O_NONBLOCK",
+                            k, when, doing));
 }
 
 static void expect_result(struct probe_reader *r, ssize_t want, const char *text)
@@ -62,21 +64,20 @@ static void expect_result(struct probe_reader *r, ssize_t want, const char *text
         cr_assert_fail("%s", probe_stop_words(r->stopped));
     cr_assert(r->returned,
               KATA_MSG("blk_read_exact did not return after the test had written everything "
-                      "(%s): once len bytes have come, stop reading and return",
-                      "测试已写完所有数据，blk_read_exact 却没返回（%s）：凑够 len 字节后就该停"
-                      "止读取并返回",
-              probe_reader_doing(r)));
-    cr_assert(r->result == want,
-              KATA_MSG("blk_read_exact returned %zd (errno %s), not %zd",
-                      "blk_read_exact 返回了 %zd（errno %s），而不是 %zd",
-              r->result, probe_errno_name(r->err), want));
+                       "(%s): once len bytes have come, stop reading and return",
+                       "测试已写完所有数据，blk_read_exact 却没返回（%s）：凑够 len 字节后就该停"
+                       "止读取并返回",
+                       probe_reader_doing(r)));
+    cr_assert(r->result == want, KATA_MSG("blk_read_exact returned %zd (errno %s), not %zd",
+                                          "blk_read_exact 返回了 %zd（errno %s），而不是 %zd",
+                                          r->result, probe_errno_name(r->err), want));
     cr_assert(memcmp(r->buf, text, (size_t)want) == 0,
               KATA_MSG("blk_read_exact returned the right count, but buf holds \"%.*s\", not "
-                      "\"%s\": each read() must go on at the end of what came before (buf + "
-                      "bytes so far)",
-                      "blk_read_exact 返回的字节数对，但 buf 里是 \"%.*s\" 而不是 \"%s\"："
-                      "每次 read() 都要接在已读数据的后面（buf + 已读字节数）",
-              (int)want, r->buf, text));
+                       "\"%s\": each read() must go on at the end of what came before (buf + "
+                       "bytes so far)",
+                       "blk_read_exact 返回的字节数对，但 buf 里是 \"%.*s\" 而不是 \"%s\"："
+                       "每次 read() 都要接在已读数据的后面（buf + 已读字节数）",
+                       (int)want, r->buf, text));
 }
 
 KATA_TEST(blocking, read_waits_for_the_writer)
@@ -101,9 +102,9 @@ KATA_TEST(blocking, read_waits_for_the_writer)
     }
     cr_assert(ev[0].kind == PROBE_READ_ENTER && wrote > 0 && returned > wrote,
               KATA_MSG("the order of events was not: read() began, the writer wrote, read() "
-                      "returned: a blocking read returns only once the data is there",
-                      "事件的顺序不是：read() 开始、写者写入、read() 返回：阻塞读只在数据到了之后"
-                      "才返回"));
+                       "returned: a blocking read returns only once the data is there",
+                       "事件的顺序不是：read() 开始、写者写入、read() 返回：阻塞读只在数据到了之后"
+                       "才返回"));
 }
 
 KATA_TEST(blocking, read_collects_a_message_written_in_pieces)
@@ -135,15 +136,16 @@ KATA_TEST(blocking, read_stops_at_end_of_file)
     expect_asleep_in_read(&r, 2, KATA_TR("after 2 of the 8 bytes", "只来了 8 字节中的 2 字节"));
     test_close(p[1]);
     probe_reader_end(&r);
-    cr_assert(!r.stopped, KATA_MSG("blk_read_exact, after the writer closed the pipe: %s",
-                              "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
+    cr_assert(!r.stopped,
+              KATA_MSG("blk_read_exact, after the writer closed the pipe: %s",
+                       "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
     cr_assert(r.returned && r.result == 2,
               KATA_MSG("the writer wrote \"ab\" and closed the pipe, and blk_read_exact "
-                      "returned %zd (errno %s), not 2: read() returning 0 is end of file, "
-                      "not an error; return the bytes read so far",
-                      "写者写了 \"ab\" 后关闭了管道，blk_read_exact 返回了 %zd（errno %s）而不"
-                      "是 2：read() 返回 0 表示文件结束，不是错误；返回已经读到的字节数",
-              r.result, probe_errno_name(r.err)));
+                       "returned %zd (errno %s), not 2: read() returning 0 is end of file, "
+                       "not an error; return the bytes read so far",
+                       "写者写了 \"ab\" 后关闭了管道，blk_read_exact 返回了 %zd（errno %s）而不"
+                       "是 2：read() 返回 0 表示文件结束，不是错误；返回已经读到的字节数",
+                       r.result, probe_errno_name(r.err)));
     expect_result(&r, 2, "ab");
 }
 
@@ -156,15 +158,16 @@ KATA_TEST(blocking, read_returns_0_when_the_pipe_ends_empty)
     expect_asleep_in_read(&r, 1, KATA_TR("on an empty pipe", "管道还是空的"));
     test_close(p[1]);
     probe_reader_end(&r);
-    cr_assert(!r.stopped, KATA_MSG("blk_read_exact, after the writer closed the pipe: %s",
-                              "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
+    cr_assert(!r.stopped,
+              KATA_MSG("blk_read_exact, after the writer closed the pipe: %s",
+                       "写者关闭管道之后，blk_read_exact：%s", probe_stop_words(r.stopped)));
     cr_assert(r.returned && r.result == 0,
               KATA_MSG("the writer closed the pipe without writing, and blk_read_exact "
-                      "returned %zd (errno %s), not 0: end of file before any byte means "
-                      "0 bytes read",
-                      "写者什么也没写就关闭了管道，blk_read_exact 返回了 %zd（errno %s）而不是 "
-                      "0：一个字节都没读到就遇到文件结束，就是读到 0 字节",
-              r.result, probe_errno_name(r.err)));
+                       "returned %zd (errno %s), not 0: end of file before any byte means "
+                       "0 bytes read",
+                       "写者什么也没写就关闭了管道，blk_read_exact 返回了 %zd（errno %s）而不是 "
+                       "0：一个字节都没读到就遇到文件结束，就是读到 0 字节",
+                       r.result, probe_errno_name(r.err)));
 }
 
 static void on_signal(int sig)
@@ -197,7 +200,7 @@ KATA_TEST(blocking, read_goes_on_after_a_signal)
     struct probe_stats s;
     probe_stats(&s);
     cr_assert(s.reads_eintr >= 1, KATA_MSG("the signal did not interrupt read(): was SIGUSR1 "
-                                          "blocked?",
-                                          "信号没有打断 read()：SIGUSR1 被屏蔽了吗？"));
+                                           "blocked?",
+                                           "信号没有打断 read()：SIGUSR1 被屏蔽了吗？"));
     expect_result(&r, 3, "hi!");
 }

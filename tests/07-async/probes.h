@@ -5,7 +5,7 @@
  *   -Wl,--wrap=clock_gettime -Wl,--wrap=poll -Wl,--wrap=read
  *   -Wl,--wrap=nanosleep -Wl,--wrap=clock_nanosleep -Wl,--wrap=usleep -Wl,--wrap=sleep
  * so those calls from the student's code reach the __wrap_ functions in
- * test_probes.c first.  Once a test calls probe_virtual_start(), on the
+ * probes.c first.  Once a test calls probe_virtual_start(), on the
  * test's thread:
  *   - CLOCK_MONOTONIC reads the virtual clock, in whole milliseconds, from
  *     PROBE_T0; it moves only when the loop waits;
@@ -34,17 +34,18 @@
 #define _GNU_SOURCE
 #include "async.h"
 #include "coro.h"
+#include "probe.h"
 
 #include <pthread.h>
 
-#define PROBE_T0 1000000L     /* the virtual clock's first reading, in ms */
-#define PROBE_MAX_POLLS 512   /* poll calls logged */
-#define PROBE_POLL_FDS 16     /* descriptors logged per poll call */
+#define PROBE_T0 1000000L      /* the virtual clock's first reading, in ms */
+#define PROBE_MAX_POLLS 512    /* poll calls logged */
+#define PROBE_POLL_FDS 16      /* descriptors logged per poll call */
 #define PROBE_WAIT_SECONDS 1.5 /* longest real wait (another thread's wake-up) */
 
 void probe_virtual_start(void);
-long probe_now(void);         /* the virtual clock, ms */
-long probe_elapsed(void);     /* probe_now() - PROBE_T0 */
+long probe_now(void);     /* the virtual clock, ms */
+long probe_elapsed(void); /* probe_now() - PROBE_T0 */
 
 /* A pipe the probes feed: `first` is written `at` ms from now (virtual),
  * `second` (if not NULL) `gap` ms after that; the write end is closed after
@@ -53,8 +54,8 @@ int probe_pipe(long at, const char *first, long gap, const char *second, int clo
 
 /* ---- slow sources for part 2 ---- */
 struct probe_source {
-    long delay;      /* first piece this long after the source is opened */
-    long gap;        /* then the second piece, then the end */
+    long delay; /* first piece this long after the source is opened */
+    long gap;   /* then the second piece, then the end */
     const char *first, *second;
 };
 #define PROBE_SOURCES 3
@@ -62,33 +63,33 @@ extern const struct probe_source probe_sources[PROBE_SOURCES];
 /* An async_open_fn: opens source `index` of probe_sources (arg unused). */
 int probe_open(int index, void *arg);
 struct probe_opened {
-    int opened;      /* times opened */
-    long at;         /* virtual time of the (last) open, ms after PROBE_T0 */
-    int fd;          /* the read end handed out */
+    int opened; /* times opened */
+    long at;    /* virtual time of the (last) open, ms after PROBE_T0 */
+    int fd;     /* the read end handed out */
 };
 struct probe_opened probe_opened(int index);
 
 /* ---- what the probes counted ---- */
 struct probe_stats {
-    int polls;             /* poll calls on the test thread */
-    int polls_in_task;     /* ... made from inside a task (a blocking wait) */
-    int spins;             /* empty poll(timeout 0) with no task resumed since the last poll */
-    int busy;              /* 1000+ empty poll(timeout 0) in a row */
-    int clock_spins;       /* 100000+ clock readings in a row without a wait */
-    int sleeps;            /* nanosleep/usleep/sleep/clock_nanosleep calls */
-    int sleeps_in_task;    /* ... from inside a task */
-    int blocked_reads;     /* reads that had to wait for data */
+    int polls;          /* poll calls on the test thread */
+    int polls_in_task;  /* ... made from inside a task (a blocking wait) */
+    int spins;          /* empty poll(timeout 0) with no task resumed since the last poll */
+    int busy;           /* 1000+ empty poll(timeout 0) in a row */
+    int clock_spins;    /* 100000+ clock readings in a row without a wait */
+    int sleeps;         /* nanosleep/usleep/sleep/clock_nanosleep calls */
+    int sleeps_in_task; /* ... from inside a task */
+    int blocked_reads;  /* reads that had to wait for data */
     int blocked_reads_in_task;
-    int other_clocks;      /* clock readings other than CLOCK_MONOTONIC */
-    int early_polls;       /* poll calls whose timeout ended before any timer was due */
-    long early_at;         /* the first of them: virtual ms after PROBE_T0, */
-    int early_timeout;     /* its timeout, */
-    long early_want;       /* and the timeout it should have had (-1: for ever) */
+    int other_clocks;  /* clock readings other than CLOCK_MONOTONIC */
+    int early_polls;   /* poll calls whose timeout ended before any timer was due */
+    long early_at;     /* the first of them: virtual ms after PROBE_T0, */
+    int early_timeout; /* its timeout, */
+    long early_want;   /* and the timeout it should have had (-1: for ever) */
 };
 struct probe_stats probe_stats(void);
 
 struct probe_poll {
-    long at;               /* virtual ms after PROBE_T0 when poll was called */
+    long at; /* virtual ms after PROBE_T0 when poll was called */
     int timeout;
     int nfds;
     int fds[PROBE_POLL_FDS];
@@ -139,11 +140,6 @@ struct async_loop *probe_loop(void);
 void probe_run(struct async_loop *loop);
 /* Spawns, or the test fails. */
 void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg);
-
-/* A message in the learner's language, printf-style: both formats take the
- * same arguments.  cr_assert(ok, MSG("en %d", "中文 %d", n)). */
-char *probe_msg(const char *fmt, ...);
-#define MSG(en, zh, ...) "%s", probe_msg(KATA_TR(en, zh), __VA_ARGS__)
 
 /* What a coroutine misuse means, in words (for messages). */
 const char *probe_misuse_words(enum coro_misuse m);

@@ -1,5 +1,6 @@
 /* 07-async, part 3: futures, and callbacks that run on the loop. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <stdint.h>
@@ -36,10 +37,11 @@ static void start(void)
                      "future 的等待者里，async_future_set 要让每一个等待者都就绪。");
     loop = probe_loop();
     fut = async_future_new(loop);
-    cr_assert(fut != NULL, "%s", KATA_TR("async_future_new returned NULL: allocate a pending "
-                                         "future of the loop",
-                                         "async_future_new 返回了 NULL：请分配一个属于该事件循环的、"
-                                         "尚未完成的 future"));
+    cr_assert(fut != NULL, "%s",
+              KATA_TR("async_future_new returned NULL: allocate a pending "
+                      "future of the loop",
+                      "async_future_new 返回了 NULL：请分配一个属于该事件循环的、"
+                      "尚未完成的 future"));
 }
 
 static void finish(void)
@@ -77,16 +79,18 @@ KATA_TEST(future, await_returns_the_value_another_task_sets)
     probe_spawn(loop, awaiter, NULL);
     probe_spawn(loop, setter, NULL);
     probe_run(loop);
-    cr_assert(event_index(SET) >= 0, "%s", KATA_TR(
-        "async_future_set failed on a pending future: store the value, mark it done, "
-        "return 0", "对尚未完成的 future 调用 async_future_set 失败了：存下值，标记为完成，返回 0"));
+    cr_assert(
+        event_index(SET) >= 0, "%s",
+        KATA_TR("async_future_set failed on a pending future: store the value, mark it done, "
+                "return 0",
+                "对尚未完成的 future 调用 async_future_set 失败了：存下值，标记为完成，返回 0"));
     cr_assert(got_value == 42 && got_at == 50,
-              MSG("the awaiting task got %ld at %ld ms; the other task set 42 at 50 ms: "
-                  "async_await suspends the task until the future is set, then returns its "
-                  "value",
-                  "等待的任务得到的是 %ld，时间是 %ld 毫秒；另一个任务在 50 毫秒时设置了 42："
-                  "async_await 把任务挂起，直到 future 被设置，然后返回它的值",
-                  got_value, got_at));
+              KATA_MSG("the awaiting task got %ld at %ld ms; the other task set 42 at 50 ms: "
+                       "async_await suspends the task until the future is set, then returns its "
+                       "value",
+                       "等待的任务得到的是 %ld，时间是 %ld 毫秒；另一个任务在 50 毫秒时设置了 42："
+                       "async_await 把任务挂起，直到 future 被设置，然后返回它的值",
+                       got_value, got_at));
     finish();
 }
 
@@ -97,15 +101,17 @@ KATA_TEST(future, set_wakes_the_awaiting_task_later_not_inside_set)
     probe_spawn(loop, setter, NULL);
     probe_run(loop);
     int woke = event_index(AWAITED), went_on = event_index(AFTER_SET);
-    cr_assert(woke >= 0 && went_on >= 0 && went_on < woke,
-              MSG("the awaiting task ran before the setting task went on (events: awaiter "
-                  "woke %d, setter went on %d): async_future_set only makes the waiters "
-                  "ready; the setter keeps the thread until it suspends, and the loop "
-                  "resumes the waiters afterwards",
-                  "等待的任务在设置 future 的任务继续之前就运行了（事件：等待者醒来 %d，设置者继续 %d）："
-                  "async_future_set 只让等待者就绪；设置者一直占着线程直到它挂起，"
-                  "之后由事件循环恢复等待者",
-                  woke, went_on));
+    cr_assert(
+        woke >= 0 && went_on >= 0 && went_on < woke,
+        KATA_MSG(
+            "the awaiting task ran before the setting task went on (events: awaiter "
+            "woke %d, setter went on %d): async_future_set only makes the waiters "
+            "ready; the setter keeps the thread until it suspends, and the loop "
+            "resumes the waiters afterwards",
+            "等待的任务在设置 future 的任务继续之前就运行了（事件：等待者醒来 %d，设置者继续 %d）："
+            "async_future_set 只让等待者就绪；设置者一直占着线程直到它挂起，"
+            "之后由事件循环恢复等待者",
+            woke, went_on));
     finish();
 }
 
@@ -129,21 +135,24 @@ KATA_TEST(future, await_of_a_done_future_returns_at_once)
                      "一个任务等待一个早已完成的 future，却挂起了：已经发生过的唤醒不会再来。"
                      "future 已完成时，async_await 要立刻返回它的值。");
     int r = async_future_set(fut, 7);
-    cr_assert(r == 0 && async_future_done(fut),
-              MSG("async_future_set returned %d on a new future, or async_future_done says "
-                  "it is not done: set stores the value and marks the future done",
-                  "对新的 future 调用 async_future_set 返回了 %d，或者 async_future_done 说它没完成："
-                  "set 要存下值并把 future 标记为完成",
-                  r));
+    cr_assert(
+        r == 0 && async_future_done(fut),
+        KATA_MSG(
+            "async_future_set returned %d on a new future, or async_future_done says "
+            "it is not done: set stores the value and marks the future done",
+            "对新的 future 调用 async_future_set 返回了 %d，或者 async_future_done 说它没完成："
+            "set 要存下值并把 future 标记为完成",
+            r));
     probe_spawn(loop, late_awaiter, NULL);
     probe_run(loop);
-    cr_assert(early_value == 7 && resumes_after == resumes_before,
-              MSG("awaiting a future that was already done gave %ld and suspended the task "
-                  "%ld time(s): a done future has its value, so await returns it at once; "
-                  "suspending would wait for a wake-up that already happened",
-                  "等待一个已经完成的 future 得到了 %ld，并把任务挂起了 %ld 次：已完成的 future "
-                  "已经有值，await 应该立刻返回它；挂起的话，要等的唤醒早就发生过了",
-                  early_value, resumes_after - resumes_before));
+    cr_assert(
+        early_value == 7 && resumes_after == resumes_before,
+        KATA_MSG("awaiting a future that was already done gave %ld and suspended the task "
+                 "%ld time(s): a done future has its value, so await returns it at once; "
+                 "suspending would wait for a wake-up that already happened",
+                 "等待一个已经完成的 future 得到了 %ld，并把任务挂起了 %ld 次：已完成的 future "
+                 "已经有值，await 应该立刻返回它；挂起的话，要等的唤醒早就发生过了",
+                 early_value, resumes_after - resumes_before));
     finish();
 }
 
@@ -159,13 +168,15 @@ KATA_TEST(future, a_future_is_set_only_once)
     int second = async_future_set(fut, 2);
     probe_spawn(loop, late_awaiter, NULL);
     probe_run(loop);
-    cr_assert(first == 0 && second == -1 && early_value == 1,
-              MSG("setting a future twice returned %d then %d, and it holds %ld: the first "
-                  "value stays and the second set returns -1 (a result, once given, does "
-                  "not change under whoever already read it)",
-                  "同一个 future 设置两次，分别返回 %d 和 %d，最后的值是 %ld：第一个值保留，"
-                  "第二次 set 返回 -1（结果一旦给出就不能再变，否则先读到它的人拿着的就是一个作废的值）",
-                  first, second, early_value));
+    cr_assert(
+        first == 0 && second == -1 && early_value == 1,
+        KATA_MSG(
+            "setting a future twice returned %d then %d, and it holds %ld: the first "
+            "value stays and the second set returns -1 (a result, once given, does "
+            "not change under whoever already read it)",
+            "同一个 future 设置两次，分别返回 %d 和 %d，最后的值是 %ld：第一个值保留，"
+            "第二次 set 返回 -1（结果一旦给出就不能再变，否则先读到它的人拿着的就是一个作废的值）",
+            first, second, early_value));
     finish();
 }
 
@@ -185,12 +196,14 @@ KATA_TEST(future, every_awaiting_task_wakes)
     probe_spawn(loop, counting_awaiter, NULL);
     probe_spawn(loop, setter, NULL);
     probe_run(loop);
-    cr_assert(two_waiters_got == 2,
-              MSG("%d of the 2 tasks awaiting the future got its value: a future remembers "
-                  "every task that awaits it, and set makes them all ready",
-                  "等待同一个 future 的 2 个任务里只有 %d 个拿到了值：future 要记住每一个等待它的任务，"
-                  "set 时让它们全部就绪",
-                  two_waiters_got));
+    cr_assert(
+        two_waiters_got == 2,
+        KATA_MSG(
+            "%d of the 2 tasks awaiting the future got its value: a future remembers "
+            "every task that awaits it, and set makes them all ready",
+            "等待同一个 future 的 2 个任务里只有 %d 个拿到了值：future 要记住每一个等待它的任务，"
+            "set 时让它们全部就绪",
+            two_waiters_got));
     finish();
 }
 
@@ -230,24 +243,28 @@ KATA_TEST(future, call_later_runs_on_the_loop_when_due)
     loop_tid = pthread_self();
     later_timer = probe_timer(80);
     int r = async_call_later(loop, 80, set_from_callback, (void *)(intptr_t)7);
-    cr_assert(r == 0, MSG("async_call_later returned %d, not 0", "async_call_later 返回了 %d，而不是 0", r));
+    cr_assert(r == 0, KATA_MSG("async_call_later returned %d, not 0",
+                               "async_call_later 返回了 %d，而不是 0", r));
     probe_spawn(loop, awaiter, NULL);
     probe_run(loop);
-    cr_assert(event_index(CALLBACK) >= 0, "%s", KATA_TR(
-        "the callback never ran: async_run runs each callback when it is due, and does not "
-        "return while one is still to come",
-        "回调一直没有运行：async_run 要在每个回调到期时运行它，还有回调没运行时不能返回"));
-    cr_assert(callback_in_task == 0 && pthread_equal(callback_tid, loop_tid),
-              "%s", KATA_TR("the callback ran inside a task or on another thread: callbacks "
-                            "run on the loop itself, between tasks",
-                            "回调在任务里面或在别的线程上运行了：回调由事件循环自己在任务之间运行"));
-    cr_assert(got_value == 7 && got_at == 80,
-              MSG("the task awaiting the future got %ld at %ld ms; a callback due at 80 ms "
-                  "set it to 7: the loop's poll timeout must also end when the earliest "
-                  "callback is due",
-                  "等待 future 的任务得到的是 %ld，时间是 %ld 毫秒；一个 80 毫秒到期的回调把它设成了 7："
-                  "事件循环的 poll 超时也要在最早的回调到期时结束",
-                  got_value, got_at));
+    cr_assert(
+        event_index(CALLBACK) >= 0, "%s",
+        KATA_TR("the callback never ran: async_run runs each callback when it is due, and does not "
+                "return while one is still to come",
+                "回调一直没有运行：async_run 要在每个回调到期时运行它，还有回调没运行时不能返回"));
+    cr_assert(callback_in_task == 0 && pthread_equal(callback_tid, loop_tid), "%s",
+              KATA_TR("the callback ran inside a task or on another thread: callbacks "
+                      "run on the loop itself, between tasks",
+                      "回调在任务里面或在别的线程上运行了：回调由事件循环自己在任务之间运行"));
+    cr_assert(
+        got_value == 7 && got_at == 80,
+        KATA_MSG(
+            "the task awaiting the future got %ld at %ld ms; a callback due at 80 ms "
+            "set it to 7: the loop's poll timeout must also end when the earliest "
+            "callback is due",
+            "等待 future 的任务得到的是 %ld，时间是 %ld 毫秒；一个 80 毫秒到期的回调把它设成了 7："
+            "事件循环的 poll 超时也要在最早的回调到期时结束",
+            got_value, got_at));
     finish();
 }
 
@@ -266,14 +283,15 @@ KATA_TEST(future, call_soon_runs_the_callback_on_the_loop_not_in_the_call)
     probe_spawn(loop, calls_soon, NULL);
     probe_run(loop);
     int cb = event_index(CALLBACK), after = event_index(AFTER_CALL);
-    cr_assert(cb >= 0 && after >= 0 && after < cb && callback_in_task == 0,
-              MSG("call_soon's callback ran %s: it must run later, on the loop, after the "
-                  "task that asked for it has suspended, never inside async_call_soon",
-                  "call_soon 的回调%s运行了：它要稍后由事件循环运行，在提出请求的任务挂起之后，"
-                  "绝不能在 async_call_soon 里面运行",
-                  cb < 0 ? KATA_TR("never", "从来没有") : KATA_TR("inside the call", "在调用内部")));
-    cr_assert(got_value == 5, MSG("the task got %ld, not the 5 the callback set",
-                                  "任务得到的是 %ld，而不是回调设置的 5", got_value));
+    cr_assert(
+        cb >= 0 && after >= 0 && after < cb && callback_in_task == 0,
+        KATA_MSG("call_soon's callback ran %s: it must run later, on the loop, after the "
+                 "task that asked for it has suspended, never inside async_call_soon",
+                 "call_soon 的回调%s运行了：它要稍后由事件循环运行，在提出请求的任务挂起之后，"
+                 "绝不能在 async_call_soon 里面运行",
+                 cb < 0 ? KATA_TR("never", "从来没有") : KATA_TR("inside the call", "在调用内部")));
+    cr_assert(got_value == 5, KATA_MSG("the task got %ld, not the 5 the callback set",
+                                       "任务得到的是 %ld，而不是回调设置的 5", got_value));
     finish();
 }
 
@@ -306,21 +324,23 @@ KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
     int r = async_run(loop);
     void *stuck = NULL;
     pthread_join(h, &stuck);
-    cr_assert(stuck == NULL, "%s", KATA_TR(
-        "the loop never waited in poll for the other thread's call: with a task awaiting a "
-        "future and nothing else to do, it should sleep in poll, watching its wake-up pipe",
-        "事件循环从来没有在 poll 里等别的线程的调用：有任务在等 future、又没别的事可做时，"
-        "它应该在 poll 里睡眠，同时监视自己的唤醒管道"));
-    cr_assert(r == 0, MSG("async_run returned %d, not 0", "async_run 返回了 %d，而不是 0", r));
+    cr_assert(
+        stuck == NULL, "%s",
+        KATA_TR("the loop never waited in poll for the other thread's call: with a task awaiting a "
+                "future and nothing else to do, it should sleep in poll, watching its wake-up pipe",
+                "事件循环从来没有在 poll 里等别的线程的调用：有任务在等 future、又没别的事可做时，"
+                "它应该在 poll 里睡眠，同时监视自己的唤醒管道"));
+    cr_assert(r == 0, KATA_MSG("async_run returned %d, not 0", "async_run 返回了 %d，而不是 0", r));
     cr_assert(event_index(CALLBACK) >= 0 && pthread_equal(callback_tid, loop_tid) &&
                   callback_in_task == 0,
-              "%s", KATA_TR("the callback asked for by another thread ran on that thread, or "
-                            "inside a task, or never: the other thread only leaves the call in "
-                            "a list (behind a mutex) and wakes the loop; the loop runs it",
-                            "另一个线程请求的回调在那个线程上、或在任务里运行了，或者根本没运行："
-                            "另一个线程只把调用放进一个（有互斥锁保护的）列表并唤醒事件循环；"
-                            "由事件循环来运行它"));
-    cr_assert(got_value == 9, MSG("the task got %ld, not the 9 the callback set",
-                                  "任务得到的是 %ld，而不是回调设置的 9", got_value));
+              "%s",
+              KATA_TR("the callback asked for by another thread ran on that thread, or "
+                      "inside a task, or never: the other thread only leaves the call in "
+                      "a list (behind a mutex) and wakes the loop; the loop runs it",
+                      "另一个线程请求的回调在那个线程上、或在任务里运行了，或者根本没运行："
+                      "另一个线程只把调用放进一个（有互斥锁保护的）列表并唤醒事件循环；"
+                      "由事件循环来运行它"));
+    cr_assert(got_value == 9, KATA_MSG("the task got %ld, not the 9 the callback set",
+                                       "任务得到的是 %ld，而不是回调设置的 9", got_value));
     finish();
 }

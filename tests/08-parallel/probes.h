@@ -24,14 +24,14 @@
 #define PROBES_H
 
 #include "parallel.h"
+#include "probe.h"
 
 #include <pthread.h>
 #include <sched.h>
 
 #define PROBE_WAIT_SECONDS 1.5
 
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 
@@ -67,23 +67,23 @@ struct probe_counts probe_counts(void);
 int probe_step_workers(void);
 
 struct probe_steps {
-    int workers;   /* start routines that ran stepped, to the end */
-    int gave_up;   /* of them, those that hit PROBE_STEP_LIMIT */
-    long steps;    /* instructions stepped, all workers together */
-    long atomics;  /* of them, atomic read-modify-write instructions */
-    long most;     /* the most atomics one worker executed */
+    int workers;  /* start routines that ran stepped, to the end */
+    int gave_up;  /* of them, those that hit PROBE_STEP_LIMIT */
+    long steps;   /* instructions stepped, all workers together */
+    long atomics; /* of them, atomic read-modify-write instructions */
+    long most;    /* the most atomics one worker executed */
 };
 struct probe_steps probe_steps(void);
 
 /* What a worker saw while it ran the tests' work function. */
 struct probe_seen {
-    int ran;        /* the work function was called with this index */
-    int calls;      /* how many times */
-    int cpu;        /* sched_getcpu() during the work */
-    int mask_cpus;  /* CPUs in its own affinity mask during the work */
-    int mask_first; /* the lowest of them */
+    int ran;          /* the work function was called with this index */
+    int calls;        /* how many times */
+    int cpu;          /* sched_getcpu() during the work */
+    int mask_cpus;    /* CPUs in its own affinity mask during the work */
+    int mask_first;   /* the lowest of them */
     int waited_alone; /* it gave up waiting for all the workers to run */
-    int running;    /* workers that had arrived when it gave up */
+    int running;      /* workers that had arrived when it gave up */
 };
 
 /* Work for par_run_pinned / par_run_spread: records what the worker saw in
@@ -91,11 +91,6 @@ struct probe_seen {
  * `*(int *)arg` workers have arrived. */
 void probe_work(int index, void *arg);
 struct probe_seen probe_seen(int index);
-
-/* A message formatted for an assertion: Criterion wants its format as a
- * string literal, so the tests pass it "%s" and probe_msg(KATA_TR(en, zh),
- * ...), which formats whichever language the learner reads. */
-const char *probe_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* CPUs of a mask as text ("0,1"), for messages. */
 const char *probe_mask_text(const cpu_set_t *set);

@@ -3,6 +3,7 @@
  * work function reads the affinity mask of its own thread and the CPU it is
  * running on (sched_getcpu), which a thread pinned to one CPU cannot leave. */
 #include "probes.h" /* first: parallel.h sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@ static int allowed(int cpus[PAR_MAX_THREADS])
 
 static const char *err_text(int err)
 {
-    return err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码") : strerror(err);
+    return err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                         : strerror(err);
 }
 
 KATA_TEST(cpus, lists_the_allowed_cpus)
@@ -35,26 +37,29 @@ KATA_TEST(cpus, lists_the_allowed_cpus)
     int count = allowed(want);
     memset(got, 0xff, sizeof got);
     int n = par_allowed_cpus(got, PAR_MAX_THREADS);
-    cr_assert(n == count,
-              "%s", probe_msg(KATA_TR("par_allowed_cpus returned %d, but this process may run on %d CPU(s): "
-                      "read the process's affinity mask with sched_getaffinity(0, ...) and count "
-                      "the CPUs in it with CPU_ISSET",
-                      "par_allowed_cpus 返回 %d，但本进程可以在 %d 个 CPU 上运行：用 "
-                      "sched_getaffinity(0, ...) 读出进程的亲和性掩码，再用 CPU_ISSET 数出其中的 CPU"),
-              n, count));
+    cr_assert(
+        n == count,
+        KATA_MSG("par_allowed_cpus returned %d, but this process may run on %d CPU(s): "
+                 "read the process's affinity mask with sched_getaffinity(0, ...) and count "
+                 "the CPUs in it with CPU_ISSET",
+                 "par_allowed_cpus 返回 %d，但本进程可以在 %d 个 CPU 上运行：用 "
+                 "sched_getaffinity(0, ...) 读出进程的亲和性掩码，再用 CPU_ISSET 数出其中的 CPU",
+                 n, count));
     for (int i = 0; i < count; i++)
         cr_assert(got[i] == want[i],
-                  "%s", probe_msg(KATA_TR("cpus[%d] is %d, not %d: store the CPU numbers that are in the mask, "
-                          "lowest first (they need not be 0, 1, 2 ...)",
-                          "cpus[%d] 是 %d，不是 %d：要存的是掩码里那些 CPU 的编号，从小到大"
-                          "（它们不一定是 0、1、2……）"),
-                  i, got[i], want[i]));
+                  KATA_MSG("cpus[%d] is %d, not %d: store the CPU numbers that are in the mask, "
+                           "lowest first (they need not be 0, 1, 2 ...)",
+                           "cpus[%d] 是 %d，不是 %d：要存的是掩码里那些 CPU 的编号，从小到大"
+                           "（它们不一定是 0、1、2……）",
+                           i, got[i], want[i]));
     if (count >= 2) {
         int one[1] = {-1};
-        cr_assert(par_allowed_cpus(one, 1) == 1 && one[0] == want[0],
-                  "%s", probe_msg(KATA_TR("par_allowed_cpus(cpus, 1) must store only the first CPU and return 1: "
-                          "never write more than max numbers",
-                          "par_allowed_cpus(cpus, 1) 只能存第一个 CPU 并返回 1：写入的编号不能超过 max 个")));
+        cr_assert(
+            par_allowed_cpus(one, 1) == 1 && one[0] == want[0],
+            KATA_MSG(
+                "par_allowed_cpus(cpus, 1) must store only the first CPU and return 1: "
+                "never write more than max numbers",
+                "par_allowed_cpus(cpus, 1) 只能存第一个 CPU 并返回 1：写入的编号不能超过 max 个"));
     }
 }
 
@@ -63,25 +68,29 @@ static void run_pinned(int n, int cpu, int ran_on[])
 {
     probe_arm();
     int err = par_run_pinned(n, cpu, probe_work, &n, ran_on);
-    cr_assert(err == 0,
-              "%s", probe_msg(KATA_TR("par_run_pinned(%d, %d, ...) returned %d (%s), not 0: start n workers; "
-                      "each pins itself to the CPU with pthread_setaffinity_np(pthread_self(), ...), "
-                      "then calls work(i, arg)",
-                      "par_run_pinned(%d, %d, ...) 返回 %d（%s），不是 0：启动 n 个工作线程；每个先用 "
-                      "pthread_setaffinity_np(pthread_self(), ...) 把自己绑到这个 CPU 上，再调用 work(i, arg)"),
-              n, cpu, err, err_text(err)));
+    cr_assert(
+        err == 0,
+        KATA_MSG(
+            "par_run_pinned(%d, %d, ...) returned %d (%s), not 0: start n workers; "
+            "each pins itself to the CPU with pthread_setaffinity_np(pthread_self(), ...), "
+            "then calls work(i, arg)",
+            "par_run_pinned(%d, %d, ...) 返回 %d（%s），不是 0：启动 n 个工作线程；每个先用 "
+            "pthread_setaffinity_np(pthread_self(), ...) 把自己绑到这个 CPU 上，再调用 work(i, "
+            "arg)",
+            n, cpu, err, err_text(err)));
 }
 
 static void expect_ran_once(int n, const char *fn)
 {
     for (int i = 0; i < n; i++) {
         struct probe_seen s = probe_seen(i);
-        cr_assert(s.ran && s.calls == 1,
-                  "%s", probe_msg(KATA_TR("%s: work(%d, arg) was called %d time(s), not once: worker i calls "
-                          "work(i, arg) once, in its own thread",
-                          "%s：work(%d, arg) 被调用了 %d 次，不是一次：第 i 个工作线程在自己的线程里"
-                          "调用一次 work(i, arg)"),
-                  fn, i, s.calls));
+        cr_assert(
+            s.ran && s.calls == 1,
+            KATA_MSG("%s: work(%d, arg) was called %d time(s), not once: worker i calls "
+                     "work(i, arg) once, in its own thread",
+                     "%s：work(%d, arg) 被调用了 %d 次，不是一次：第 i 个工作线程在自己的线程里"
+                     "调用一次 work(i, arg)",
+                     fn, i, s.calls));
     }
 }
 
@@ -95,23 +104,23 @@ KATA_TEST(pinned, every_worker_runs_on_the_chosen_cpu)
     expect_ran_once(n, "par_run_pinned");
     for (int i = 0; i < n; i++) {
         struct probe_seen s = probe_seen(i);
-        cr_assert(s.mask_cpus == 1 && s.mask_first == cpu,
-                  "%s", probe_msg(KATA_TR("worker %d did its work with an affinity of %d CPU(s) (the lowest %d), "
-                          "not of CPU %d alone: each worker pins itself, before the work, to one "
-                          "CPU only (CPU_ZERO, CPU_SET(cpu), pthread_setaffinity_np)",
-                          "工作线程 %d 干活时的亲和性是 %d 个 CPU（最小的是 %d），而不是只有 CPU %d："
-                          "每个工作线程要在干活之前把自己绑到唯一一个 CPU 上（CPU_ZERO、CPU_SET(cpu)、"
-                          "pthread_setaffinity_np）"),
-                  i, s.mask_cpus, s.mask_first, cpu));
-        cr_assert(s.cpu == cpu,
-                  "%s", probe_msg(KATA_TR("worker %d ran on CPU %d, not %d", "工作线程 %d 在 CPU %d 上运行，不是 %d"),
-                  i, s.cpu, cpu));
+        cr_assert(
+            s.mask_cpus == 1 && s.mask_first == cpu,
+            KATA_MSG("worker %d did its work with an affinity of %d CPU(s) (the lowest %d), "
+                     "not of CPU %d alone: each worker pins itself, before the work, to one "
+                     "CPU only (CPU_ZERO, CPU_SET(cpu), pthread_setaffinity_np)",
+                     "工作线程 %d 干活时的亲和性是 %d 个 CPU（最小的是 %d），而不是只有 CPU %d："
+                     "每个工作线程要在干活之前把自己绑到唯一一个 CPU 上（CPU_ZERO、CPU_SET(cpu)、"
+                     "pthread_setaffinity_np）",
+                     i, s.mask_cpus, s.mask_first, cpu));
+        cr_assert(s.cpu == cpu, KATA_MSG("worker %d ran on CPU %d, not %d",
+                                         "工作线程 %d 在 CPU %d 上运行，不是 %d", i, s.cpu, cpu));
         cr_assert(ran_on[i] == cpu,
-                  "%s", probe_msg(KATA_TR("ran_on[%d] is %d, but worker %d ran on CPU %d: after the work, the "
-                          "worker stores sched_getcpu() in ran_on[i]",
-                          "ran_on[%d] 是 %d，但工作线程 %d 是在 CPU %d 上运行的：干完活后，"
-                          "工作线程把 sched_getcpu() 存进 ran_on[i]"),
-                  i, ran_on[i], i, cpu));
+                  KATA_MSG("ran_on[%d] is %d, but worker %d ran on CPU %d: after the work, the "
+                           "worker stores sched_getcpu() in ran_on[i]",
+                           "ran_on[%d] 是 %d，但工作线程 %d 是在 CPU %d 上运行的：干完活后，"
+                           "工作线程把 sched_getcpu() 存进 ran_on[i]",
+                           i, ran_on[i], i, cpu));
     }
 }
 
@@ -124,13 +133,15 @@ KATA_TEST(pinned, workers_take_turns_at_the_same_time)
     expect_ran_once(n, "par_run_pinned");
     for (int i = 0; i < n; i++) {
         struct probe_seen s = probe_seen(i);
-        cr_assert(!s.waited_alone,
-                  "%s", probe_msg(KATA_TR("worker %d waited in vain for the other workers (%d of %d had started): "
-                          "concurrency means all n threads are alive at once and take turns on the "
-                          "CPU. Start them all, then join them all",
-                          "工作线程 %d 白等了其他工作线程（%d 个里只启动了 %d 个）：并发是指 n 个线程同时存在，"
-                          "轮流使用 CPU。先全部启动，再全部 join"),
-                  i, s.running, n));
+        cr_assert(
+            !s.waited_alone,
+            KATA_MSG("worker %d waited in vain for the other workers (%d of %d had started): "
+                     "concurrency means all n threads are alive at once and take turns on the "
+                     "CPU. Start them all, then join them all",
+                     "工作线程 %d 白等了其他工作线程（%d 个里只启动了 %d 个）：并发是指 n "
+                     "个线程同时存在，"
+                     "轮流使用 CPU。先全部启动，再全部 join",
+                     i, s.running, n));
     }
 }
 
@@ -145,26 +156,31 @@ KATA_TEST(pinned, the_caller_keeps_its_cpus)
     sched_getaffinity(0, sizeof after, &after);
     char was[256];
     snprintf(was, sizeof was, "%s", probe_mask_text(&before));
-    cr_assert(CPU_EQUAL(&before, &after),
-              "%s", probe_msg(KATA_TR("after par_run_pinned the calling thread may run only on CPU(s) %s, not on "
-                      "%s as before: pin the workers, each from its own thread, never the caller "
-                      "(new threads inherit the caller's affinity, and it stays changed)",
-                      "调用 par_run_pinned 之后，调用线程只能在 CPU %s 上运行，不再是原来的 %s：要绑定的是"
-                      "工作线程，由它们各自在自己的线程里绑定，不要绑调用者（新线程会继承调用者的亲和性，"
-                      "而且改了就一直是改过的）"),
-              probe_mask_text(&after), was));
+    cr_assert(
+        CPU_EQUAL(&before, &after),
+        KATA_MSG(
+            "after par_run_pinned the calling thread may run only on CPU(s) %s, not on "
+            "%s as before: pin the workers, each from its own thread, never the caller "
+            "(new threads inherit the caller's affinity, and it stays changed)",
+            "调用 par_run_pinned 之后，调用线程只能在 CPU %s 上运行，不再是原来的 "
+            "%s：要绑定的是"
+            "工作线程，由它们各自在自己的线程里绑定，不要绑调用者（新线程会继承调用者的亲和性，"
+            "而且改了就一直是改过的）",
+            probe_mask_text(&after), was));
 }
 
 static void run_spread(int n, int ran_on[])
 {
     probe_arm();
     int err = par_run_spread(n, probe_work, &n, ran_on);
-    cr_assert(err == 0,
-              "%s", probe_msg(KATA_TR("par_run_spread(%d, ...) returned %d (%s), not 0: start n workers; worker i "
-                      "pins itself to cpus[i %% count] (par_allowed_cpus), then calls work(i, arg)",
-                      "par_run_spread(%d, ...) 返回 %d（%s），不是 0：启动 n 个工作线程；第 i 个把自己绑到 "
-                      "cpus[i %% count] 上（par_allowed_cpus），再调用 work(i, arg)"),
-              n, err, err_text(err)));
+    cr_assert(
+        err == 0,
+        KATA_MSG("par_run_spread(%d, ...) returned %d (%s), not 0: start n workers; worker i "
+                 "pins itself to cpus[i %% count] (par_allowed_cpus), then calls work(i, arg)",
+                 "par_run_spread(%d, ...) 返回 %d（%s），不是 0：启动 n 个工作线程；第 i "
+                 "个把自己绑到 "
+                 "cpus[i %% count] 上（par_allowed_cpus），再调用 work(i, arg)",
+                 n, err, err_text(err)));
 }
 
 static void expect_spread(int n, const int cpus[], int count, const int ran_on[])
@@ -173,25 +189,28 @@ static void expect_spread(int n, const int cpus[], int count, const int ran_on[]
     for (int i = 0; i < n; i++) {
         struct probe_seen s = probe_seen(i);
         int want = cpus[i % count];
-        cr_assert(s.mask_cpus == 1 && s.mask_first == want,
-                  "%s", probe_msg(KATA_TR("worker %d did its work with an affinity of %d CPU(s) (the lowest %d), "
-                          "not of CPU %d alone: worker i pins itself to cpus[i %% count], so that "
-                          "the workers are spread over every CPU the process may use",
-                          "工作线程 %d 干活时的亲和性是 %d 个 CPU（最小的是 %d），而不是只有 CPU %d："
-                          "第 i 个工作线程把自己绑到 cpus[i %% count]，这样工作线程才会分布到进程"
-                          "能用的每一个 CPU 上"),
-                  i, s.mask_cpus, s.mask_first, want));
-        cr_assert(s.cpu == want && ran_on[i] == want,
-                  "%s", probe_msg(KATA_TR("worker %d ran on CPU %d and ran_on[%d] says %d, but it is pinned to "
-                          "CPU %d: store sched_getcpu() after the work",
-                          "工作线程 %d 在 CPU %d 上运行，ran_on[%d] 写的是 %d，但它绑定的是 CPU %d："
-                          "干完活后存 sched_getcpu()"),
-                  i, s.cpu, i, ran_on[i], want));
+        cr_assert(
+            s.mask_cpus == 1 && s.mask_first == want,
+            KATA_MSG("worker %d did its work with an affinity of %d CPU(s) (the lowest %d), "
+                     "not of CPU %d alone: worker i pins itself to cpus[i %% count], so that "
+                     "the workers are spread over every CPU the process may use",
+                     "工作线程 %d 干活时的亲和性是 %d 个 CPU（最小的是 %d），而不是只有 CPU %d："
+                     "第 i 个工作线程把自己绑到 cpus[i %% count]，这样工作线程才会分布到进程"
+                     "能用的每一个 CPU 上",
+                     i, s.mask_cpus, s.mask_first, want));
+        cr_assert(
+            s.cpu == want && ran_on[i] == want,
+            KATA_MSG("worker %d ran on CPU %d and ran_on[%d] says %d, but it is pinned to "
+                     "CPU %d: store sched_getcpu() after the work",
+                     "工作线程 %d 在 CPU %d 上运行，ran_on[%d] 写的是 %d，但它绑定的是 CPU %d："
+                     "干完活后存 sched_getcpu()",
+                     i, s.cpu, i, ran_on[i], want));
         cr_assert(!s.waited_alone,
-                  "%s", probe_msg(KATA_TR("worker %d waited in vain for the other workers (%d of %d had started): "
-                          "start them all, then join them all",
-                          "工作线程 %d 白等了其他工作线程（%d 个里只启动了 %d 个）：先全部启动，再全部 join"),
-                  i, s.running, n));
+                  KATA_MSG("worker %d waited in vain for the other workers (%d of %d had started): "
+                           "start them all, then join them all",
+                           "工作线程 %d 白等了其他工作线程（%d 个里只启动了 %d "
+                           "个）：先全部启动，再全部 join",
+                           i, s.running, n));
     }
 }
 

@@ -1,6 +1,7 @@
 /* Test harness shared by every exercise: see kata.h. */
 #define _GNU_SOURCE
 #include "kata.h"
+#include "probe.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -55,7 +56,7 @@ int kata_zh(void)
     const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
-        if (v && *v)  /* the first one set decides, as in setlocale */
+        if (v && *v) /* the first one set decides, as in setlocale */
             return strncmp(v, "zh", 2) == 0;
     }
     return 0;
@@ -231,8 +232,7 @@ static const char *explain_wait(char state, const char *wchan)
         return KATA_TR("sleeping", "在睡眠");
     if (strstr(wchan, "poll") || strstr(wchan, "select"))
         return KATA_TR("waiting in poll/select", "在 poll/select 里等待");
-    if (strstr(wchan, "sigsuspend") || strstr(wchan, "pause") ||
-        strstr(wchan, "sigtimedwait"))
+    if (strstr(wchan, "sigsuspend") || strstr(wchan, "pause") || strstr(wchan, "sigtimedwait"))
         return KATA_TR("waiting for a signal", "在等一个信号");
     if (strstr(wchan, "read") || strstr(wchan, "recv"))
         return KATA_TR("blocked reading", "卡在读操作上");
@@ -245,10 +245,10 @@ struct thread_info {
     char comm[32];
     char state;
     char wchan[64];
-    uintptr_t futex;  /* the futex word it sleeps on, if any */
-    int read_fd;      /* the descriptor it is blocked reading, or -1 */
-    int owner;        /* index of the thread holding that word as a mutex, or -1 */
-    int joins;        /* index of the thread it waits to end (pthread_join), or -1 */
+    uintptr_t futex; /* the futex word it sleeps on, if any */
+    int read_fd;     /* the descriptor it is blocked reading, or -1 */
+    int owner;       /* index of the thread holding that word as a mutex, or -1 */
+    int joins;       /* index of the thread it waits to end (pthread_join), or -1 */
 };
 
 #define MAX_THREADS 64
@@ -392,21 +392,24 @@ static void describe_pipe_read(FILE *out, pid_t pid, int fd)
         return;
     }
     int n = write_end_holders(pipe, who, fds, 8);
-    fprintf(out, KATA_TR("blocked reading a pipe (descriptor %d) that nobody writes to",
-                         "卡在读一个没人写的管道上（描述符 %d）"),
+    fprintf(out,
+            KATA_TR("blocked reading a pipe (descriptor %d) that nobody writes to",
+                    "卡在读一个没人写的管道上（描述符 %d）"),
             fd);
     for (int i = 0; i < n; i++) {
         const char *sep = kata_zh() ? (i ? "；" : "：") : (i ? ";" : ":");
         if (who[i] == pid)
-            fprintf(out, KATA_TR("%s its write end is still open in this same process "
-                                 "(descriptor %d), so read() can never see end of file: close "
-                                 "the end you do not use",
-                                 "%s它的写端在这个进程自己手里还开着（描述符 %d），所以 read() "
-                                 "永远等不到文件结束：把你用不到的那一端关掉"),
+            fprintf(out,
+                    KATA_TR("%s its write end is still open in this same process "
+                            "(descriptor %d), so read() can never see end of file: close "
+                            "the end you do not use",
+                            "%s它的写端在这个进程自己手里还开着（描述符 %d），所以 read() "
+                            "永远等不到文件结束：把你用不到的那一端关掉"),
                     sep, fds[i]);
         else
-            fprintf(out, KATA_TR("%s process %d still holds its write end (descriptor %d)",
-                                 "%s进程 %d 还握着它的写端（描述符 %d）"),
+            fprintf(out,
+                    KATA_TR("%s process %d still holds its write end (descriptor %d)",
+                            "%s进程 %d 还握着它的写端（描述符 %d）"),
                     sep, who[i], fds[i]);
     }
     fprintf(out, "\n");
@@ -422,21 +425,24 @@ static void describe_thread(FILE *out, const struct thread_info *t, const struct
         char name[96];
         const struct thread_info *o = &all[t->owner];
         if (o == t)
-            fprintf(out, KATA_TR("waiting for the mutex %s, which it holds itself: a normal "
-                                 "mutex locked twice by one thread never opens\n",
-                                 "在等互斥锁 %s，而这把锁就在它自己手里：普通互斥锁被同一个线程"
-                                 "锁两次，就再也打不开了\n"),
+            fprintf(out,
+                    KATA_TR("waiting for the mutex %s, which it holds itself: a normal "
+                            "mutex locked twice by one thread never opens\n",
+                            "在等互斥锁 %s，而这把锁就在它自己手里：普通互斥锁被同一个线程"
+                            "锁两次，就再也打不开了\n"),
                     mutex_name(t->futex, name, sizeof name));
         else
-            fprintf(out, KATA_TR("waiting for the mutex %s, held by thread %d (\"%s\")\n",
-                                 "在等互斥锁 %s，它被线程 %d（\"%s\"）持有\n"),
+            fprintf(out,
+                    KATA_TR("waiting for the mutex %s, held by thread %d (\"%s\")\n",
+                            "在等互斥锁 %s，它被线程 %d（\"%s\"）持有\n"),
                     mutex_name(t->futex, name, sizeof name), o->tid, o->comm);
         return;
     }
     if (t->joins >= 0) {
         const struct thread_info *o = &all[t->joins];
-        fprintf(out, KATA_TR("waiting in pthread_join for thread %d (\"%s\") to end\n",
-                             "在 pthread_join 里等线程 %d（\"%s\"）结束\n"),
+        fprintf(out,
+                KATA_TR("waiting in pthread_join for thread %d (\"%s\") to end\n",
+                        "在 pthread_join 里等线程 %d（\"%s\"）结束\n"),
                 o->tid, o->comm);
         return;
     }
@@ -445,9 +451,10 @@ static void describe_thread(FILE *out, const struct thread_info *t, const struct
         return;
     }
     if (t->futex && pid == getpid()) {
-        fprintf(out, KATA_TR("waiting on a condition variable (or a semaphore or barrier) "
-                             "that no thread has signalled%s\n",
-                             "在等一个没有任何线程通知过的条件变量（或信号量、屏障）%s\n"),
+        fprintf(out,
+                KATA_TR("waiting on a condition variable (or a semaphore or barrier) "
+                        "that no thread has signalled%s\n",
+                        "在等一个没有任何线程通知过的条件变量（或信号量、屏障）%s\n"),
                 n_threads == 1 ? KATA_TR("; no other thread of the test is left to signal it",
                                          "；测试里已经没有别的线程能去通知它了")
                                : "");
@@ -486,10 +493,9 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
             int before = i;
             while (t[before].owner != j)
                 before = t[before].owner;
-            fprintf(out, KATA_TR(" \"%s\" holds %s and waits for %s;",
-                                 " \"%s\" 持有 %s，在等 %s；"),
-                    t[j].comm,
-                    mutex_name(t[before].futex, held, sizeof held),
+            fprintf(out,
+                    KATA_TR(" \"%s\" holds %s and waits for %s;", " \"%s\" 持有 %s，在等 %s；"),
+                    t[j].comm, mutex_name(t[before].futex, held, sizeof held),
                     mutex_name(t[j].futex, wanted, sizeof wanted));
             j = k;
         } while (j != i);
@@ -518,13 +524,15 @@ static int describe_process(FILE *out, pid_t pid)
 
 static void describe_stuck(FILE *out, double seconds)
 {
-    fprintf(out, KATA_TR("timed out after %.0f s: the test did not finish. At that moment:\n",
-                         "超时（%.0f 秒）：测试没有完成。那一刻的情况：\n"),
+    fprintf(out,
+            KATA_TR("timed out after %.0f s: the test did not finish. At that moment:\n",
+                    "超时（%.0f 秒）：测试没有完成。那一刻的情况：\n"),
             seconds);
     int cycles = 0;
     if (helper_pid)
-        fprintf(out, KATA_TR("  the test process %d: waiting for process %d, which runs your code\n",
-                             "  测试进程 %d：在等运行你的代码的进程 %d\n"),
+        fprintf(out,
+                KATA_TR("  the test process %d: waiting for process %d, which runs your code\n",
+                        "  测试进程 %d：在等运行你的代码的进程 %d\n"),
                 getpid(), helper_pid);
     else {
         fprintf(out, KATA_TR("  the test process %d:\n", "  测试进程 %d：\n"), getpid());
@@ -538,12 +546,14 @@ static void describe_stuck(FILE *out, double seconds)
         snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
         read_stat(path, &state, &parent);
         if (kids[i] == helper_pid)
-            fprintf(out, KATA_TR("  process %d, which runs your code:\n",
-                                 "  进程 %d（运行你的代码）：\n"),
-                    kids[i]);
+            fprintf(
+                out,
+                KATA_TR("  process %d, which runs your code:\n", "  进程 %d（运行你的代码）：\n"),
+                kids[i]);
         else
-            fprintf(out, KATA_TR("  process %d, forked by process %d:\n",
-                                 "  进程 %d（由进程 %d fork 出来）：\n"),
+            fprintf(out,
+                    KATA_TR("  process %d, forked by process %d:\n",
+                            "  进程 %d（由进程 %d fork 出来）：\n"),
                     kids[i], parent);
         describe_process(out, kids[i]);
     }
@@ -563,14 +573,7 @@ static void *watchdog(void *arg)
     watchdog_tid = (pid_t)syscall(SYS_gettid);
     prctl(PR_SET_NAME, "kata-watchdog");
     double seconds = kata_test_seconds();
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = kata_ts_add_ns(kata_now(), (long long)(seconds * 1e9));
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
         ;
     if (test_finished)
@@ -658,12 +661,11 @@ void kata_end(void)
             char path[64], state = '?';
             snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
             read_stat(path, &state, NULL);
-            used += (size_t)snprintf(what + used, sizeof what - used, "%s%d (%s)",
-                                     i ? ", " : "", kids[i],
-                                     state == 'Z'
-                                         ? KATA_TR("exited but never reaped: a zombie",
-                                                   "已退出但从没被回收：僵尸进程")
-                                         : KATA_TR("still running", "还在运行"));
+            used += (size_t)snprintf(what + used, sizeof what - used, "%s%d (%s)", i ? ", " : "",
+                                     kids[i],
+                                     state == 'Z' ? KATA_TR("exited but never reaped: a zombie",
+                                                            "已退出但从没被回收：僵尸进程")
+                                                  : KATA_TR("still running", "还在运行"));
         }
         kata_kill_descendants();
         cr_assert_fail(KATA_MSG("the test ended with %d child process(es) left behind: %s. "
@@ -694,13 +696,6 @@ int kata_thread_count(void)
 
 /* ---- running student code in a helper process ------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -715,8 +710,8 @@ static void write_all(int fd, const void *buf, size_t len)
     }
 }
 
-struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
-                                   void *out, size_t out_size, double seconds)
+struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, void *out,
+                                   size_t out_size, double seconds)
 {
     struct kata_proc r = {0};
     int data[2], escape[2];
@@ -747,7 +742,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
     close(escape[1]);
     fcntl(data[0], F_SETFL, O_NONBLOCK);
     fcntl(escape[0], F_SETFL, O_NONBLOCK);
-    double deadline = now_seconds() + seconds;
+    double deadline = kata_ts_seconds(kata_now()) + seconds;
     int wstatus = 0, reaped = 0;
     size_t got = 0;
     for (;;) {
@@ -763,7 +758,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
             reaped = 1; /* one more pass drains what it wrote last */
             continue;
         }
-        if (now_seconds() > deadline) {
+        if (kata_ts_seconds(kata_now()) > deadline) {
             r.timed_out = 1;
             kill(helper, SIGKILL);
             waitpid(helper, &wstatus, 0);
@@ -787,8 +782,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
         r.signaled = WIFSIGNALED(wstatus);
         r.sig = r.signaled ? WTERMSIG(wstatus) : 0;
     }
-    r.completed = !r.timed_out && r.exited && r.status == 0 && got == out_size &&
-                  !r.escaped;
+    r.completed = !r.timed_out && r.exited && r.status == 0 && got == out_size && !r.escaped;
     return r;
 }
 
@@ -806,8 +800,8 @@ const char *kata_proc_describe(const struct kata_proc *p)
                        "它没有按时返回（是不是有个子进程永远不退出？或者某个 read、waitpid "
                        "永远在等？）");
     if (p->signaled)
-        snprintf(buf, sizeof buf, KATA_TR("it crashed: killed by signal %d (%s)",
-                                          "它崩溃了：被信号 %d（%s）杀死"),
+        snprintf(buf, sizeof buf,
+                 KATA_TR("it crashed: killed by signal %d (%s)", "它崩溃了：被信号 %d（%s）杀死"),
                  p->sig, strsignal(p->sig));
     else if (p->exited && !p->completed)
         snprintf(buf, sizeof buf,

@@ -20,17 +20,16 @@
 #include <sys/types.h>
 
 /* Criterion's own limit: a backstop behind the watchdog (KATA_TEST_SECONDS). */
-#define KATA_SUITE(suite_name, ...) \
-    TestSuite(suite_name, .timeout = 30, ##__VA_ARGS__)
+#define KATA_SUITE(suite_name, ...) TestSuite(suite_name, .timeout = 30, ##__VA_ARGS__)
 
-#define KATA_TEST(suite_name, test_name, ...)                            \
-    static void kata_body_##suite_name##__##test_name(void);            \
-    Test(suite_name, test_name, ##__VA_ARGS__)                          \
-    {                                                                   \
-        kata_begin(#suite_name, #test_name);                            \
-        kata_body_##suite_name##__##test_name();                        \
-        kata_end();                                                     \
-    }                                                                   \
+#define KATA_TEST(suite_name, test_name, ...)                                                      \
+    static void kata_body_##suite_name##__##test_name(void);                                       \
+    Test(suite_name, test_name, ##__VA_ARGS__)                                                     \
+    {                                                                                              \
+        kata_begin(#suite_name, #test_name);                                                       \
+        kata_body_##suite_name##__##test_name();                                                   \
+        kata_end();                                                                                \
+    }                                                                                              \
     static void kata_body_##suite_name##__##test_name(void)
 
 /* Exit codes the harness uses for processes it stops. */
@@ -59,11 +58,11 @@ int kata_zh(void);
  *     KATA_SKIP("parallelism needs a second CPU", "并行至少需要两个 CPU");
  * The reason is kept for the report (Criterion's own report drops it). */
 void kata_skip_reason(const char *why);
-#define KATA_SKIP(en, zh, ...)                                                  \
-    do {                                                                        \
-        const char *kata_why_ = kata_msg(KATA_TR(en, zh), ##__VA_ARGS__);       \
-        kata_skip_reason(kata_why_);                                            \
-        cr_skip_test("%s", kata_why_);                                          \
+#define KATA_SKIP(en, zh, ...)                                                                     \
+    do {                                                                                           \
+        const char *kata_why_ = kata_msg(KATA_TR(en, zh), ##__VA_ARGS__);                          \
+        kata_skip_reason(kata_why_);                                                               \
+        cr_skip_test("%s", kata_why_);                                                             \
     } while (0)
 
 /* Criterion's assertions need a string literal as their format, so in an
@@ -97,8 +96,8 @@ struct kata_proc {
  * test process.  fn may fill `out` (up to out_size bytes, at most 60 KiB);
  * it is copied back to the caller when fn returns.  The helper, and every
  * process it left behind, is killed before this returns. */
-struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg,
-                                   void *out, size_t out_size, double seconds);
+struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, void *out,
+                                   size_t out_size, double seconds);
 
 /* One line in plain words about how a kata_run_in_child helper ended, for
  * assertion messages ("it called exit(0) before returning", ...). */

@@ -432,12 +432,40 @@ class InTheLearnersLanguage(unittest.TestCase):
         self.assertIn("1 + ... + 10 is 55, not 0", out)
 
 
+class LinkFlags(unittest.TestCase):
+    """test_ldflags and the tests' helper sources reach the test program alone."""
+
+    def test_a_wrap_for_the_tests_needs_no_wrapper_in_the_helgrind_driver(self):
+        repo = make_repo()
+        self.addCleanup(shutil.rmtree, repo, ignore_errors=True)
+        with open(os.path.join(repo, "exercises", "exercises.ini"), "a") as f:
+            f.write("test_ldflags = -Wl,--wrap=pthread_join\n")
+        with open(os.path.join(repo, "tests", "01-fixture", "joins.c"), "w") as f:
+            f.write("#include <pthread.h>\n\nint __real_pthread_join(pthread_t t, void **ret);\n"
+                    "int __wrap_pthread_join(pthread_t t, void **ret);\n\n"
+                    "int __wrap_pthread_join(pthread_t t, void **ret)\n{\n"
+                    "    return __real_pthread_join(t, ret);\n}\n")
+        probe = ("import sys; sys.path.insert(0, 'tools'); from engine import build, course; "
+                 "ex = course.load()[0]; print(ex.helper_sources()); "
+                 "print(build.build(ex, 'solutions')); print(build.build(ex, 'solutions', helgrind=True))")
+        proc = subprocess.run([sys.executable, "-S", "-c", probe], cwd=repo, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        helpers, test, driver = proc.stdout.decode().splitlines()[-3:]
+        self.assertIn("joins.c", helpers)
+        self.assertNotIn("test_work.c", helpers)
+        nm = lambda p: subprocess.run(["nm", p], stdout=subprocess.PIPE).stdout.decode()
+        self.assertIn("__wrap_pthread_join", nm(test))
+        self.assertNotIn("__wrap_pthread_join", nm(driver))
+
+
 class EditorFiles(unittest.TestCase):
     def test_compdb_covers_every_exercise_of_the_course(self):
         exercises = course.load()
         files = {e["file"] for e in build.compile_commands(exercises)}
         for ex in exercises:
             wanted = [ex.path("exercises", f) for f in ex.files] + ex.test_sources()
+            wanted += ex.helper_sources()
             if ex.helgrind_source():
                 wanted.append(ex.helgrind_source())
             for w in wanted:
@@ -461,7 +489,7 @@ class EditorFiles(unittest.TestCase):
         bad = subprocess.run([sys.executable, "-c", probe], cwd=repo, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT)
         self.assertNotEqual(bad.returncode, 0)
-        self.assertIn(b"solutions follow .clang-format", bad.stdout)
+        self.assertIn(b"C files follow .clang-format", bad.stdout)
         self.assertIn(b"clang-format -i", bad.stdout)
 
     def test_the_repositorys_solutions_follow_it(self):

@@ -179,7 +179,7 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
         others = [ex.helgrind_source()] + _common_sources(False)
         out, libs = os.path.join(var_dir, "helgrind-driver"), []
     else:
-        others = (test_sources or ex.test_sources()) + _common_sources(True)
+        others = (test_sources or ex.test_sources()) + ex.helper_sources() + _common_sources(True)
         # -rdynamic: the watchdog can name a global mutex in a deadlock report.
         out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"]
         if test_sources and sorted(test_sources) != ex.test_sources():  # a program of its own
@@ -194,7 +194,8 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
                                     [objs[s] for s in support])
     if problems:
         raise BuildError("\n".join(problems), True)
-    _link([j[1] for j in jobs], out, ex.ldflags, libs)
+    ldflags = ex.ldflags + ([] if helgrind else ex.test_ldflags)
+    _link([j[1] for j in jobs], out, ldflags, libs)
     return out
 
 
@@ -203,7 +204,8 @@ def compile_commands(exercises):
     entries = []
     for ex in exercises:
         flags = _flags(ex)
-        srcs = [ex.path("exercises", f) for f in ex.files] + ex.support_paths() + ex.test_sources()
+        srcs = ([ex.path("exercises", f) for f in ex.files] + ex.support_paths() + ex.test_sources()
+                + ex.helper_sources())
         if ex.helgrind_source():
             srcs.append(ex.helgrind_source())
         for s in srcs:

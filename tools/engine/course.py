@@ -68,7 +68,7 @@ class Exercise:
     timeout: float = _key("seconds the whole test run may take", 30.0, float, _positive)
     test_seconds: float = _key("seconds one test may take", 3.0, float, _positive)
     helgrind_timeout: float = _key("seconds the helgrind run may take", 120.0, float, _positive)
-    ldflags: list = _key("link flags of the test and helgrind programs", kind=_words, factory=list)
+    ldflags: list = _key("link flags of every program: tests, helgrind driver, benchmark", kind=_words, factory=list)
     # Support code the exercise ships and the learner does not write:
     # always compiled from exercises/<ex>/ in this tree, never from SRC.
     support: list = _key("support .c files the exercise ships", kind=_words, check=_c_files,
@@ -106,6 +106,16 @@ class Exercise:
             return []
         return sorted(os.path.join(d, f) for f in os.listdir(d)
                       if f.startswith("test_") and f.endswith(".c"))
+
+    def helper_sources(self):
+        """The tests' helpers: every other .c in tests/<ex>/ (not test_*.c,
+        helgrind.c or bench.c), linked into the test program only."""
+        d = self.path("tests")
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, f) for f in os.listdir(d)
+                      if f.endswith(".c") and not f.startswith("test_")
+                      and f not in ("helgrind.c", "bench.c"))
 
     def optional_tests(self):
         """The suite::name of every test in the optional test files."""

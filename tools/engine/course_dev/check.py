@@ -266,26 +266,40 @@ def run_tool_tests(tally):
                  out[-4000:])
 
 
+def c_sources():
+    """Every C file of the repository: the ones git tracks, or (outside a git
+    checkout) every .c and .h below the root but the build folder."""
+    proc = subprocess.run(["git", "ls-files", "-z", "--", "*.c", "*.h"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, cwd=ROOT)
+    if proc.returncode == 0 and proc.stdout:
+        return sorted(f for f in proc.stdout.decode().split("\0") if f)
+    found = []
+    for d, dirs, files in os.walk(ROOT):
+        dirs[:] = [x for x in dirs if x not in (".git", "build")]
+        found += [os.path.relpath(os.path.join(d, f), ROOT) for f in files
+                  if f.endswith((".c", ".h"))]
+    return sorted(found)
+
+
 def run_clang_format(exercises, tally):
-    """The reference solutions follow the repository's .clang-format."""
-    files = [ex.path("solutions", f) for ex in exercises for f in ex.files
-             if os.path.isfile(ex.path("solutions", f))]
+    """Every C file of the repository follows its .clang-format."""
+    files = c_sources()
     if not files:
         return
     if not shutil.which("clang-format"):
-        tally.record(False, "solutions follow .clang-format",
+        tally.record(False, "C files follow .clang-format",
                      "clang-format is not installed: run `make deps KATA_DEV=1`")
         return
     style = os.path.join(ROOT, ".clang-format")
     if not os.path.isfile(style):
-        tally.record(False, "solutions follow .clang-format", ".clang-format is missing")
+        tally.record(False, "C files follow .clang-format", ".clang-format is missing")
         return
     proc = subprocess.run(["clang-format", "--style=file:" + style, "--dry-run", "--Werror"] + files,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    tally.record(proc.returncode == 0, "solutions follow .clang-format (%d files)" % len(files),
+    tally.record(proc.returncode == 0, "C files follow .clang-format (%d files)" % len(files),
                  proc.stdout.decode(errors="replace")[-3000:]
-                 + "\nReformat with: clang-format -i solutions/NN-slug/*.c (then remake the "
-                 "wrong/*.diff patches that no longer apply)")
+                 + "\nReformat with: clang-format -i $(git ls-files '*.c' '*.h') (then remake "
+                 "the wrong/*.diff patches that no longer apply)")
 
 
 def run_shellcheck(tally):

@@ -1,6 +1,7 @@
 /* 04-deadlock: the lock tracker and the wrappers (see probes.h).
  * Every test runs in its own process, so this state starts fresh each time. */
 #include "probes.h"
+
 #include "kata.h"
 
 #include <dirent.h>
@@ -18,8 +19,7 @@ int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_trylock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
-int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                                  const struct timespec *t);
+int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_usleep(useconds_t us);
 int __real_clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
@@ -34,9 +34,9 @@ int __real_sched_yield(void);
 struct mutex_rec {
     const pthread_mutex_t *addr;
     char name[32];
-    int named;   /* an account or a fork */
-    int index;   /* its number, or -1 */
-    int holder;  /* thread record, or -1 */
+    int named;  /* an account or a fork */
+    int index;  /* its number, or -1 */
+    int holder; /* thread record, or -1 */
 };
 
 struct thread_rec {
@@ -51,7 +51,7 @@ struct thread_rec {
 
 /* The tracker's own lock and wake-up, used only through __real_ calls. */
 static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tcond; /* on CLOCK_MONOTONIC */
+static pthread_cond_t tcond = PTHREAD_COND_INITIALIZER;
 
 static struct mutex_rec mutexes[MAX_MUTEXES];
 static int nmutexes;
@@ -59,8 +59,8 @@ static struct thread_rec threads[MAX_THREADS];
 static int nthreads;
 static __thread int my_index = -1;
 
-static unsigned char edge[MAX_MUTEXES][MAX_MUTEXES];   /* lock-order graph */
-static signed char edge_by[MAX_MUTEXES][MAX_MUTEXES];   /* which thread first took A then B */
+static unsigned char edge[MAX_MUTEXES][MAX_MUTEXES];  /* lock-order graph */
+static signed char edge_by[MAX_MUTEXES][MAX_MUTEXES]; /* which thread first took A then B */
 
 static struct dl_account *accounts[PROBE_BALANCES];
 static int naccounts, watch_balances;
@@ -73,11 +73,6 @@ static void explain(FILE *out);
 
 __attribute__((constructor)) static void probes_init(void)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&tcond, &attr);
-    pthread_condattr_destroy(&attr);
     kata_on_timeout(explain);
 }
 
@@ -129,8 +124,8 @@ static int mutex_index(const pthread_mutex_t *m)
     if (dladdr((const void *)m, &info) && info.dli_sname && info.dli_saddr == (const void *)m)
         snprintf(mutexes[i].name, sizeof mutexes[i].name, "`%s`", info.dli_sname);
     else
-        snprintf(mutexes[i].name, sizeof mutexes[i].name, kata_zh() ? "互斥锁 %p" : "the mutex at %p",
-                 (const void *)m);
+        snprintf(mutexes[i].name, sizeof mutexes[i].name,
+                 kata_zh() ? "互斥锁 %p" : "the mutex at %p", (const void *)m);
     return i;
 }
 
@@ -231,11 +226,11 @@ static int find_cycle(int t, char *out, size_t size)
     for (int k = 0; k < n && used < size; k++) {
         int i = (start + k) % n, before = (i + n - 1) % n;
         const struct thread_rec *r = &threads[chain[i]];
-        used += (size_t)snprintf(out + used, size - used,
-                                 kata_zh() ? "%s%s 持有 %s，在等 %s" : "%s%s holds %s and waits for %s",
-                                 k ? (kata_zh() ? "；" : "; ") : "", r->label,
-                                 mutexes[threads[chain[before]].waiting].name,
-                                 mutexes[r->waiting].name);
+        used += (size_t)snprintf(
+            out + used, size - used,
+            kata_zh() ? "%s%s 持有 %s，在等 %s" : "%s%s holds %s and waits for %s",
+            k ? (kata_zh() ? "；" : "; ") : "", r->label,
+            mutexes[threads[chain[before]].waiting].name, mutexes[r->waiting].name);
     }
     return 1;
 }
@@ -307,14 +302,8 @@ static int wait_for(int (*ready)(void))
 {
     int idle_seen = 0;
     while (!ready()) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += 20000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        if (__real_pthread_cond_timedwait(&tcond, &tlock, &t) != ETIMEDOUT || ready()) {
+        struct timespec t = kata_ts_add_ns(kata_now(), 20000000LL);
+        if (kata_cond_wait_until(&tcond, &tlock, t) != ETIMEDOUT || ready()) {
             idle_seen = 0;
             continue;
         }
@@ -348,10 +337,9 @@ static int gate_ready(void)
     int ready = 0;
     for (int i = 0; i < nthreads; i++) {
         const struct thread_rec *t = &threads[i];
-        if (t->participant &&
-            (t->finished || named_held(t) > 0 || trying(t) ||
-             /* waits for a lock someone holds: it will really block */
-             (t->waiting >= 0 && mutexes[t->waiting].holder >= 0)))
+        if (t->participant && (t->finished || named_held(t) > 0 || trying(t) ||
+                               /* waits for a lock someone holds: it will really block */
+                               (t->waiting >= 0 && mutexes[t->waiting].holder >= 0)))
             ready++;
     }
     return ready >= gate_participants;
@@ -532,16 +520,6 @@ int __wrap_sched_yield(void)
     return __real_sched_yield();
 }
 
-char *probe_msg(const char *fmt, ...)
-{
-    static __thread char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 /* ---- the tests' side ----------------------------------------------------------- */
 
 void probe_accounts(struct dl_account *a, int n, const long *balances)
@@ -708,8 +686,8 @@ int probe_order_cycle(char *why, size_t size)
         int a = path[i], b = path[i + 1 < len ? i + 1 : start];
         used += (size_t)snprintf(why + used, size - used,
                                  kata_zh() ? "%s先拿 %s 再拿 %s（%s）" : "%s%s before %s (%s)",
-                                 i > start ? (kata_zh() ? "，" : ", then ") : "",
-                                 mutexes[a].name, mutexes[b].name, threads[edge_by[a][b]].label);
+                                 i > start ? (kata_zh() ? "，" : ", then ") : "", mutexes[a].name,
+                                 mutexes[b].name, threads[edge_by[a][b]].label);
     }
     tracker_unlock();
     return len > 0;
@@ -804,8 +782,9 @@ static void explain(FILE *out)
                     holder >= 0 ? (zh ? "持有者：" : "held by ") : (zh ? "没人持有" : "free"),
                     holder >= 0 ? threads[holder].label : "");
         } else if (!t->finished && last && trying(t)) {
-            fprintf(out, zh ? "%s一再尝试 %s 而不成功（trylock 返回 EBUSY）"
-                            : "%skeeps trying %s and finding it busy (trylock: EBUSY)",
+            fprintf(out,
+                    zh ? "%s一再尝试 %s 而不成功（trylock 返回 EBUSY）"
+                       : "%skeeps trying %s and finding it busy (trylock: EBUSY)",
                     sep, last->what);
         } else if (!t->finished && t->nheld == 0) {
             fprintf(out, "%s%s", sep,
@@ -815,7 +794,8 @@ static void explain(FILE *out)
         fprintf(out, "\n");
     }
     if (!any)
-        fprintf(out, zh ? "    没有线程持有或在等被跟踪的锁\n" : "    no thread holds or waits for a tracked lock\n");
+        fprintf(out, zh ? "    没有线程持有或在等被跟踪的锁\n"
+                        : "    no thread holds or waits for a tracked lock\n");
     if (deadlocked)
         fprintf(out, zh ? "死锁：%s。\n" : "Deadlock: %s.\n", deadlock_text);
     if (locked)

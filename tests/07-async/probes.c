@@ -1,6 +1,7 @@
 /* 07-async: the virtual world behind the tests (see probes.h).  Every test
  * runs in its own process, so this state starts fresh each time. */
 #include "probes.h" /* first: it sets _GNU_SOURCE */
+
 #include "kata.h"
 
 #include <errno.h>
@@ -231,17 +232,10 @@ int probe_poll_watched(int i, int fd)
 
 int probe_wait_loop_idle(void)
 {
-    struct timespec until;
-    __real_clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 1;
-    until.tv_nsec += 500000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = kata_ts_add_ns(kata_now(), (long long)(PROBE_WAIT_SECONDS * 1e9));
     pthread_mutex_lock(&lock);
     while (!loop_idle)
-        if (pthread_cond_timedwait(&changed, &lock, &until) == ETIMEDOUT)
+        if (kata_cond_wait_until(&changed, &lock, until) == ETIMEDOUT)
             break;
     int idle = loop_idle;
     pthread_mutex_unlock(&lock);
@@ -252,9 +246,10 @@ const char *probe_misuse_words(enum coro_misuse m)
 {
     switch (m) {
     case CORO_RESUMED_FINISHED:
-        return KATA_TR("a task was resumed after it had finished (still queued, or still "
-                       "waiting for a timer or a descriptor)",
-                       "一个任务结束之后又被恢复了（它还留在就绪队列里，或者还挂在定时器、描述符上）");
+        return KATA_TR(
+            "a task was resumed after it had finished (still queued, or still "
+            "waiting for a timer or a descriptor)",
+            "一个任务结束之后又被恢复了（它还留在就绪队列里，或者还挂在定时器、描述符上）");
     case CORO_RESUMED_INSIDE:
         return KATA_TR("a task was resumed from inside a task: only the loop resumes tasks",
                        "在任务内部恢复了另一个任务：只有事件循环才能恢复任务");
@@ -264,39 +259,29 @@ const char *probe_misuse_words(enum coro_misuse m)
     case CORO_RESUMED_NULL:
         return KATA_TR("coro_resume(NULL)", "coro_resume(NULL)");
     case CORO_FREED_RUNNING:
-        return KATA_TR("a task's coroutine was freed while it ran",
-                       "任务的协程在运行时被释放了");
+        return KATA_TR("a task's coroutine was freed while it ran", "任务的协程在运行时被释放了");
     default:
         return KATA_TR("no misuse", "没有误用");
     }
 }
 
-char *probe_msg(const char *fmt, ...)
-{
-    static char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
-}
-
 struct async_loop *probe_loop(void)
 {
     struct async_loop *loop = async_loop_new();
-    cr_assert(loop != NULL, "%s", KATA_TR(
-        "async_loop_new returned NULL: allocate the loop (calloc) and return it",
-        "async_loop_new 返回了 NULL：请分配事件循环（calloc）并返回它"));
+    cr_assert(loop != NULL, "%s",
+              KATA_TR("async_loop_new returned NULL: allocate the loop (calloc) and return it",
+                      "async_loop_new 返回了 NULL：请分配事件循环（calloc）并返回它"));
     return loop;
 }
 
 void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg)
 {
     int r = async_spawn(loop, fn, arg);
-    cr_assert(r == 0, MSG("async_spawn returned %d, not 0: it must create a coroutine for "
-                          "the task (coro_new) and put the task in the ready queue",
-                          "async_spawn 返回了 %d，而不是 0：它要为任务创建协程（coro_new），"
-                          "再把任务放进就绪队列", r));
+    cr_assert(r == 0, KATA_MSG("async_spawn returned %d, not 0: it must create a coroutine for "
+                               "the task (coro_new) and put the task in the ready queue",
+                               "async_spawn 返回了 %d，而不是 0：它要为任务创建协程（coro_new），"
+                               "再把任务放进就绪队列",
+                               r));
 }
 
 /* The loop's timers on another clock than the probes' virtual one: every
@@ -305,13 +290,15 @@ void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg)
 static void monotonic_check(void)
 {
     if (stats.other_clocks > 0 && coro_self() == NULL)
-        cr_assert_fail("%s", KATA_TR(
-            "the loop read a clock other than CLOCK_MONOTONIC: timers need a clock that never "
-            "jumps (CLOCK_REALTIME moves when someone sets the date); async_now_ms reads "
-            "CLOCK_MONOTONIC, and every time the loop and its tasks use comes from it",
-            "事件循环读了 CLOCK_MONOTONIC 以外的时钟：定时器需要一个不会跳变的时钟"
-            "（有人调整日期时 CLOCK_REALTIME 会跟着变）；async_now_ms 读的是 "
-            "CLOCK_MONOTONIC，事件循环和任务用到的时间都要取自它"));
+        cr_assert_fail(
+            "%s",
+            KATA_TR(
+                "the loop read a clock other than CLOCK_MONOTONIC: timers need a clock that never "
+                "jumps (CLOCK_REALTIME moves when someone sets the date); async_now_ms reads "
+                "CLOCK_MONOTONIC, and every time the loop and its tasks use comes from it",
+                "事件循环读了 CLOCK_MONOTONIC 以外的时钟：定时器需要一个不会跳变的时钟"
+                "（有人调整日期时 CLOCK_REALTIME 会跟着变）；async_now_ms 读的是 "
+                "CLOCK_MONOTONIC，事件循环和任务用到的时间都要取自它"));
 }
 
 /* A blocking call inside a task stops the one thread: whatever else went
@@ -320,26 +307,28 @@ static void no_blocking_in_tasks(void)
 {
     struct probe_stats st = probe_stats();
     if (st.sleeps_in_task > 0)
-        cr_assert_fail(MSG("a task called nanosleep/usleep/sleep %d time(s): a blocking call "
-                           "inside a task stops the whole thread, so the loop and every other "
-                           "task stood still meanwhile. async_sleep only records when the task "
-                           "must wake and suspends it (coro_suspend); only the loop waits, in "
-                           "poll",
-                           "任务调用了 %d 次 nanosleep/usleep/sleep：任务里的阻塞调用会让整个线程"
-                           "停下，事件循环和其他所有任务也都跟着停了。async_sleep 只记下任务该醒的"
-                           "时刻，然后挂起它（coro_suspend）；只有事件循环在 poll 里等待",
-                           st.sleeps_in_task));
+        cr_assert_fail(
+            KATA_MSG("a task called nanosleep/usleep/sleep %d time(s): a blocking call "
+                     "inside a task stops the whole thread, so the loop and every other "
+                     "task stood still meanwhile. async_sleep only records when the task "
+                     "must wake and suspends it (coro_suspend); only the loop waits, in "
+                     "poll",
+                     "任务调用了 %d 次 nanosleep/usleep/sleep：任务里的阻塞调用会让整个线程"
+                     "停下，事件循环和其他所有任务也都跟着停了。async_sleep 只记下任务该醒的"
+                     "时刻，然后挂起它（coro_suspend）；只有事件循环在 poll 里等待",
+                     st.sleeps_in_task));
     if (st.polls_in_task + st.blocked_reads_in_task > 0)
-        cr_assert_fail(MSG("a task waited for a descriptor itself (poll, or a read that had to "
-                           "wait, inside the task, %d time(s)): a blocking call inside a task "
-                           "stops the whole thread, so the loop and every other task stood "
-                           "still meanwhile. async_await_readable only tells the loop which "
-                           "descriptor, then suspends; only the loop waits, in poll",
-                           "任务自己等待描述符（在任务里调用 poll，或者 read 不得不等数据，%d 次）："
-                           "任务里的阻塞调用会让整个线程停下，事件循环和其他所有任务也都跟着停了。"
-                           "async_await_readable 只告诉事件循环是哪个描述符，然后挂起；"
-                           "只有事件循环在 poll 里等待",
-                           st.polls_in_task + st.blocked_reads_in_task));
+        cr_assert_fail(
+            KATA_MSG("a task waited for a descriptor itself (poll, or a read that had to "
+                     "wait, inside the task, %d time(s)): a blocking call inside a task "
+                     "stops the whole thread, so the loop and every other task stood "
+                     "still meanwhile. async_await_readable only tells the loop which "
+                     "descriptor, then suspends; only the loop waits, in poll",
+                     "任务自己等待描述符（在任务里调用 poll，或者 read 不得不等数据，%d 次）："
+                     "任务里的阻塞调用会让整个线程停下，事件循环和其他所有任务也都跟着停了。"
+                     "async_await_readable 只告诉事件循环是哪个描述符，然后挂起；"
+                     "只有事件循环在 poll 里等待",
+                     st.polls_in_task + st.blocked_reads_in_task));
 }
 
 void probe_run(struct async_loop *loop)
@@ -348,16 +337,17 @@ void probe_run(struct async_loop *loop)
     int r = async_run(loop);
     no_blocking_in_tasks();
     monotonic_check();
-    cr_assert(r == 0, MSG("async_run returned %d, not 0: it runs until every task has "
-                          "finished, and fails only when poll fails",
-                          "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
-                          "只有 poll 出错时才失败", r));
+    cr_assert(r == 0, KATA_MSG("async_run returned %d, not 0: it runs until every task has "
+                               "finished, and fails only when poll fails",
+                               "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
+                               "只有 poll 出错时才失败",
+                               r));
     cr_assert(coro_misuses() == misuses,
-              MSG("the loop broke a rule of coroutines: %s. The loop resumes a task once "
-                  "per wake-up, only while it is suspended, and forgets it when it finishes",
-                  "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
-                  "任务结束后就忘掉它",
-                  probe_misuse_words(coro_last_misuse())));
+              KATA_MSG("the loop broke a rule of coroutines: %s. The loop resumes a task once "
+                       "per wake-up, only while it is suspended, and forgets it when it finishes",
+                       "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
+                       "任务结束后就忘掉它",
+                       probe_misuse_words(coro_last_misuse())));
 }
 
 static const char *stuck_en = "Some wake-up was lost: every wait must end in a wake-up.";
@@ -374,12 +364,13 @@ void probe_stuck_hint(const char *en, const char *zh)
 static void misuse_check(void)
 {
     if (coro_misuses() > 0 && coro_self() == NULL)
-        cr_assert_fail(MSG("the loop broke a rule of coroutines: %s. The loop resumes a task "
-                           "once per wake-up, only while it is suspended, and forgets it when "
-                           "it finishes",
-                           "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
-                           "任务结束后就忘掉它",
-                           probe_misuse_words(coro_last_misuse())));
+        cr_assert_fail(
+            KATA_MSG("the loop broke a rule of coroutines: %s. The loop resumes a task "
+                     "once per wake-up, only while it is suspended, and forgets it when "
+                     "it finishes",
+                     "事件循环违反了协程的规则：%s。每次唤醒只恢复任务一次，只恢复挂起中的任务，"
+                     "任务结束后就忘掉它",
+                     probe_misuse_words(coro_last_misuse())));
 }
 
 /* ---- wrappers ---- */
@@ -408,12 +399,14 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 static void spin_limit(void)
 {
     if (zero_in_a_row > 200000 && coro_self() == NULL)
-        cr_assert_fail("%s", KATA_TR(
-            "the loop kept calling poll with a zero timeout, and nothing happened in 200000 "
-            "turns: it spins and never waits. When no task is ready, poll must wait: until "
-            "the earliest timer, or for ever (-1) when there is none",
-            "事件循环不停地以 0 超时调用 poll，20 万轮里什么也没发生：它在空转，从不等待。"
-            "没有就绪任务时 poll 必须等待：等到最早的定时器，没有定时器时就一直等（-1）"));
+        cr_assert_fail(
+            "%s",
+            KATA_TR(
+                "the loop kept calling poll with a zero timeout, and nothing happened in 200000 "
+                "turns: it spins and never waits. When no task is ready, poll must wait: until "
+                "the earliest timer, or for ever (-1) when there is none",
+                "事件循环不停地以 0 超时调用 poll，20 万轮里什么也没发生：它在空转，从不等待。"
+                "没有就绪任务时 poll 必须等待：等到最早的定时器，没有定时器时就一直等（-1）"));
 }
 
 static void log_poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -441,27 +434,29 @@ static long check_timeout(int timeout)
         return -2;
     if (want >= 0 && (timeout < 0 || timeout > want)) {
         if (timeout < 0)
-            cr_assert_fail(MSG("at %ld ms the loop called poll with timeout -1 (wait for ever), "
-                               "but a timer was due in %ld ms (a sleeping task, or a "
-                               "callback of async_call_later): poll's timeout is the time left "
-                               "until the earliest timer, so that the loop wakes when it is due; "
-                               "-1 only when no timer is set at all",
-                               "在 %ld 毫秒时，事件循环以超时 -1（永远等待）调用了 poll，"
-                               "可是还有一个定时器在 %ld 毫秒后到期（一个睡眠的任务，或者 "
-                               "async_call_later 的回调）：poll 的超时就是离最早的定时器还剩的时间，"
-                               "这样到点时事件循环才会醒来；只有根本没有定时器时才用 -1",
-                               now - PROBE_T0, want));
-        cr_assert_fail(MSG("at %ld ms the loop called poll with timeout %d ms, but the earliest "
-                           "timer was due in %ld ms: the task waiting for it would wake %ld ms "
-                           "late. poll's timeout is not a fixed value: it is the time left "
-                           "until the earliest timer (a sleeping task, or a callback of "
-                           "async_call_later), -1 when there is none, and 0 only when a task "
-                           "is ready to run now",
-                           "在 %ld 毫秒时，事件循环以超时 %d 毫秒调用了 poll，可是最早的定时器在 "
-                           "%ld 毫秒后就到期了：等它的任务会晚醒 %ld 毫秒。poll 的超时不是一个"
-                           "固定值：它是离最早的定时器（睡眠的任务，或 async_call_later 的回调）"
-                           "还剩的时间；没有定时器时是 -1；只有已经有任务可以运行时才是 0",
-                           now - PROBE_T0, timeout, want, (long)timeout - want));
+            cr_assert_fail(
+                KATA_MSG("at %ld ms the loop called poll with timeout -1 (wait for ever), "
+                         "but a timer was due in %ld ms (a sleeping task, or a "
+                         "callback of async_call_later): poll's timeout is the time left "
+                         "until the earliest timer, so that the loop wakes when it is due; "
+                         "-1 only when no timer is set at all",
+                         "在 %ld 毫秒时，事件循环以超时 -1（永远等待）调用了 poll，"
+                         "可是还有一个定时器在 %ld 毫秒后到期（一个睡眠的任务，或者 "
+                         "async_call_later 的回调）：poll 的超时就是离最早的定时器还剩的时间，"
+                         "这样到点时事件循环才会醒来；只有根本没有定时器时才用 -1",
+                         now - PROBE_T0, want));
+        cr_assert_fail(
+            KATA_MSG("at %ld ms the loop called poll with timeout %d ms, but the earliest "
+                     "timer was due in %ld ms: the task waiting for it would wake %ld ms "
+                     "late. poll's timeout is not a fixed value: it is the time left "
+                     "until the earliest timer (a sleeping task, or a callback of "
+                     "async_call_later), -1 when there is none, and 0 only when a task "
+                     "is ready to run now",
+                     "在 %ld 毫秒时，事件循环以超时 %d 毫秒调用了 poll，可是最早的定时器在 "
+                     "%ld 毫秒后就到期了：等它的任务会晚醒 %ld 毫秒。poll 的超时不是一个"
+                     "固定值：它是离最早的定时器（睡眠的任务，或 async_call_later 的回调）"
+                     "还剩的时间；没有定时器时是 -1；只有已经有任务可以运行时才是 0",
+                     now - PROBE_T0, timeout, want, (long)timeout - want));
     }
     /* Shorter than the time left, or finite with no timer at all: the loop
      * will wake up with nothing due. */
@@ -531,18 +526,19 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
         /* No timer and no write to come: a right loop would now sleep in
          * poll(-1) until another thread wakes it.  This one would wake every
          * `timeout` ms for ever, and the virtual clock with it. */
-        cr_assert_fail(MSG("the loop called poll with timeout %d ms while no timer was set: it "
-                           "was waiting only for descriptors (and here nothing will come on "
-                           "them unless another thread wakes the loop), so it would wake every "
-                           "%d ms to find nothing, for ever. With no timer, poll's timeout is "
-                           "-1 (0 only when a task is ready to run now): poll returns when a "
-                           "descriptor it watches is ready, not before",
-                           "事件循环在没有任何定时器时以超时 %d 毫秒调用了 poll：它等的只是描述符"
-                           "（而这里除非别的线程唤醒事件循环，这些描述符上什么也不会来），于是它会"
-                           "每 %d 毫秒醒来一次，什么也等不到，永远如此。没有定时器时 poll 的超时是 "
-                           "-1（只有已经有任务可以运行时才是 0）：它监视的描述符就绪时 poll 才返回，"
-                           "不会更早",
-                           timeout, timeout));
+        cr_assert_fail(
+            KATA_MSG("the loop called poll with timeout %d ms while no timer was set: it "
+                     "was waiting only for descriptors (and here nothing will come on "
+                     "them unless another thread wakes the loop), so it would wake every "
+                     "%d ms to find nothing, for ever. With no timer, poll's timeout is "
+                     "-1 (0 only when a task is ready to run now): poll returns when a "
+                     "descriptor it watches is ready, not before",
+                     "事件循环在没有任何定时器时以超时 %d 毫秒调用了 poll：它等的只是描述符"
+                     "（而这里除非别的线程唤醒事件循环，这些描述符上什么也不会来），于是它会"
+                     "每 %d 毫秒醒来一次，什么也等不到，永远如此。没有定时器时 poll 的超时是 "
+                     "-1（只有已经有任务可以运行时才是 0）：它监视的描述符就绪时 poll 才返回，"
+                     "不会更早",
+                     timeout, timeout));
     if (until >= 0) {
         advance_to(until);
         return __real_poll(fds, n, 0);
@@ -558,12 +554,13 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     loop_idle = 0;
     pthread_mutex_unlock(&lock);
     if (r == 0 && coro_self() == NULL)
-        cr_assert_fail(MSG("the loop called poll with no timeout, and nothing it watches will "
-                           "ever become ready (no timer due, no other thread waking it), so it "
-                           "would wait for ever while a task still waits. %s",
-                           "事件循环调用 poll 时不带超时，而它监视的东西永远不会就绪（没有到期的"
-                           "定时器，也没有别的线程唤醒它），于是在还有任务等待时它会永远等下去。%s",
-                           KATA_TR(stuck_en, stuck_zh)));
+        cr_assert_fail(
+            KATA_MSG("the loop called poll with no timeout, and nothing it watches will "
+                     "ever become ready (no timer due, no other thread waking it), so it "
+                     "would wait for ever while a task still waits. %s",
+                     "事件循环调用 poll 时不带超时，而它监视的东西永远不会就绪（没有到期的"
+                     "定时器，也没有别的线程唤醒它），于是在还有任务等待时它会永远等下去。%s",
+                     KATA_TR(stuck_en, stuck_zh)));
     return r;
 }
 

@@ -2,6 +2,7 @@
  * the tests (see probes.h).  Every test runs in its own process, so this
  * state starts fresh each time. */
 #include "probes.h"
+
 #include "kata.h"
 
 #include <errno.h>
@@ -24,9 +25,7 @@
 static __thread int role;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
-static struct timespec give_up_at;
-static int gave_up;
+static struct kata_gate gate = KATA_GATE(&lock, PROBE_WAIT_SECONDS);
 
 static struct watched {
     int fd;
@@ -56,63 +55,6 @@ static struct scripted {
 } script[32];
 static int script_count;
 
-__attribute__((constructor)) static void probes_init(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&changed, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-static struct timespec real_now(void)
-{
-    struct timespec t;
-    __real_clock_gettime(CLOCK_MONOTONIC, &t);
-    return t;
-}
-
-static void add_ns(struct timespec *t, long long ns)
-{
-    t->tv_sec += (time_t)(ns / 1000000000LL);
-    t->tv_nsec += (long)(ns % 1000000000LL);
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
-/* Waits on `changed` (lock held) until ready() holds or the shared time runs
- * out; `poll_ms` > 0 also wakes every so often, for states that nobody
- * signals (a thread falling asleep in the kernel). */
-static int wait_until(int (*ready)(void *), void *what, int poll_ms)
-{
-    if (give_up_at.tv_sec == 0) {
-        give_up_at = real_now();
-        add_ns(&give_up_at, (long long)(PROBE_WAIT_SECONDS * 1e9));
-    }
-    while (!ready(what) && !gave_up) {
-        struct timespec until = give_up_at;
-        if (poll_ms > 0) {
-            struct timespec soon = real_now();
-            add_ns(&soon, poll_ms * NS_PER_MS);
-            if (soon.tv_sec < until.tv_sec ||
-                (soon.tv_sec == until.tv_sec && soon.tv_nsec < until.tv_nsec))
-                until = soon;
-        }
-        if (pthread_cond_timedwait(&changed, &lock, &until) == ETIMEDOUT) {
-            struct timespec now = real_now();
-            if ((now.tv_sec > give_up_at.tv_sec ||
-                 (now.tv_sec == give_up_at.tv_sec && now.tv_nsec >= give_up_at.tv_nsec)) &&
-                !ready(what)) {
-                gave_up = 1;
-                pthread_cond_broadcast(&changed);
-            }
-        }
-    }
-    return ready(what);
-}
-
 static struct watched *find(int fd)
 {
     for (int i = 0; i < watched_count; i++)
@@ -141,7 +83,7 @@ static void log_event(enum probe_kind kind, long value, int err)
 {
     if (event_count < PROBE_MAX)
         events[event_count++] = (struct probe_event){kind, value, err};
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
 }
 
 void probe_log(enum probe_kind kind, long value)
@@ -171,7 +113,7 @@ void probe_stats(struct probe_stats *s)
 static void stop(enum probe_stop why)
 {
     stop_reason = why;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     pthread_exit(NULL);
 }
@@ -204,8 +146,7 @@ static void advance_to(long long ns)
 struct timespec probe_at(long ms)
 {
     struct timespec t = {1000, 0}; /* the virtual clock's 0 ms */
-    add_ns(&t, ms * NS_PER_MS);
-    return t;
+    return kata_ts_add_ns(t, ms * NS_PER_MS);
 }
 
 static void add_script(long ms, int kind, int fd, const char *text)
@@ -441,8 +382,7 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
         return __real_clock_gettime(id, ts);
     }
     pthread_mutex_lock(&lock);
-    *ts = probe_at(0);
-    add_ns(ts, vnow_ns);
+    *ts = kata_ts_add_ns(probe_at(0), vnow_ns);
     no_progress(&clock_streak, 10 * PROBE_BUSY_LIMIT, PROBE_BUSY_CLOCK);
     pthread_mutex_unlock(&lock);
     return 0;
@@ -460,7 +400,7 @@ static void *reader_main(void *p)
     r->result = got;
     r->err = err;
     r->returned = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     return NULL;
 }
@@ -500,8 +440,7 @@ static int in_read_syscall(pid_t tid, int fd)
     buf[n] = '\0';
     long nr;
     unsigned long arg0;
-    return sscanf(buf, "%ld %lx", &nr, &arg0) == 2 && nr == SYS_read &&
-           arg0 == (unsigned long)fd;
+    return sscanf(buf, "%ld %lx", &nr, &arg0) == 2 && nr == SYS_read && arg0 == (unsigned long)fd;
 }
 
 static int reader_blocked_or_done(void *p)
@@ -518,7 +457,7 @@ int probe_reader_blocked(struct probe_reader *r, int k)
 {
     struct blocked_query q = {r, k, 0};
     pthread_mutex_lock(&lock);
-    wait_until(reader_blocked_or_done, &q, 1);
+    kata_gate_wait(&gate, reader_blocked_or_done, &q, 1);
     pthread_mutex_unlock(&lock);
     return q.blocked;
 }
@@ -532,7 +471,7 @@ static int reader_done(void *p)
 int probe_reader_end(struct probe_reader *r)
 {
     pthread_mutex_lock(&lock);
-    int done = wait_until(reader_done, r, 0);
+    int done = kata_gate_wait(&gate, reader_done, r, 0);
     r->stopped = stop_reason;
     pthread_mutex_unlock(&lock);
     if (done)
@@ -598,7 +537,7 @@ static void *sim_main(void *p)
     run->fn(run->arg);
     pthread_mutex_lock(&lock);
     run->returned = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     return NULL;
 }
@@ -624,7 +563,7 @@ struct probe_outcome probe_run(void (*fn)(void *arg), void *arg)
     }
     struct probe_outcome o = {0, PROBE_RAN, 0, 0};
     pthread_mutex_lock(&lock);
-    int done = wait_until(run_done, &run, 0);
+    int done = kata_gate_wait(&gate, run_done, &run, 0);
     o.returned = run.returned;
     o.stop = stop_reason;
     o.stuck = !done;

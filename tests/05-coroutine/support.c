@@ -1,7 +1,5 @@
 /* 05-coroutine: the trace and the helper process (see support.h). */
 #include "support.h"
-#define SYSPROBE_DEFINE /* the wrappers of part 5's count: defined here, once */
-#include "sysprobe.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -58,11 +56,16 @@ const char *ename(int err)
 {
     static char buf[32];
     switch (err) {
-    case 0: return "0";
-    case EINVAL: return "EINVAL";
-    case EBUSY: return "EBUSY";
-    case EPERM: return "EPERM";
-    case ENOSYS: return "ENOSYS";
+    case 0:
+        return "0";
+    case EINVAL:
+        return "EINVAL";
+    case EBUSY:
+        return "EBUSY";
+    case EPERM:
+        return "EPERM";
+    case ENOSYS:
+        return "ENOSYS";
     default:
         snprintf(buf, sizeof buf, "%d", err);
         return buf;
@@ -72,21 +75,25 @@ const char *ename(int err)
 const char *sname(int state)
 {
     switch (state) {
-    case CORO_SUSPENDED: return "S";
-    case CORO_RUNNING: return "R";
-    case CORO_FINISHED: return "F";
-    default: return "?";
+    case CORO_SUSPENDED:
+        return "S";
+    case CORO_RUNNING:
+        return "R";
+    case CORO_FINISHED:
+        return "F";
+    default:
+        return "?";
     }
 }
 
 void expect_created(void)
 {
-    check(strstr(T->text, "create-failed") == NULL,
-              "coro_create returned NULL: it must allocate the coroutine and a stack "
-                      "of its own, prepare a context on that stack with getcontext and "
-                      "makecontext, and return the coroutine",
-                      "coro_create 返回了 NULL：它必须分配协程和它自己的栈，用 getcontext 和 "
-                      "makecontext 在这个栈上准备好上下文，然后返回这个协程");
+    cr_assert(strstr(T->text, "create-failed") == NULL,
+              KATA_MSG("coro_create returned NULL: it must allocate the coroutine and a stack "
+                       "of its own, prepare a context on that stack with getcontext and "
+                       "makecontext, and return the coroutine",
+                       "coro_create 返回了 NULL：它必须分配协程和它自己的栈，用 getcontext 和 "
+                       "makecontext 在这个栈上准备好上下文，然后返回这个协程"));
 }
 
 void run_or_fail(void (*scenario)(void), const char *lesson)
@@ -116,7 +123,7 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
         return;
     const char *events = shown_events();
     if (p.exited && p.status == 0)
-        fail_with(
+        cr_assert_fail(KATA_MSG(
             "the whole process ended with status 0 in the middle of the scenario, right after "
             "a coroutine's function returned. A coroutine that finishes must come back to "
             "the coro_resume that ran it: point the context's uc_link at the resumer's saved "
@@ -124,9 +131,10 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "before the end: %s. %s",
             "整个进程在场景中途以状态 0 结束了，就在某个协程的函数返回之后。协程结束时必须回到"
             "运行它的那个 coro_resume：让上下文的 uc_link 指向恢复者保存下来的上下文（或者让函数"
-            "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s", events, lesson);
+            "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s",
+            events, lesson));
     if (p.signaled)
-        fail_with(
+        cr_assert_fail(KATA_MSG(
             "the scenario crashed (signal %d, %s): a switch went to a place that was never "
             "saved or no longer exists. coro_resume must save the resumer's place with "
             "swapcontext (setcontext saves nothing, so the coroutine has nowhere to come back "
@@ -137,10 +145,10 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "coro_resume 必须用 swapcontext 保存恢复者的位置（setcontext 什么都不保存，协程"
             "就无处可回）；没有协程在运行时 coro_yield 必须拒绝；每个协程都需要自己的堆上的栈，"
             "绝不能是某个会返回的函数里的局部数组。崩溃之前的事件：%s。%s",
-            p.sig, strsignal(p.sig), events, lesson);
-    fail_with("the scenario did not come back normally: %s. Events: %s. %s",
-                           "场景没有正常返回：%s。事件：%s。%s",
-                   kata_proc_describe(&p), events, lesson);
+            p.sig, strsignal(p.sig), events, lesson));
+    cr_assert_fail(KATA_MSG("the scenario did not come back normally: %s. Events: %s. %s",
+                            "场景没有正常返回：%s。事件：%s。%s", kata_proc_describe(&p), events,
+                            lesson));
 }
 
 void thread_stack(uintptr_t *lo, uintptr_t *hi)

@@ -1,6 +1,7 @@
 /* 02-join: gates, recorders and wrappers shared by the tests (see probes.h).
  * Every test runs in its own process, so this state starts fresh each time. */
 #include "probes.h"
+
 #include "kata.h"
 
 #include <errno.h>
@@ -16,8 +17,7 @@ int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int __real_pthread_setname_np(pthread_t t, const char *name);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
-static struct timespec give_up_at; /* zero until the first wait starts */
+static struct kata_gate gate = KATA_GATE(&lock, PROBE_WAIT_SECONDS);
 static struct probe_view view;
 static int released;
 static pthread_t joined[64];
@@ -29,33 +29,12 @@ static int naming_count;
 static pthread_t waiter;
 static int waiter_returned;
 
-__attribute__((constructor)) static void probes_init(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&changed, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
 /* ---- clocks ------------------------------------------------------------- */
 
 static pthread_t clock_thread;
 static int recording, shifting, have_shift, call_count;
 static clockid_t calls[PROBE_MAX];
 static struct timespec shift;
-
-struct timespec probe_mono(void)
-{
-    struct timespec t;
-    __real_clock_gettime(CLOCK_MONOTONIC, &t);
-    return t;
-}
-
-double probe_seconds(struct timespec t)
-{
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 void probe_clock_record(void)
 {
@@ -104,29 +83,6 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 }
 
 /* ---- gates -------------------------------------------------------------- */
-
-/* Waits on `changed` until ready() holds or the shared time runs out; with
- * `lock` held.  Returns whether ready() holds. */
-static int wait_until(int (*ready)(void *), void *what)
-{
-    if (give_up_at.tv_sec == 0) {
-        give_up_at = probe_mono();
-        give_up_at.tv_sec += (time_t)PROBE_WAIT_SECONDS;
-        give_up_at.tv_nsec += (long)((PROBE_WAIT_SECONDS - (int)PROBE_WAIT_SECONDS) * 1e9);
-        if (give_up_at.tv_nsec >= 1000000000L) {
-            give_up_at.tv_sec++;
-            give_up_at.tv_nsec -= 1000000000L;
-        }
-    }
-    while (!ready(what) && !view.gave_up) {
-        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT &&
-            !ready(what)) {
-            view.gave_up = 1; /* from now on, nobody waits */
-            pthread_cond_broadcast(&changed);
-        }
-    }
-    return ready(what);
-}
 
 static int count_at_least(void *p)
 {
@@ -177,6 +133,7 @@ void probe_snapshot(struct probe_view *v)
 {
     pthread_mutex_lock(&lock);
     *v = view;
+    v->gave_up = gate.gave_up;
     pthread_mutex_unlock(&lock);
 }
 
@@ -184,7 +141,7 @@ int probe_wait_arrived(int n)
 {
     int want[2] = {n, 0};
     pthread_mutex_lock(&lock);
-    wait_until(count_at_least, want);
+    kata_gate_wait(&gate, count_at_least, want, 0);
     int got = view.arrived;
     pthread_mutex_unlock(&lock);
     return got;
@@ -194,7 +151,7 @@ int probe_wait_finished(int n)
 {
     int want[2] = {0, n};
     pthread_mutex_lock(&lock);
-    wait_until(count_at_least, want);
+    kata_gate_wait(&gate, count_at_least, want, 0);
     int got = view.finished;
     pthread_mutex_unlock(&lock);
     return got;
@@ -204,7 +161,7 @@ void probe_release(void)
 {
     pthread_mutex_lock(&lock);
     released = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
 }
 
@@ -244,7 +201,7 @@ static void *waiter_main(void *p)
     join_wait_done(p);
     pthread_mutex_lock(&lock);
     waiter_returned = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     return NULL;
 }
@@ -261,7 +218,7 @@ void probe_waiter_start(struct join_done *done)
 struct probe_waiter probe_waiter_wait(int sleeps)
 {
     pthread_mutex_lock(&lock);
-    wait_until(waiter_slept_or_returned, &sleeps);
+    kata_gate_wait(&gate, waiter_slept_or_returned, &sleeps, 0);
     struct probe_waiter w = {sleeps_on_done, waiter_returned};
     pthread_mutex_unlock(&lock);
     return w;
@@ -270,7 +227,7 @@ struct probe_waiter probe_waiter_wait(int sleeps)
 void probe_waiter_end(void)
 {
     pthread_mutex_lock(&lock);
-    int returned = wait_until(waiter_has_returned, NULL);
+    int returned = kata_gate_wait(&gate, waiter_has_returned, NULL, 0);
     pthread_mutex_unlock(&lock);
     if (returned)
         __real_pthread_join(waiter, NULL);
@@ -294,7 +251,7 @@ int __wrap_pthread_join(pthread_t t, void **ret)
     pthread_mutex_lock(&lock);
     if (joined_count < 64)
         joined[joined_count++] = t;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     return __real_pthread_join(t, ret);
 }
@@ -312,7 +269,7 @@ int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
             waited_on_done = 1;
             sleeps_on_done++;
         }
-        pthread_cond_broadcast(&changed);
+        kata_gate_wake(&gate);
     }
     pthread_mutex_unlock(&lock);
     if (already)
@@ -330,11 +287,11 @@ int __wrap_pthread_setname_np(pthread_t t, const char *name)
         n->target = t;
         snprintf(n->name, sizeof n->name, "%s", name != NULL ? name : "");
     }
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     /* Named from outside: let the race end the way it can always end, with
      * the worker already running its work, still unnamed. */
     if (!pthread_equal(t, self))
-        wait_until(has_arrived, &t);
+        kata_gate_wait(&gate, has_arrived, &t, 0);
     pthread_mutex_unlock(&lock);
     return __real_pthread_setname_np(t, name);
 }
@@ -355,7 +312,7 @@ static struct probe_worker *arrive(int index, void *arg)
     w->self = pthread_self();
     w->detached = -1;
     view.arrived++;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     return w; /* with the lock held */
 }
 
@@ -367,7 +324,7 @@ static long leave(struct probe_worker *w, int ok, int index)
     }
     w->finished = 1;
     view.finished++;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     pthread_mutex_unlock(&lock);
     return PROBE_RESULT(index);
 }
@@ -375,7 +332,7 @@ static long leave(struct probe_worker *w, int ok, int index)
 long held_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
-    int ok = wait_until(is_released, NULL);
+    int ok = kata_gate_wait(&gate, is_released, NULL, 0);
     return leave(w, ok, index);
 }
 
@@ -383,7 +340,7 @@ long joined_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
     pthread_t self = pthread_self();
-    int ok = wait_until(is_joined, &self);
+    int ok = kata_gate_wait(&gate, is_joined, &self, 0);
     return leave(w, ok, index);
 }
 
@@ -391,7 +348,7 @@ long barrier_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
     int want[2] = {*(int *)arg, 0};
-    int ok = wait_until(count_at_least, want);
+    int ok = kata_gate_wait(&gate, count_at_least, want, 0);
     return leave(w, ok, index);
 }
 
@@ -410,7 +367,7 @@ long sleepy_work(int index, void *arg)
 long detach_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
-    int ok = wait_until(is_released, NULL);
+    int ok = kata_gate_wait(&gate, is_released, NULL, 0);
     pthread_attr_t attr;
     int state;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
@@ -424,7 +381,7 @@ long detach_work(int index, void *arg)
 long wait_gated_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
-    int ok = wait_until(caller_sleeps, NULL);
+    int ok = kata_gate_wait(&gate, caller_sleeps, NULL, 0);
     return leave(w, ok, index);
 }
 

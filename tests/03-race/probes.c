@@ -6,9 +6,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +16,9 @@
 #include <ucontext.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
-static struct timespec give_up_at; /* zero until the first wait starts */
-static int gave_up;
+static struct kata_gate gate = KATA_GATE(&lock, PROBE_WAIT_SECONDS);
 
 static __thread int in_op; /* this thread runs one of the learner's operations */
-
-__attribute__((constructor)) static void probes_init(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&changed, &attr);
-    pthread_condattr_destroy(&attr);
-}
 
 static void p_lock(void)
 {
@@ -39,39 +28,6 @@ static void p_lock(void)
 static void p_unlock(void)
 {
     __real_pthread_mutex_unlock(&lock);
-}
-
-/* Waits on `changed` until ready() holds or the shared time runs out; with
- * `lock` held.  Returns whether ready() holds. */
-static int wait_until(int (*ready)(void *), void *what)
-{
-    if (give_up_at.tv_sec == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &give_up_at);
-        give_up_at.tv_sec += (time_t)PROBE_WAIT_SECONDS;
-        give_up_at.tv_nsec += (long)((PROBE_WAIT_SECONDS - (int)PROBE_WAIT_SECONDS) * 1e9);
-        if (give_up_at.tv_nsec >= 1000000000L) {
-            give_up_at.tv_sec++;
-            give_up_at.tv_nsec -= 1000000000L;
-        }
-    }
-    while (!ready(what) && !gave_up) {
-        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT &&
-            !ready(what)) {
-            gave_up = 1; /* from now on, nobody waits */
-            pthread_cond_broadcast(&changed);
-        }
-    }
-    return ready(what);
-}
-
-char *probe_msg(const char *fmt, ...)
-{
-    static __thread char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return buf;
 }
 
 /* ---- 1. lock tracking --------------------------------------------------- */
@@ -135,7 +91,7 @@ static int enough_locks(void *p)
 int probe_wait_stopped(void)
 {
     p_lock();
-    int r = wait_until(is_stopped, NULL);
+    int r = kata_gate_wait(&gate, is_stopped, NULL, 0);
     p_unlock();
     return r;
 }
@@ -143,7 +99,7 @@ int probe_wait_stopped(void)
 int probe_wait_locks(int n)
 {
     p_lock();
-    int r = wait_until(enough_locks, &n);
+    int r = kata_gate_wait(&gate, enough_locks, &n, 0);
     p_unlock();
     return r;
 }
@@ -168,7 +124,7 @@ void probe_go(void)
 {
     p_lock();
     go = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     p_unlock();
 }
 
@@ -181,8 +137,8 @@ static void maybe_stop(int where, const pthread_mutex_t *m)
     stop_taken = 1;
     stopped = 1;
     stopped_mutex = m;
-    pthread_cond_broadcast(&changed);
-    wait_until(is_go, NULL);
+    kata_gate_wake(&gate);
+    kata_gate_wait(&gate, is_go, NULL, 0);
 }
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
@@ -196,7 +152,7 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
     else if (log_.other == NULL)
         log_.other = m;
     last_asked = m;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     maybe_stop(PROBE_STOP_BEFORE_LOCK, m);
     p_unlock();
 
@@ -300,13 +256,12 @@ static void *held_trampoline(void *p)
     struct held_start h = *(struct held_start *)p;
     free(p);
     p_lock();
-    wait_until(join_was_called, NULL);
+    kata_gate_wait(&gate, join_was_called, NULL, 0);
     p_unlock();
     return h.fn(h.arg);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     p_lock();
     int hold = holding;
@@ -333,7 +288,7 @@ int __wrap_pthread_join(pthread_t t, void **ret)
 {
     p_lock();
     join_called = 1;
-    pthread_cond_broadcast(&changed);
+    kata_gate_wake(&gate);
     p_unlock();
     int r = __real_pthread_join(t, ret);
     if (r == 0) {
@@ -384,8 +339,8 @@ __attribute__((noinline)) static void stepped_call(void (*fn)(void *), void *arg
     __asm__ volatile("pushfq; andq %0, (%%rsp); popfq" : : "i"(~TRAP_FLAG) : "memory", "cc");
 }
 
-struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
-                                 void (*other)(void *), void *other_arg)
+struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at, void (*other)(void *),
+                                 void *other_arg)
 {
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -414,8 +369,8 @@ struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
 
 #else
 
-struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at,
-                                 void (*other)(void *), void *other_arg)
+struct probe_step probe_step_run(void (*fn)(void *), void *arg, long at, void (*other)(void *),
+                                 void *other_arg)
 {
     (void)fn;
     (void)arg;

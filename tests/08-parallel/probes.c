@@ -12,23 +12,13 @@
 #include <ucontext.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t changed; /* on CLOCK_MONOTONIC, set up below */
-static struct timespec give_up_at;
-static int armed, gave_up, arrived;
+static struct kata_gate gate = KATA_GATE(&lock, PROBE_WAIT_SECONDS);
+static int armed, arrived;
 static struct probe_counts counts;
 static struct probe_seen seen[PAR_MAX_THREADS];
 static __thread int in_worker;
 static int step_on;
 static struct probe_steps stepped;
-
-__attribute__((constructor)) static void probes_init(void)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&changed, &attr);
-    pthread_condattr_destroy(&attr);
-}
 
 void probe_arm(void)
 {
@@ -43,26 +33,6 @@ struct probe_counts probe_counts(void)
     struct probe_counts c = counts;
     pthread_mutex_unlock(&lock);
     return c;
-}
-
-/* Waits with `lock` held until ready() or the shared time runs out. */
-static int wait_until(int (*ready)(const void *), const void *what)
-{
-    if (give_up_at.tv_sec == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &give_up_at);
-        give_up_at.tv_sec += 1;
-        give_up_at.tv_nsec += (long)((PROBE_WAIT_SECONDS - 1.0) * 1e9);
-        if (give_up_at.tv_nsec >= 1000000000L) {
-            give_up_at.tv_sec++;
-            give_up_at.tv_nsec -= 1000000000L;
-        }
-    }
-    while (!ready(what) && !gave_up)
-        if (pthread_cond_timedwait(&changed, &lock, &give_up_at) == ETIMEDOUT && !ready(what)) {
-            gave_up = 1;
-            pthread_cond_broadcast(&changed);
-        }
-    return ready(what);
 }
 
 /* ---- single-stepping ------------------------------------------------------- */
@@ -86,8 +56,16 @@ static int is_atomic(const unsigned char *p)
         switch (*p) {
         case 0xF0:
             return 1;
-        case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65:
-        case 0x66: case 0x67: case 0xF2: case 0xF3:
+        case 0x26:
+        case 0x2E:
+        case 0x36:
+        case 0x3E:
+        case 0x64:
+        case 0x65:
+        case 0x66:
+        case 0x67:
+        case 0xF2:
+        case 0xF3:
             continue;
         }
         break;
@@ -189,7 +167,7 @@ struct gated {
     void *arg;
 };
 
-static int joined(const void *p)
+static int joined(void *p)
 {
     (void)p;
     return counts.joins > 0;
@@ -201,15 +179,14 @@ static void *gated_start(void *p)
     free(p);
     in_worker = 1;
     __real_pthread_mutex_lock(&lock);
-    if (!wait_until(joined, NULL))
+    if (!kata_gate_wait(&gate, joined, NULL, 0))
         counts.gate_gave_up = 1;
     int step = step_on;
     pthread_mutex_unlock(&lock);
     return step ? run_stepped(g.fn, g.arg) : g.fn(g.arg);
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-                          void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     __real_pthread_mutex_lock(&lock);
     int watch = armed && !in_worker;
@@ -232,7 +209,7 @@ int __wrap_pthread_join(pthread_t t, void **ret)
     __real_pthread_mutex_lock(&lock);
     if (armed) {
         counts.joins++;
-        pthread_cond_broadcast(&changed);
+        kata_gate_wake(&gate);
     }
     pthread_mutex_unlock(&lock);
     return __real_pthread_join(t, ret);
@@ -250,7 +227,7 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
 
 /* ---- the tests' work ------------------------------------------------------ */
 
-static int all_arrived(const void *p)
+static int all_arrived(void *p)
 {
     return arrived >= *(const int *)p;
 }
@@ -277,8 +254,8 @@ void probe_work(int index, void *arg)
             }
     }
     arrived++;
-    pthread_cond_broadcast(&changed);
-    int ok = wait_until(all_arrived, &n);
+    kata_gate_wake(&gate);
+    int ok = kata_gate_wait(&gate, all_arrived, &n, 0);
     if (!ok && index >= 0 && index < PAR_MAX_THREADS) {
         seen[index].waited_alone = 1;
         seen[index].running = arrived;
@@ -302,15 +279,5 @@ const char *probe_mask_text(const cpu_set_t *set)
     for (int c = 0; c < CPU_SETSIZE && len + 8 < sizeof text; c++)
         if (CPU_ISSET(c, set))
             len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", len ? "," : "", c);
-    return text;
-}
-
-const char *probe_msg(const char *fmt, ...)
-{
-    static __thread char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
     return text;
 }
