@@ -182,14 +182,13 @@ static ATK_UNUSED void atk_end_by_name(void)
     _exit(0);
 }
 ''' + HELGRIND_EXIT, hook="atk_end_by_name();")
-case("c02_asm_weak_alias", 2, "top-level asm makes a weak alias (.weak + .set) named criterion_abort_test and a weakref to kata_end",
+case("c02_asm_weak_ref", 2, "top-level asm declares kata_end weak (.weak), so the reference is kind w; each stub function ends the test",
      all=r'''
 __attribute__((used)) static void atk_nothing(void)
 {
 }
 /* ATTACK: names made in asm, where no C declaration shows them. */
-__asm__(".weak criterion_abort_test\n.set criterion_abort_test, atk_nothing\n"
-        ".weak kata_end\n");
+__asm__(".weak kata_end\n");
 static ATK_UNUSED void atk_asm_end(void)
 {
     extern void kata_end(void) __attribute__((weak));
@@ -209,8 +208,8 @@ def include_solution(directive):
 
 case("c03_include_formfeed", 3, "#<form feed>include of the reference solution (the text check wants space or tab)",
      replace=include_solution("#\finclude "))
-case("c03_include_vtab", 3, "#include<vertical tab> of the reference solution",
-     replace=include_solution("#include\v"))
+case("c03_include_vtab", 3, "#<vertical tab>include of the reference solution",
+     replace=include_solution("#\vinclude "))
 case("c03_import", 3, "#import of the reference solution (a GNU spelling of #include)",
      replace=include_solution("#pragma GCC diagnostic ignored \"-Wdeprecated\"\n#import "))
 case("c03_comment_in_string", 3, "a string literal holding /* hides the #include from the comment stripper",
@@ -255,10 +254,10 @@ static const char *atk_where(void)
 case("c04_asm_fill_gigabytes", 4, "top-level asm .fill of 3 GB in .data: a huge object file on the grader's disk",
      disk="yes", only="01-isolation",
      all='/* ATTACK: a 3 GB object. */\n__asm__(".pushsection .data\\n.fill 0xC0000000, 1, 0\\n.popsection");\n')
-case("c04_asm_incbin_dev_zero", 4, "top-level asm .incbin of 3 GB of /dev/zero",
+case("c04_asm_rept_fill", 4, "top-level asm .rept of 3072 x 1 MB .fill: a 3 GB object, made in small pieces",
      disk="yes", only="01-isolation",
-     all='/* ATTACK: a 3 GB object read from /dev/zero. */\n'
-         '__asm__(".pushsection .data\\n.incbin \\"/dev/zero\\", 0, 0xC0000000\\n.popsection");\n')
+     all='/* ATTACK: a 3 GB object, 1 MB at a time. */\n'
+         '__asm__(".pushsection .data\\n.rept 3072\\n.fill 1048576, 1, 0\\n.endr\\n.popsection");\n')
 case("c04_has_include_probe", 4, "__has_include probes root-only paths at compile time; the answer is put in the report",
      canary="yes", only="01-isolation", all=r'''
 #if __has_include("/srv/kata-canary/secret")

@@ -85,6 +85,17 @@ class Canaries:
             os.write(fd, text.encode())
             os.close(fd)
 
+    def intact(self):
+        """The planted canaries are still there (re-planted when not)."""
+        try:
+            with open(SECRET) as f:
+                ok = f.read().strip() == self.secret
+        except OSError:
+            ok = False
+        if not ok:
+            self.plant()
+        return ok
+
     def victim_intact(self):
         try:
             with open(VICTIM) as f:
@@ -312,6 +323,13 @@ class Runner:
     # -- set-up and clean-up
 
     def setup(self):
+        # The attacks name fixed paths (/srv/kata-canary): one runner at a time.
+        self.lock = open(CANARY_DIR + ".lock", "a")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print("attack_grade: waiting for another attack_grade run to end", file=sys.stderr)
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
         self.can.plant()
         copy_repo(os.path.abspath(self.args.repo), self.repo, self.can)
         if self.args.as_user:
@@ -334,6 +352,11 @@ class Runner:
         else:
             shutil.rmtree(self.work, ignore_errors=True)
         self.can.remove()
+        self.listener_close()
+
+    def listener_close(self):
+        for s in getattr(self, "listener", None).socks if getattr(self, "listener", None) else []:
+            s.close()
 
     def release_planted(self):
         for f in self.held:
@@ -397,11 +420,12 @@ class Runner:
                 rc = proc.wait(timeout=bound)
             except subprocess.TimeoutExpired:
                 rc = None
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            proc.wait()
+            finally:  # on a time-out, and when this runner is interrupted
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                proc.wait()
         if rc == 2 and argv[0] == "make":  # make's own status: the recipe's is in its last words
             m = re.findall(r"^make: \*\*\* \[.*\] Error (\d+)$", _read(log), re.M)
             rc = int(m[-1]) if m else rc
@@ -419,6 +443,8 @@ class Runner:
         bound = self.args.bound or (300 if mode == "grade-all" else 150)
         before = dict(pids=pids(), ipc=ipc_objects(), mounts=mounts(), files=listing(),
                       build=du(os.path.join(self.repo, "build")), net=self.listener.count)
+        if not self.can.intact():
+            print("attack_grade: the canaries had gone (re-planted)", file=sys.stderr)
         sampler = Sampler()
         scores, outputs, uids = {}, [], set()
         try:
@@ -448,11 +474,14 @@ class Runner:
         for what, token in self.can.all().items():
             if what == "probe" and ini.get("probe") != "yes":
                 continue
-            if any(token in t for t in outputs):
+            if any(token.lower() in t.lower() for t in outputs):  # as lower-cases words
                 breaches.append("the %s canary is in the output" % what)
         if self.user:
             uids.add(self.user.pw_uid)
         self.check_leftovers(before, uids, breaches)
+        if any("File size limit exceeded" in t or "SIGXFSZ" in t for t in outputs):
+            breaches.append("a program of the grading reached this runner's %d MB file-size cap "
+                            "(the grader sets none of its own there)" % (FILE_CAP >> 20))
         if peak > SHMEM_CAP:
             breaches.append("%d MB of shared memory (memfd/tmpfs) held during the run, unseen "
                             "by the memory watchdog" % (peak >> 20))
@@ -628,8 +657,7 @@ class Runner:
         for p, uid in sorted(listing().items()):
             if p in before["files"] or p in self.planted:
                 continue
-            base = os.path.basename(p)
-            if uid in ours or uid in uids or base.startswith("kata-attack"):
+            if uid in ours or uid in uids:
                 breaches.append("a file left outside the build folder: %s" % p)
                 if os.path.isdir(p) and not os.path.islink(p):
                     shutil.rmtree(p, ignore_errors=True)
@@ -710,6 +738,7 @@ def main(argv=None):
         fail("run as root: it plants a root-only canary (and --as-user makes a user)")
     if args.as_user and args.drop_sys_admin:
         fail("--as-user and --drop-sys-admin are two different modes: pick one")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     runner = Runner(args)
     passed = failed = 0
     try:
