@@ -495,6 +495,19 @@ __attribute__((constructor)) static void atk_lock_file(void)
     atk_put(path, "left behind by a graded run\n");
 }
 ''')
+case("c09_tmp_files", 9, "files in /tmp, /var/tmp and /dev/shm (private only where the grader may mount)",
+     only="01-isolation", all=r'''
+__attribute__((constructor)) static void atk_tmp_files(void)
+{
+    static const char *const dirs[] = {"/tmp", "/var/tmp", "/dev/shm"};
+    /* ATTACK: the shared temporary folders, when no private tmpfs hides them. */
+    for (int i = 0; i < 3; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/kata-attack-%d", dirs[i], (int)getuid());
+        atk_put(path, "left behind by a graded run\n");
+    }
+}
+''')
 case("c09_sysv_shm", 9, "a 64 MB System V shared memory segment outlives the run",
      only="01-isolation", all=r'''
 #include <sys/ipc.h>

@@ -41,14 +41,21 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REPO = os.path.dirname(os.path.dirname(HERE))
 ATTACKS_REL = os.path.join("tests", "tools", "fixtures", "attacks")
-CANARY_DIR = "/srv/kata-canary"          # the attacks name these paths
+# The attacks name these; in this runner's copy of the corpus they are
+# rewritten to names of its own, so that runners never meet.
+CORPUS_CANARY_DIR = "/srv/kata-canary"
+CORPUS_TCP_PORT = b"47615"
+CORPUS_SOCKET = b"kata-attack-socket"
+RUN_ID = hashlib.sha1(os.urandom(8)).hexdigest()[:8]
+CANARY_DIR = CORPUS_CANARY_DIR + "-" + RUN_ID
 SECRET = os.path.join(CANARY_DIR, "secret")
 VICTIM = os.path.join(CANARY_DIR, "victim")
+SHARED_LOCK = "/srv/kata-attack-shared.lock"
+TEST_USER = "kataatk-" + RUN_ID       # --as-user: a user of this run's own   # held while lock files are planted
 WATCHED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 GRADE_UIDS = range(64000, 66000)          # today's grading users
-TCP_PORT = 47615
-UNIX_NAME = b"\0kata-attack-socket"
-TEST_USER = "kataattack"
+UNIX_NAME = b"\0" + CORPUS_SOCKET + b"-" + RUN_ID.encode()
+
 FILE_CAP = 1 << 30                        # RLIMIT_FSIZE of every grading
 MEMORY_CAP = 4 << 30                      # RLIMIT_AS of the grader itself
 BUILD_BYTES_CAP = 512 << 20               # what a case may leave in build/
@@ -129,9 +136,16 @@ KATA_TEST(hidden_canary, child_exit_status_is_seven)
 
 # ---- the repository copy ----------------------------------------------------------
 
-def copy_repo(src, dest, can):
+def _rewrite(data, port):
+    return (data.replace(CORPUS_CANARY_DIR.encode(), CANARY_DIR.encode())
+            .replace(CORPUS_TCP_PORT, str(port).encode())
+            .replace(CORPUS_SOCKET, CORPUS_SOCKET + b"-" + RUN_ID.encode()))
+
+
+def copy_repo(src, dest, can, port):
     """The files git knows (tracked and untracked, not ignored), copied;
-    solutions and a hidden test marked with canaries."""
+    solutions and a hidden test marked with canaries; the corpus's fixed
+    names made this run's own."""
     out = subprocess.run(["git", "-C", src, "ls-files", "-z", "-co", "--exclude-standard"],
                          stdout=subprocess.PIPE, check=True).stdout
     for rel in sorted(set(p for p in out.decode().split("\0") if p)):
@@ -139,8 +153,15 @@ def copy_repo(src, dest, can):
         if not os.path.lexists(s):
             continue
         os.makedirs(os.path.dirname(d), exist_ok=True)
+        corpus = rel.startswith(ATTACKS_REL + os.sep)
         if os.path.islink(s):
-            os.symlink(os.readlink(s), d)
+            target = os.readlink(s)
+            os.symlink(_rewrite(target.encode(), port).decode() if corpus else target, d)
+        elif corpus:
+            with open(s, "rb") as f:
+                data = f.read()
+            with open(d, "wb") as f:
+                f.write(_rewrite(data, port))
         else:
             shutil.copy2(s, d)
     for d, _, files in os.walk(os.path.join(dest, "solutions")):
@@ -259,14 +280,15 @@ def shmem():
 
 
 class Listener:
-    """Counts connections to 127.0.0.1:TCP_PORT and to the abstract socket."""
+    """Counts connections to a port of 127.0.0.1 and to an abstract socket."""
 
     def __init__(self):
         self.count = 0
         self.socks = []
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("127.0.0.1", TCP_PORT))
+        tcp.bind(("127.0.0.1", 0))
+        self.port = tcp.getsockname()[1]
         unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         unix.bind(UNIX_NAME)
         for s in (tcp, unix):
@@ -323,15 +345,9 @@ class Runner:
     # -- set-up and clean-up
 
     def setup(self):
-        # The attacks name fixed paths (/srv/kata-canary): one runner at a time.
-        self.lock = open(CANARY_DIR + ".lock", "a")
-        try:
-            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            print("attack_grade: waiting for another attack_grade run to end", file=sys.stderr)
-            fcntl.flock(self.lock, fcntl.LOCK_EX)
         self.can.plant()
-        copy_repo(os.path.abspath(self.args.repo), self.repo, self.can)
+        self.listener = Listener()
+        copy_repo(os.path.abspath(self.args.repo), self.repo, self.can, self.listener.port)
         if self.args.as_user:
             subprocess.run(["userdel", "-r", TEST_USER], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -340,7 +356,6 @@ class Runner:
             subprocess.run(["chown", "-R", "%d:%d" % (self.user.pw_uid, self.user.pw_gid), self.repo],
                            check=True)
         self.digest = tree_digest(self.repo)
-        self.listener = Listener()
 
     def cleanup(self):
         self.release_planted()
@@ -359,27 +374,38 @@ class Runner:
             s.close()
 
     def release_planted(self):
-        for f in self.held:
-            f.close()
-        self.held = []
         for p in self.planted:
             try:
                 os.unlink(p)
             except OSError:
                 pass
         self.planted = []
+        for f in self.held:
+            f.close()
+        self.held = []
+
+    def _ours(self, pid, uids, token):
+        """A process of this runner's grading: its user (the test user, or a
+        grading uid no other grader shares), our canary in its environment,
+        or its folder or program inside our work folder."""
+        if _proc_uid(pid) in uids:
+            return True
+        if token and token.encode() in _proc_environ(pid):
+            return True
+        for link in ("cwd", "exe"):
+            try:
+                if os.readlink("/proc/%d/%s" % (pid, link)).startswith(self.work + "/"):
+                    return True
+            except OSError:
+                pass
+        return False
 
     def kill_uids(self, uids, token=None):
-        """Ends processes of these uids, or any carrying our token in its
-        environment; returns what was alive."""
+        """Ends this runner's processes (see _ours); returns what was alive."""
         alive = {}
         for _ in range(50):
-            found = {}
-            for pid in pids() - {os.getpid()}:
-                uid = _proc_uid(pid)
-                if uid in uids or (token and token.encode() in _proc_environ(pid)) or \
-                        _proc_cwd(pid).startswith(self.work + "/"):
-                    found[pid] = uid
+            found = {pid: _proc_uid(pid) for pid in pids() - {os.getpid()}
+                     if self._ours(pid, uids, token)}
             if not found:
                 break
             alive.update(found)
@@ -502,6 +528,10 @@ class Runner:
     def plant(self, ini, breaches):
         setup = ini.get("setup", "")
         if setup in ("lock-symlinks", "lock-fifos"):
+            # /run/lock is shared: one runner plants there at a time.
+            shared = open(SHARED_LOCK, "a")
+            fcntl.flock(shared, fcntl.LOCK_EX)
+            self.held.append(shared)
             # Busy graders hold the lock files that exist (so the grader
             # moves on); an unprivileged user planted the next ones.
             for uid in GRADE_UIDS[:64]:
@@ -642,8 +672,11 @@ class Runner:
         return 0, secs, texts
 
     def check_leftovers(self, before, uids, breaches):
-        ours = set(uids) | set(GRADE_UIDS if not uids else ())
-        left = {p: u for p, u in self.kill_uids(uids, self.can.env).items() if p not in before["pids"]}
+        # Grading uids are reused by the other graders of the machine as soon
+        # as ours ends: a process counts by our canary or our folder, a uid
+        # only when it is the test user's.
+        left = {p: u for p, u in self.kill_uids({self.user.pw_uid} if self.user else set(),
+                                                self.can.env).items() if p not in before["pids"]}
         if left:
             breaches.append("%d process(es) left running (uid %s)" % (
                 len(left), ", ".join(sorted({str(u) for u in left.values()}))))
@@ -657,7 +690,8 @@ class Runner:
         for p, uid in sorted(listing().items()):
             if p in before["files"] or p in self.planted:
                 continue
-            if uid in ours or uid in uids:
+            if (uid in uids and os.path.basename(p).startswith("kata-attack")) or \
+                    (self.user and uid == self.user.pw_uid):
                 breaches.append("a file left outside the build folder: %s" % p)
                 if os.path.isdir(p) and not os.path.islink(p):
                     shutil.rmtree(p, ignore_errors=True)
