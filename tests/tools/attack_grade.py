@@ -50,8 +50,8 @@ RUN_ID = hashlib.sha1(os.urandom(8)).hexdigest()[:8]
 CANARY_DIR = CORPUS_CANARY_DIR + "-" + RUN_ID
 SECRET = os.path.join(CANARY_DIR, "secret")
 VICTIM = os.path.join(CANARY_DIR, "victim")
-SHARED_LOCK = "/srv/kata-attack-shared.lock"
-TEST_USER = "kataatk-" + RUN_ID       # --as-user: a user of this run's own   # held while lock files are planted
+SHARED_LOCK = "/srv/kata-attack-shared.lock"   # held while lock files are planted
+TEST_USER = "kataatk-" + RUN_ID       # --as-user: a user of this run's own
 WATCHED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 GRADE_UIDS = range(64000, 66000)          # today's grading users
 UNIX_NAME = b"\0" + CORPUS_SOCKET + b"-" + RUN_ID.encode()
@@ -349,8 +349,6 @@ class Runner:
         self.listener = Listener()
         copy_repo(os.path.abspath(self.args.repo), self.repo, self.can, self.listener.port)
         if self.args.as_user:
-            subprocess.run(["userdel", "-r", TEST_USER], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
             subprocess.run(["useradd", "-M", "-d", self.work, "-s", "/bin/sh", TEST_USER], check=True)
             self.user = pwd.getpwnam(TEST_USER)
             subprocess.run(["chown", "-R", "%d:%d" % (self.user.pw_uid, self.user.pw_gid), self.repo],
@@ -435,6 +433,7 @@ class Runner:
         env.pop("MAKEFLAGS", None)
         if self.user:
             env.update(HOME=self.work, USER=TEST_USER, LOGNAME=TEST_USER)
+        is_make = argv[0] == "make"
         if self.args.drop_sys_admin:
             argv = ["capsh", "--drop=cap_sys_admin", "--", "-c", " ".join(map(shlex_quote, argv))]
         start = time.monotonic()
@@ -452,7 +451,7 @@ class Runner:
                 except OSError:
                     pass
                 proc.wait()
-        if rc == 2 and argv[0] == "make":  # make's own status: the recipe's is in its last words
+        if rc == 2 and is_make:  # make's own status: the recipe's is in its last words
             m = re.findall(r"^make: \*\*\* \[.*\] Error (\d+)$", _read(log), re.M)
             rc = int(m[-1]) if m else rc
         return rc, time.monotonic() - start
@@ -505,7 +504,7 @@ class Runner:
         if self.user:
             uids.add(self.user.pw_uid)
         self.check_leftovers(before, uids, breaches)
-        if any("File size limit exceeded" in t or "SIGXFSZ" in t for t in outputs):
+        if any("File size limit exceeded" in t for t in outputs):  # the compiler's words
             breaches.append("a program of the grading reached this runner's %d MB file-size cap "
                             "(the grader sets none of its own there)" % (FILE_CAP >> 20))
         if peak > SHMEM_CAP:
@@ -680,8 +679,10 @@ class Runner:
         if left:
             breaches.append("%d process(es) left running (uid %s)" % (
                 len(left), ", ".join(sorted({str(u) for u in left.values()}))))
+        owners = {str(u) for u in uids} | {pwd.getpwuid(u).pw_name for u in uids if _has_user(u)}
         for (kind, ident), owner in sorted(ipc_objects().items()):
-            if (kind, ident) not in before["ipc"]:
+            # another runner's objects are not ours: by owner, when we know ours
+            if (kind, ident) not in before["ipc"] and (not owners or owner in owners):
                 breaches.append("a System V %s object (id %d, owner %s) left behind" % (kind, ident, owner))
                 remove_ipc(kind, ident)
         for m in sorted(mounts() - before["mounts"]):
@@ -721,6 +722,14 @@ class Runner:
                 for v in os.listdir(d):
                     if v.startswith("graded-") and "attacks" in v or v.startswith("graded-ext"):
                         shutil.rmtree(os.path.join(d, v), ignore_errors=True)
+
+
+def _has_user(uid):
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
 
 
 def shlex_quote(s):
