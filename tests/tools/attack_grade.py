@@ -362,8 +362,8 @@ class Runner:
             subprocess.run(["userdel", TEST_USER], stderr=subprocess.DEVNULL)
         if self.args.keep:
             print("work folder kept: %s" % self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+        else:  # rm, not rmtree: a case's tree may be deeper than Python recurses
+            subprocess.run(["rm", "-rf", "--one-file-system", self.work])
         self.can.remove()
         self.listener_close()
 
@@ -640,7 +640,11 @@ class Runner:
         return rc, secs, texts
 
     def classroom(self, name, ini, out, bound, scores, breaches):
-        rel = os.path.join(self.work, "release-" + name)
+        parent = os.path.join(self.work, "release")
+        os.makedirs(parent, exist_ok=True)
+        if self.user:
+            os.chown(parent, self.user.pw_uid, self.user.pw_gid)
+        rel = os.path.join(parent, name)
         rc, secs = self.run(["make", "--no-print-directory", "release", "OUT=" + rel], bound,
                             os.path.join(out, "release.log"))
         wf = os.path.join(rel, ".github", "workflows", "classroom.yml")
@@ -654,7 +658,7 @@ class Runner:
                 dest = os.path.join(rel, os.path.relpath(s, overlay))
                 os.makedirs(os.path.dirname(dest), exist_ok=True)
                 shutil.copyfile(s, dest)
-        steps = re.findall(r"command: (.*)\n(?:.*\n)*?\s*max-score: ([\d.]+)", _read(wf))
+        steps = re.findall(r"^\s+command: (.*)\n(?:.*\n)*?\s+max-score: ([\d.]+)", _read(wf), re.M)
         total, texts = 0.0, []
         saved, self.repo = self.repo, rel
         try:
@@ -717,7 +721,7 @@ class Runner:
         for ex in os.listdir(build):
             d = os.path.join(build, ex)
             if ex == "submissions" or ex == "grade-all":
-                shutil.rmtree(d, ignore_errors=True)
+                subprocess.run(["rm", "-rf", "--one-file-system", d])
             elif os.path.isdir(d):
                 for v in os.listdir(d):
                     if v.startswith("graded-") and "attacks" in v or v.startswith("graded-ext"):
