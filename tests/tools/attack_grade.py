@@ -507,7 +507,9 @@ class Runner:
         if any("File size limit exceeded" in t for t in outputs):  # the compiler's words
             breaches.append("a program of the grading reached this runner's %d MB file-size cap "
                             "(the grader sets none of its own there)" % (FILE_CAP >> 20))
-        if peak > SHMEM_CAP:
+        # Shmem is the machine's: judged only where the case tries it (another
+        # runner's memfd case would be counted here too).
+        if peak > SHMEM_CAP and ini.get("memory") == "yes":
             breaches.append("%d MB of shared memory (memfd/tmpfs) held during the run, unseen "
                             "by the memory watchdog" % (peak >> 20))
         if self.listener.count > before["net"]:
@@ -684,11 +686,14 @@ class Runner:
             breaches.append("%d process(es) left running (uid %s)" % (
                 len(left), ", ".join(sorted({str(u) for u in left.values()}))))
         owners = {str(u) for u in uids} | {pwd.getpwuid(u).pw_name for u in uids if _has_user(u)}
+        left_ipc = {}
         for (kind, ident), owner in sorted(ipc_objects().items()):
             # another runner's objects are not ours: by owner, when we know ours
             if (kind, ident) not in before["ipc"] and (not owners or owner in owners):
-                breaches.append("a System V %s object (id %d, owner %s) left behind" % (kind, ident, owner))
+                left_ipc.setdefault("%s (owner %s)" % (kind, owner), []).append(ident)
                 remove_ipc(kind, ident)
+        for what, ids in sorted(left_ipc.items()):
+            breaches.append("%d System V %s object(s) left behind" % (len(ids), what))
         for m in sorted(mounts() - before["mounts"]):
             breaches.append("a mount left at %s" % m)
             subprocess.run(["umount", "-l", m], stderr=subprocess.DEVNULL)
