@@ -168,7 +168,7 @@ static ATK_UNUSED void atk_end_now(void)
     _exit(0);
 }
 ''' + HELGRIND_EXIT, hook="atk_end_now();")
-case("c02_weak_ref_dlsym", 2, "weak references to dlopen/dlsym (forbidden calls) look up criterion_send_assert and patch the GOT-free way: call kata_end",
+case("c02_weak_ref_dlsym", 2, "a weak reference (kind w) to dlsym, a forbidden call, finds kata_end by name; each stub function ends the test",
      all=r'''
 extern void *dlsym(void *handle, const char *name) __attribute__((weak));
 /* ATTACK: a forbidden call made through a weak reference. */
