@@ -148,7 +148,12 @@ def copy_repo(src, dest, can, port):
     names made this run's own."""
     out = subprocess.run(["git", "-C", src, "ls-files", "-z", "-co", "--exclude-standard"],
                          stdout=subprocess.PIPE, check=True).stdout
-    for rel in sorted(set(p for p in out.decode().split("\0") if p)):
+    files = set(p for p in out.decode().split("\0") if p)
+    # The corpus is generated (attack_cases.py) and ignored by git: copy it whole.
+    for d, dirs, names in os.walk(os.path.join(src, ATTACKS_REL)):
+        for n in names + [x for x in dirs if os.path.islink(os.path.join(d, x))]:
+            files.add(os.path.relpath(os.path.join(d, n), src))
+    for rel in sorted(files):
         s, d = os.path.join(src, rel), os.path.join(dest, rel)
         if not os.path.lexists(s):
             continue
@@ -780,8 +785,13 @@ def main(argv=None):
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) for a look")
     args = ap.parse_args(argv)
-    if not os.path.isdir(os.path.join(args.repo, ATTACKS_REL)):
-        fail("no hostile corpus in %s (run tests/tools/attack_cases.py)" % args.repo)
+    # The corpus is written afresh from the stubs of the tree being attacked.
+    gen = subprocess.run([sys.executable, "-S", os.path.join(args.repo, "tests", "tools",
+                                                              "attack_cases.py")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if gen.returncode != 0 or not os.path.isdir(os.path.join(args.repo, ATTACKS_REL)):
+        fail("cannot write the hostile corpus in %s: %s"
+             % (args.repo, gen.stdout.decode(errors="replace").strip()[-300:]))
     cases = load_cases(args.repo)
     chosen = [c for c in cases if not args.cases or any(c == a or c.startswith(a) for a in args.cases)]
     if args.list:
