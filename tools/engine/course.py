@@ -8,6 +8,7 @@ only this, before every command."""
 
 import configparser
 import dataclasses
+import fractions
 import hashlib
 import os
 import re
@@ -138,6 +139,22 @@ class Exercise:
         if self.helgrind_points is None:
             return float(round(self.points * HELGRIND_SHARE, 2))
         return self.helgrind_points
+
+    def point_shares(self, tests):
+        """What each of `tests` tests and the helgrind check (last) are worth
+        in `make grade`: whole cents that add up to exactly `points`. The
+        tests share points - helgrind evenly, and the cents that do not split
+        evenly go one each to the largest remainders (the first tests on a
+        tie): 10 points, 2 for helgrind, 7 tests -> 1.15 1.15 1.14 x5, 2."""
+        hg = self.graded_helgrind_points()
+        weights = [fractions.Fraction(self.points - hg) / (tests or 1)] * tests + [fractions.Fraction(hg)]
+        cents = round(self.points * 100) if tests else round(hg * 100)
+        exact = [cents * w / sum(weights) if sum(weights) else 0 for w in weights]
+        share = [int(x) for x in exact]  # rounded down: every weight is >= 0
+        by_remainder = sorted(range(len(exact)), key=lambda i: (share[i] - exact[i], i))
+        for i in by_remainder[:cents - sum(share)]:
+            share[i] += 1
+        return [c / 100 for c in share]
 
     def student_paths(self, src=None):
         """The learner's .c files: from exercises/<ex>/, or SRC/<ex>/."""
