@@ -23,6 +23,7 @@ CC = os.environ.get("CC", "gcc")
 BUILD = os.path.join(ROOT, "build")
 STATE = os.path.join(BUILD, ".state")
 CRITERION_HEADER = "criterion/criterion.h"
+CRITERION_MIN = (2, 3)   # tools/deps.sh and tools/autograder/setup.sh say the same
 TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 HELGRIND_SHARE = 0.2     # default helgrind_points: this share of the exercise
 
@@ -298,9 +299,30 @@ def require_compiler():
         raise UsageError("C compiler '%s' not found: run `make deps`" % CC)
 
 
+def criterion_version_problem():
+    """Why the installed Criterion will not do (one line), or None. Its
+    version from `pkg-config --modversion criterion` must be CRITERION_MIN or
+    newer: 2.3 (Debian 11's 2.3.3) is the oldest whose XML report and hooks
+    the engine is known to read right."""
+    if not shutil.which("pkg-config"):
+        return "pkg-config is not installed (it tells which Criterion is installed): run `make deps`"
+    proc = subprocess.run(["pkg-config", "--modversion", "criterion"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, timeout=30)
+    have, need = proc.stdout.decode(errors="replace").strip(), "%d.%d" % CRITERION_MIN
+    m = re.match(r"(\d+)\.(\d+)", have)
+    if proc.returncode != 0 or not m:
+        return "pkg-config finds no Criterion (criterion.pc): install libcriterion-dev %s or newer" % need
+    if (int(m.group(1)), int(m.group(2))) < CRITERION_MIN:
+        return ("Criterion %s is too old: the engine needs %s or newer (the oldest whose test reports it "
+                "reads right); install libcriterion-dev %s+ (Debian 11 or newer, Ubuntu 22.04 or newer)"
+                % (have, need, need))
+    return None
+
+
 def require_criterion():
-    """Preprocesses an #include of Criterion's header; remembers success."""
-    stamp = os.path.join(STATE, "criterion-found." + hashlib.sha1(CC.encode()).hexdigest()[:8])
+    """Preprocesses an #include of Criterion's header and checks its version;
+    remembers success."""
+    stamp = os.path.join(STATE, "criterion-ok." + hashlib.sha1(CC.encode()).hexdigest()[:8])
     if os.path.exists(stamp):
         return
     probe = subprocess.run([CC, "-E", "-x", "c", "-", "-o", os.devnull],
@@ -308,6 +330,9 @@ def require_criterion():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if probe.returncode != 0:
         raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
+    problem = criterion_version_problem()
+    if problem:
+        raise UsageError(problem)
     os.makedirs(STATE, exist_ok=True)
     open(stamp, "w").close()
 
