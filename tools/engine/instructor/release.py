@@ -40,7 +40,7 @@ def tree_files(exercises, hidden=False, instructor=False):
         p = os.path.join(ROOT, name)
         if os.path.isfile(p) and not _skip_name(name) and name not in TOP_FILES_SKIPPED:
             keep.append(name)
-    for top in ("exercises", "tests", "tools"):
+    for top in ("exercises", "tests", "tools", ".devcontainer"):  # the dev container: learners use it
         for d, dirs, files in os.walk(os.path.join(ROOT, top)):
             rel = os.path.relpath(d, ROOT)
             parts = rel.split(os.sep)
