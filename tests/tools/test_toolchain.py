@@ -44,7 +44,7 @@ class CriterionVersion(unittest.TestCase):
     def test_deps_stops_with_one_line_on_an_old_or_missing_criterion(self):
         if not shutil.which("dpkg-query"):
             self.skipTest("make deps checks versions only where it can install (Debian, Ubuntu)")
-        for version, words in (("2.2.2", "Criterion 2.2.2 is too old: the engine needs 2.3 or newer"),
+        for version, words in (("2.2.2", "Criterion 2.2.2 is too old: the tests need 2.3 or newer"),
                                (None, "pkg-config finds no Criterion")):
             fake_pkg_config(self.bin, version)
             rc, out = self.run_script("tools/deps.sh")

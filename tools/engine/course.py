@@ -302,8 +302,8 @@ def require_compiler():
 def criterion_version_problem():
     """Why the installed Criterion will not do (one line), or None. Its
     version from `pkg-config --modversion criterion` must be CRITERION_MIN or
-    newer: 2.3 (Debian 11's 2.3.3) is the oldest whose XML report and hooks
-    the engine is known to read right."""
+    newer: the tests skip what a machine cannot show with cr_skip_test(), new
+    in Criterion 2.3.0 (which also brought the pkg-config file)."""
     if not shutil.which("pkg-config"):
         return "pkg-config is not installed (it tells which Criterion is installed): run `make deps`"
     proc = subprocess.run(["pkg-config", "--modversion", "criterion"], stdout=subprocess.PIPE,
@@ -313,8 +313,8 @@ def criterion_version_problem():
     if proc.returncode != 0 or not m:
         return "pkg-config finds no Criterion (criterion.pc): install libcriterion-dev %s or newer" % need
     if (int(m.group(1)), int(m.group(2))) < CRITERION_MIN:
-        return ("Criterion %s is too old: the engine needs %s or newer (the oldest whose test reports it "
-                "reads right); install libcriterion-dev %s+ (Debian 11 or newer, Ubuntu 22.04 or newer)"
+        return ("Criterion %s is too old: the tests need %s or newer (they skip with cr_skip_test, new in "
+                "2.3); install libcriterion-dev %s+ (Debian 11 or newer, Ubuntu 22.04 or newer)"
                 % (have, need, need))
     return None
 
