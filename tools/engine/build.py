@@ -11,6 +11,7 @@ Layout under build/<exercise>/:
 
 import hashlib
 import os
+import re
 import shlex
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +26,11 @@ COMPILE_SECONDS = 30
 class BuildError(Exception):
     """The code does not compile or link; .output holds the compiler's words."""
 
-    def __init__(self, output, student):
+    def __init__(self, output, student, machine=False):
         super().__init__(output)
         self.output = output
         self.student = student
+        self.machine = machine  # the machine lacks what the tests need (not the learner's fault)
 
 
 def variant_name(src):
@@ -131,7 +133,40 @@ def _compile_all(jobs):
         raise BuildError(errors[0][0], errors[0][1])
 
 
-def _link(objs, out, ldflags, libs):
+def libc_needs_libdl():
+    """glibc before 2.34 keeps dladdr (the harness names a mutex with it) in
+    libdl, so the test program links with -ldl there: probed, not guessed."""
+    try:
+        name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+    except (ValueError, OSError):  # not glibc (musl has dladdr in libc)
+        return False
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return name == "glibc" and bool(m) and (int(m.group(1)), int(m.group(2))) < (2, 34)
+
+
+LD_OBJECT = re.compile(r"^(?:\S*ld\S*: )?(\S+?\.(?:o|a|so[.\d]*))(?:: in function|:\(|: undefined reference)")
+
+
+def machine_link_error(output, harness_objs):
+    """True when a failed link names only the harness's or Criterion's
+    symbols: every undefined reference is made by tests/common's objects or
+    by a library, or a library is missing. Then the machine lacks what the
+    tests need (an old C library, another Criterion), not the learner."""
+    harness = {os.path.normpath(os.path.join(ROOT, o)) for o in harness_objs}
+    machine, current, culprits = False, None, []
+    for line in output.splitlines():
+        machine = machine or "cannot find -l" in line
+        m = LD_OBJECT.match(line)
+        current = m.group(1) if m else current
+        if "undefined reference to" in line:
+            culprits.append(current)
+    if not culprits:
+        return machine
+    return all(c and (os.path.normpath(os.path.join(ROOT, c)) in harness
+                      or re.search(r"\.(a|so[.\d]*)$", c)) for c in culprits)
+
+
+def _link(objs, out, ldflags, libs, harness_objs=()):
     if os.path.exists(out):
         t = os.path.getmtime(out)
         if all(os.path.getmtime(o) <= t for o in objs):
@@ -140,7 +175,8 @@ def _link(objs, out, ldflags, libs):
     cmd = [CC, "-pthread"] + objs + ldflags + libs + ["-o", tmp]
     status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
     if status != 0:
-        raise BuildError(output or "the link took too long", True)
+        machine = status is not None and machine_link_error(output, harness_objs)
+        raise BuildError(output or "the link took too long", not machine, machine)
     os.replace(tmp, out)
 
 
@@ -181,7 +217,8 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
     else:
         others = (test_sources or ex.test_sources()) + ex.helper_sources() + _common_sources(True)
         # -rdynamic: the watchdog can name a global mutex in a deadlock report.
-        out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"]
+        out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"] + (
+            ["-ldl"] if libc_needs_libdl() else [])
         if test_sources and sorted(test_sources) != ex.test_sources():  # a program of its own
             out += "-" + hashlib.sha1("\n".join(sorted(test_sources)).encode()).hexdigest()[:8]
     # The exercise's support code (exercises.ini `support`) is the tree's own,
@@ -195,7 +232,9 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
     if problems:
         raise BuildError("\n".join(problems), True)
     ldflags = ex.ldflags + ([] if helgrind else ex.test_ldflags)
-    _link([j[1] for j in jobs], out, ldflags, libs)
+    common = os.path.join(ROOT, "tests", "common")
+    _link([j[1] for j in jobs], out, ldflags, libs,
+          [objs[s] for s in others if os.path.dirname(os.path.abspath(s)) == common])
     return out
 
 

@@ -8,6 +8,7 @@ only this, before every command."""
 
 import configparser
 import dataclasses
+import fractions
 import hashlib
 import os
 import re
@@ -22,6 +23,7 @@ CC = os.environ.get("CC", "gcc")
 BUILD = os.path.join(ROOT, "build")
 STATE = os.path.join(BUILD, ".state")
 CRITERION_HEADER = "criterion/criterion.h"
+CRITERION_MIN = (2, 3)   # tools/deps.sh and tools/autograder/setup.sh say the same
 TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 HELGRIND_SHARE = 0.2     # default helgrind_points: this share of the exercise
 
@@ -138,6 +140,22 @@ class Exercise:
         if self.helgrind_points is None:
             return float(round(self.points * HELGRIND_SHARE, 2))
         return self.helgrind_points
+
+    def point_shares(self, tests):
+        """What each of `tests` tests and the helgrind check (last) are worth
+        in `make grade`: whole cents that add up to exactly `points`. The
+        tests share points - helgrind evenly, and the cents that do not split
+        evenly go one each to the largest remainders (the first tests on a
+        tie): 10 points, 2 for helgrind, 7 tests -> 1.15 1.15 1.14 x5, 2."""
+        hg = self.graded_helgrind_points()
+        weights = [fractions.Fraction(self.points - hg) / (tests or 1)] * tests + [fractions.Fraction(hg)]
+        cents = round(self.points * 100) if tests else round(hg * 100)
+        exact = [cents * w / sum(weights) if sum(weights) else 0 for w in weights]
+        share = [int(x) for x in exact]  # rounded down: every weight is >= 0
+        by_remainder = sorted(range(len(exact)), key=lambda i: (share[i] - exact[i], i))
+        for i in by_remainder[:cents - sum(share)]:
+            share[i] += 1
+        return [c / 100 for c in share]
 
     def student_paths(self, src=None):
         """The learner's .c files: from exercises/<ex>/, or SRC/<ex>/."""
@@ -281,9 +299,30 @@ def require_compiler():
         raise UsageError("C compiler '%s' not found: run `make deps`" % CC)
 
 
+def criterion_version_problem():
+    """Why the installed Criterion will not do (one line), or None. Its
+    version from `pkg-config --modversion criterion` must be CRITERION_MIN or
+    newer: the tests skip what a machine cannot show with cr_skip_test(), new
+    in Criterion 2.3.0 (which also brought the pkg-config file)."""
+    if not shutil.which("pkg-config"):
+        return "pkg-config is not installed (it tells which Criterion is installed): run `make deps`"
+    proc = subprocess.run(["pkg-config", "--modversion", "criterion"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, timeout=30)
+    have, need = proc.stdout.decode(errors="replace").strip(), "%d.%d" % CRITERION_MIN
+    m = re.match(r"(\d+)\.(\d+)", have)
+    if proc.returncode != 0 or not m:
+        return "pkg-config finds no Criterion (criterion.pc): install libcriterion-dev %s or newer" % need
+    if (int(m.group(1)), int(m.group(2))) < CRITERION_MIN:
+        return ("Criterion %s is too old: the tests need %s or newer (they skip with cr_skip_test, new in "
+                "2.3); install libcriterion-dev %s+ (Debian 11 or newer, Ubuntu 22.04 or newer)"
+                % (have, need, need))
+    return None
+
+
 def require_criterion():
-    """Preprocesses an #include of Criterion's header; remembers success."""
-    stamp = os.path.join(STATE, "criterion-found." + hashlib.sha1(CC.encode()).hexdigest()[:8])
+    """Preprocesses an #include of Criterion's header and checks its version;
+    remembers success."""
+    stamp = os.path.join(STATE, "criterion-ok." + hashlib.sha1(CC.encode()).hexdigest()[:8])
     if os.path.exists(stamp):
         return
     probe = subprocess.run([CC, "-E", "-x", "c", "-", "-o", os.devnull],
@@ -291,6 +330,9 @@ def require_criterion():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if probe.returncode != 0:
         raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
+    problem = criterion_version_problem()
+    if problem:
+        raise UsageError(problem)
     os.makedirs(STATE, exist_ok=True)
     open(stamp, "w").close()
 

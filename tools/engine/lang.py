@@ -63,6 +63,9 @@ MESSAGES = {
     "test.no compile": ("Your code does not compile: fix the first error above, then run "
                         "`make test EX=%s` again.",
                         "你的代码无法编译：先修好上面的第一个错误，再运行 `make test EX=%s`。"),
+    "test.tests no build": ("The tests did not build (above), which is not your code's doing: once that is "
+                            "fixed, run `make test EX=%s` again.",
+                            "测试没有构建成功（见上），这不是你的代码造成的：等它修好后，再运行 `make test EX=%s`。"),
     "test.n pass": ("%d of %d tests pass. Next: fix the first FAIL in %s, then run "
                     "`make test EX=%s` again; stuck? `make hint EX=%s`",
                     "%d/%d 个测试通过。下一步：修好 %s 里第一个 FAIL，再运行 `make test EX=%s`；"
@@ -194,6 +197,11 @@ MESSAGES = {
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
     "run.tests no compile": ("the tests do not compile:", "测试代码无法编译："),
+    "run.machine no build": ("the tests do not build on this machine (its C library or Criterion lacks "
+                             "what they need; not your code): run `make deps`, or see the README's "
+                             "Supported platforms for the versions needed:",
+                             "测试在这台机器上无法构建（这台机器的 C 库或 Criterion 缺少测试需要的东西，"
+                             "不是你的代码的问题）：运行 `make deps`，或查看 README 的“Supported platforms”一节所需的版本："),
     "run.did not compile": ("did not compile", "没有编译成功"),
     "run.no submission": ("no submission for this exercise: %s", "这个练习没有提交：%s"),
     "run.not submitted": ("not submitted", "未提交"),

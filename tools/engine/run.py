@@ -52,7 +52,8 @@ def run_tests(ex, src=None, sources=None, grading=None):
         except UsageError as e:  # e.g. a submission without this exercise's files
             return _not_submitted(ex, expected, e, grading)
         except build.BuildError as e:
-            key = "run.code no compile" if e.student else "run.tests no compile"
+            key = "run.code no compile" if e.student else (
+                "run.machine no build" if e.machine else "run.tests no compile")
             failure = Outcome.COMPILE_ERROR_STUDENT if e.student else Outcome.COMPILE_ERROR_TESTS
             problem = lang.t(key) + "\n" + e.output.rstrip()
             short = None if grading else lang.t("run.did not compile")

@@ -62,12 +62,10 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     visible, hidden = ex.required_test_sources(), hidden_sources(ex, hidden_dir)
     hidden_ids = set(report.expected_tests(hidden))
     rep = run.run_tests(ex, src, visible + hidden, contain.Grading(slot))
-    hg_points = ex.graded_helgrind_points()
-    per_test = round((ex.points - hg_points) / max(1, len(rep.results)), 6)
+    *shares, hg_points = ex.point_shares(len(rep.results))  # cents that add up exactly
     tests = []
     for i, r in enumerate(rep.results, 1):
-        if i == len(rep.results):  # the rounding's remainder: the points add up exactly
-            per_test = round(ex.points - hg_points - per_test * (i - 1), 6)
+        per_test = shares[i - 1]
         passed = r.passed and not rep.problem
         message = r.message if not rep.problem or r.message == rep.problem else (
             lang.t("grade.run failed", r.message, rep.problem) if r.message else rep.problem)

@@ -83,6 +83,8 @@ def next_step(ex, src, rep, exercises):
         return lang.t("test.all pass", len(rep.results)) + nxt
     if rep.outcome is Outcome.COMPILE_ERROR_STUDENT:
         return lang.t("test.no compile", num)
+    if rep.outcome is Outcome.COMPILE_ERROR_TESTS:
+        return lang.t("test.tests no build", num)
     if rep.passed == len(rep.results):
         return lang.t("test.run failed", rep.problem)
     if src is not None:
