@@ -267,7 +267,12 @@ class Reset(unittest.TestCase):
         return self.stub + text
 
     def backups(self):
+        """reset's backups, which stay out of the exercise folder."""
         d = os.path.dirname(self.work)
+        self.assertEqual([f for f in os.listdir(d) if ".bak-" in f], [], "a backup beside the stub")
+        d = os.path.join(self.repo, ".kata", "backups", "01-fixture")
+        if not os.path.isdir(d):
+            return []
         return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith("work.c.bak-"))
 
     def test_from_git_keeping_a_backup(self):
@@ -281,7 +286,7 @@ class Reset(unittest.TestCase):
         self.assertEqual(read(self.work), self.stub)
         [backup] = self.backups()
         self.assertEqual(read(backup), mine)
-        self.assertIn("kept as exercises/01-fixture/" + os.path.basename(backup), out)
+        self.assertIn("kept as .kata/backups/01-fixture/" + os.path.basename(backup), out)
         self.assertIn("is the stub again (from git HEAD)", out)
         self.assertIn("Hints for 01-fixture start again", out)
         self.assertIn("hint 1 of 3", make(self.repo, "hint", "EX=01", env=english())[1])

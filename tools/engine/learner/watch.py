@@ -197,15 +197,6 @@ class Screen:
             self.out.flush()
 
 
-def first_unfinished(exercises):
-    """Index of the first exercise whose tests are not known to pass."""
-    data = status.status_of_all()
-    for i, ex in enumerate(exercises):
-        if status.exercise_state(ex, data)[0] not in ("tests pass", "done"):
-            return i
-    return None
-
-
 def green_lines(ex, rep):
     lines = [ui.paint(lang.t("watch.green", ex.name, len(rep.results)), "green")]
     lines.append(lang.t("watch.hg ok") if helgrind_clean(ex) else
@@ -280,8 +271,9 @@ def main(args, out=None):
     if args.ex:
         index = exercises.index(next(e for e in exercises
                                      if e.name == course.resolve(args.ex, exercises).name))
-    else:
-        index = first_unfinished(exercises)
+    else:  # the current exercise, as `make status` says
+        current = status.current_exercise(exercises)
+        index = None if current is None else exercises.index(current)
         if index is None:
             all_green(exercises)
             return 0
