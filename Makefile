@@ -4,7 +4,7 @@
 #   make test EX=03 T=2           one part (tests/03-race/test_2_*.c), or T=suite::name one test
 #   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
 #   make hint [EX=03] [N=2]       the next hint (or hint N) for the first failing part
-#   make watch [EX=03]            tests again on every save, on to the next exercise when green
+#   make watch [EX=03]            tests again on every save; keys n(ext) h(int) r(erun) q(uit)
 #   make reset EX=03              the stub back (your file kept as a backup)
 #   make compare EX=03            once it passes: your code beside the reference solution
 #   make check                    the repository's self-test (what CI runs)
