@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -47,6 +48,28 @@ class Names(unittest.TestCase):
     def test_the_real_course_loads(self):
         names = [ex.name for ex in course.load()]
         self.assertEqual(names, sorted(names), "exercises.ini must list exercises in order")
+
+
+class Places(unittest.TestCase):
+    """places.in_words: offsets become file:line, error numbers get names."""
+
+    def test_an_offset_becomes_its_line_and_an_errno_its_name(self):
+        from engine import places
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        src, binary = os.path.join(tmp, "race.c"), os.path.join(tmp, "prog")
+        with open(src, "w") as f:
+            f.write("int bump(int x)\n{\n    return x + 1;\n}\n\nint main(void)\n{\n"
+                    "    return bump(1) - 2;\n}\n")
+        subprocess.run(["gcc", "-g", "-O0", "-o", binary, src], check=True)
+        rep = report.RunReport([report.Result("s::t", False, "the store at bump+0x0, then "
+                                              "nope+0x4; got error-38 and errno 11, balance -38")])
+        places.in_words(rep, binary)
+        self.assertRegex(rep.results[0].message, r"the store at race\.c:[12], then nope\+0x4")
+        self.assertIn("error-38 (ENOSYS) and errno 11 (EAGAIN), balance -38", rep.results[0].message)
+        rep = report.RunReport([report.Result("s::t", False, "at bump+0x0")], "error-4")
+        places.in_words(rep, os.path.join(tmp, "missing"))
+        self.assertEqual((rep.results[0].message, rep.problem), ("at bump+0x0", "error-4 (EINTR)"))
 
 
 class Verdicts(unittest.TestCase):
