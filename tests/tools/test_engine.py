@@ -458,6 +458,14 @@ class LearnerLoop(unittest.TestCase):
         self.assertIn("failing", self.status())
         self.assertIn("hint 2 of 3", make(self.repo, "hint", "EX=01")[1])
 
+    def test_progress_an_older_version_kept_in_build_moves_to_kata(self):
+        make(self.repo, "hint", "EX=01")
+        old = os.path.join(self.repo, "build", ".state")
+        os.makedirs(old)
+        shutil.move(os.path.join(self.repo, ".kata", "hints.json"), old)
+        self.assertIn("hint 2 of 3", make(self.repo, "hint", "EX=01")[1])
+        self.assertFalse(os.path.exists(os.path.join(old, "hints.json")))
+
     def test_all_exercises_then_a_summary_table(self):
         rc, out, _ = make(self.repo, "test")
         self.assertNotEqual(rc, 0)

@@ -212,7 +212,7 @@ class Watch(unittest.TestCase):
         self.assertIn("0 of 2 tests pass", s.text())
         self.assertIn("1 + ... + 10 is 55, not 0", s.text())
         self.assertIn("exercise 1 of 2 · 0/2 done", s.text())
-        self.assertIn("Keys: h hint · r run again · n next exercise · q quit", s.text())
+        at = s.expect("Keys: h hint · r run again · n next exercise · q quit", at)
         with open(self.work, "a") as f:  # an edit that changes nothing: still red
             f.write("/* thinking */\n")
         at = s.expect("Watching exercises/01-fixture/work.c", at)

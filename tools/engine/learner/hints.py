@@ -9,7 +9,7 @@ import os
 import re
 
 from engine import course, lang, ui
-from engine.course import STATE, UsageError
+from engine.course import UsageError
 from engine.learner import status
 
 PART = re.compile(r"Part (\d+)\b")
@@ -61,7 +61,7 @@ def cmd_hint(args):
         raise UsageError("%s has no hints" % ex.name)
     if args.n and (not args.n.isdigit() or not 1 <= int(args.n) <= len(hints)):
         raise UsageError("N=%s: %s has hints 1 to %d" % (args.n, ex.name, len(hints)))
-    path = os.path.join(STATE, "hints.json")
+    path = status.state_file("hints.json")
     seen = status.load_json(path)
     shown = _shown(seen, ex.name)
     n, part = (int(args.n), None) if args.n else choose(ex, shown, len(hints))

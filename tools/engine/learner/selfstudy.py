@@ -102,7 +102,7 @@ def reset(args):
             f.write(stub)
         os.replace(tmp, path)
         print(ui.paint(lang.t("reset.restored", course.shown(path), origin), "green"))
-    seen_path = os.path.join(STATE, "hints.json")
+    seen_path = status.state_file("hints.json")
     seen = status.load_json(seen_path)
     if seen.pop(ex.name, None):
         status.save_json(seen_path, seen)

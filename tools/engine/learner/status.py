@@ -40,6 +40,15 @@ def content_hash(ex):
     return h.hexdigest()
 
 
+def state_file(name):
+    """.kata/<name>; a file an older version kept in build/.state moves there."""
+    path, old = os.path.join(STATE, name), os.path.join(course.CACHE, name)
+    if not os.path.exists(path) and os.path.exists(old):
+        os.makedirs(STATE, exist_ok=True)
+        os.replace(old, path)
+    return path
+
+
 def load_json(path):
     try:
         with open(path) as f:
@@ -57,7 +66,7 @@ def save_json(path, data):
 
 
 def _update_status(ex, **fields):
-    path = os.path.join(STATE, "status.json")
+    path = state_file("status.json")
     data = load_json(path)
     data.setdefault(ex.name, {}).update(fields)
     save_json(path, data)
@@ -103,7 +112,7 @@ def current_exercise(exercises):
 
 
 def status_of_all():
-    return load_json(os.path.join(STATE, "status.json"))
+    return load_json(state_file("status.json"))
 
 
 def helgrind_clean(ex):
