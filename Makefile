@@ -1,9 +1,10 @@
 # Concurrency katas in C. The targets are the interface: see README.md.
 #   make [status]                 where you are and what to run next
 #   make test [EX=03] [SRC=dir]   build and run an exercise's tests (all without EX)
+#   make test EX=03 T=2           one part (tests/03-race/test_2_*.c), or T=suite::name one test
 #   make helgrind EX=03 [SRC=dir] prove the code free of races and lock-order errors
-#   make hint EX=03 [N=2]         the next hint (or hint N)
-#   make watch [EX=03]            tests again on every save, on to the next exercise when green
+#   make hint [EX=03] [N=2]       the next hint (or hint N) for the first failing part
+#   make watch [EX=03]            tests again on every save; keys n(ext) h(int) r(erun) q(uit)
 #   make reset EX=03              the stub back (your file kept as a backup)
 #   make compare EX=03            once it passes: your code beside the reference solution
 #   make check                    the repository's self-test (what CI runs)
@@ -15,7 +16,7 @@
 # The system Python starts fastest; -S: the tools need only the standard library.
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 KATA = $(PYTHON) -S tools/kata.py
-ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)'
+ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)' --t '$(T)'
 ENGINE_TARGETS := status test helgrind hint compdb check
 ENGINE_TARGETS += bench
 ENGINE_TARGETS += watch reset compare
@@ -33,7 +34,7 @@ ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
 ifeq ($(shell command -v $(PYTHON)),)
 $(error kata: $(PYTHON) not found: run `make deps`)
 endif
-PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)' '$(RESULTS)' '$(OUT)' '$(SUBMISSIONS)' '$(HIDDEN)')
+PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)' '$(RESULTS)' '$(OUT)' '$(SUBMISSIONS)' '$(HIDDEN)' '$(T)')
 ifneq ($(PREFLIGHT),)
 $(error $(PREFLIGHT))
 endif

@@ -3,7 +3,7 @@
 is wrong (the Makefile stops with it), or nothing. The checks are
 engine/cli.py's (the commands run them too).
 
-  preflight.py TARGET EX SRC N [RESULTS OUT SUBMISSIONS HIDDEN]"""
+  preflight.py TARGET EX SRC N [RESULTS OUT SUBMISSIONS HIDDEN T]"""
 
 import os
 import sys

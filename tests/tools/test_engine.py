@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -25,14 +26,50 @@ class Names(unittest.TestCase):
         for q in ("03-race", "03", "3", "race", "exercises/03-race/"):
             self.assertEqual(course.resolve(q, self.exercises).name, "03-race", q)
 
+    def test_any_case_and_leading_zeros_either_way(self):
+        for q in ("03-Race", "3-race", "RACE", "003", "003-RACE", "Exercises/03-Race/"):
+            self.assertEqual(course.resolve(q, self.exercises).name, "03-race", q)
+
     def test_unknown_name_lists_the_valid_ones(self):
         with self.assertRaises(course.UsageError) as e:
             course.resolve("raec", self.exercises)
         self.assertIn("01-isolation, 03-race", str(e.exception))
 
+    def test_a_near_miss_gets_did_you_mean(self):
+        for q in ("raec", "3-rase", "03-isolation-x", "isolaton"):
+            with self.assertRaises(course.UsageError) as e:
+                course.resolve(q, self.exercises)
+            self.assertRegex(str(e.exception), r"did you mean (03-race|01-isolation)\?", q)
+            self.assertEqual(len(str(e.exception).splitlines()), 1)
+        with self.assertRaises(course.UsageError) as e:
+            course.resolve("zzz", self.exercises)
+        self.assertNotIn("did you mean", str(e.exception))
+
     def test_the_real_course_loads(self):
         names = [ex.name for ex in course.load()]
         self.assertEqual(names, sorted(names), "exercises.ini must list exercises in order")
+
+
+class Places(unittest.TestCase):
+    """places.in_words: offsets become file:line, error numbers get names."""
+
+    def test_an_offset_becomes_its_line_and_an_errno_its_name(self):
+        from engine import places
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        src, binary = os.path.join(tmp, "race.c"), os.path.join(tmp, "prog")
+        with open(src, "w") as f:
+            f.write("int bump(int x)\n{\n    return x + 1;\n}\n\nint main(void)\n{\n"
+                    "    return bump(1) - 2;\n}\n")
+        subprocess.run(["gcc", "-g", "-O0", "-o", binary, src], check=True)
+        rep = report.RunReport([report.Result("s::t", False, "the store at bump+0x0, then "
+                                              "nope+0x4; got error-38 and errno 11, balance -38")])
+        places.in_words(rep, binary)
+        self.assertRegex(rep.results[0].message, r"the store at race\.c:[12], then nope\+0x4")
+        self.assertIn("error-38 (ENOSYS) and errno 11 (EAGAIN), balance -38", rep.results[0].message)
+        rep = report.RunReport([report.Result("s::t", False, "at bump+0x0")], "error-4")
+        places.in_words(rep, os.path.join(tmp, "missing"))
+        self.assertEqual((rep.results[0].message, rep.problem), ("at bump+0x0", "error-4 (EINTR)"))
 
 
 class Verdicts(unittest.TestCase):
@@ -142,9 +179,24 @@ class Commands(unittest.TestCase):
         rc, out, _ = make(self.repo, "test", "EX=nope")
         self.one_line_error(rc, out, "unknown exercise 'nope'; valid: 01-fixture")
 
-    def test_hint_needs_an_exercise(self):
-        rc, out, _ = make(self.repo, "hint")
-        self.one_line_error(rc, out, "say which exercise")
+    def test_hint_without_an_exercise_takes_the_current_one(self):
+        rc, out, _ = make(self.repo, "hint", "N=1")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("01-fixture, hint 1 of 3", out)
+
+    def test_a_near_miss_is_one_line_with_did_you_mean(self):
+        rc, out, _ = make(self.repo, "test", "EX=FIXTRUE")
+        self.one_line_error(rc, out, "unknown exercise 'FIXTRUE'; did you mean 01-fixture?")
+        rc, out, _ = make(self.repo, "test", "EX=1-Fixture", "T=work::sums_small", "SRC=solutions")
+        self.assertEqual(rc, 0, out)
+
+    def test_t_checks_its_value(self):
+        rc, out, _ = make(self.repo, "test", "EX=01", "T=work::nope")
+        self.one_line_error(rc, out, "T=work::nope: not a part of 01-fixture")
+        rc, out, _ = make(self.repo, "test", "T=work::sums_small")
+        self.one_line_error(rc, out, "say which exercise too")
+        rc, out, _ = make(self.repo, "hint", "EX=01", "T=1")
+        self.one_line_error(rc, out, "only `make test`")
 
     def fake_bin(self, names, extra=None):
         tmp = tempfile.mkdtemp()
@@ -351,6 +403,68 @@ class LearnerLoop(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertEqual(len(out.strip().splitlines()), 1, out)
         self.assertIn("01-fixture has hints 1 to 3", out)
+
+    def split_into_parts(self):
+        """The fixture's two tests as parts 1 and 2, with hints per part, and a
+        learner whose code passes part 1 only."""
+        tests = os.path.join(self.repo, "tests", "01-fixture")
+        with open(os.path.join(tests, "test_work.c")) as f:
+            text = f.read()
+        head, large = text.split("KATA_TEST(work, sums_large)")
+        small, helper = large.split("/* A helper", 1)
+        os.remove(os.path.join(tests, "test_work.c"))
+        with open(os.path.join(tests, "test_1_small.c"), "w") as f:
+            f.write(head + "/* A helper" + helper)
+        with open(os.path.join(tests, "test_2_large.c"), "w") as f:
+            f.write('#include "kata.h"\n#include "work.h"\n\nKATA_SUITE(big);\n\n'
+                    "KATA_TEST(big, sums_large)" + small)
+        with open(os.path.join(self.repo, "exercises", "01-fixture", "HINTS.md"), "w") as f:
+            f.write("# Hints\n\n## Part 1: small\nOne.\n\n## Part 2: large, the idea\nTwo.\n\n"
+                    "## Part 2: large, the shape\nThree.\n")
+        with open(self.work, "w") as f:
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n    return n == 10 ? 55 : 0;\n}\n')
+
+    def test_hints_follow_the_first_failing_part(self):
+        self.split_into_parts()
+        self.assertIn("hint 1 of 3: Part 1", make(self.repo, "hint")[1])  # no run yet: in order
+        rc, out, _ = make(self.repo, "test", "EX=01")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("FAIL big::sums_large", out)
+        outs = [make(self.repo, "hint")[1] for _ in range(3)]
+        self.assertIn("Part 2 fails first (big::sums_large)", outs[0])
+        self.assertIn("hint 2 of 3: Part 2: large, the idea", outs[0])
+        self.assertIn("hint 3 of 3: Part 2: large, the shape", outs[1])
+        self.assertIn("hint 3 of 3", outs[2])  # the part's last hint again
+
+    def test_t_runs_one_part_or_one_test_and_records_nothing(self):
+        self.split_into_parts()
+        rc, out, _ = make(self.repo, "test", "EX=01", "T=1")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("PASS work::sums_small", out)
+        self.assertNotIn("sums_large", out)
+        self.assertIn("not started", self.status())
+        rc, out, _ = make(self.repo, "test", "EX=01", "T=big::sums_large")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("FAIL big::sums_large", out)
+        self.assertNotIn("sums_small", out)
+        rc, out, _ = make(self.repo, "test", "EX=01", "T=3")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("parts: 1, 2", out)
+
+    def test_progress_survives_make_clean(self):
+        make(self.repo, "test", "EX=01")
+        make(self.repo, "hint", "EX=01")
+        make(self.repo, "clean")
+        self.assertIn("failing", self.status())
+        self.assertIn("hint 2 of 3", make(self.repo, "hint", "EX=01")[1])
+
+    def test_progress_an_older_version_kept_in_build_moves_to_kata(self):
+        make(self.repo, "hint", "EX=01")
+        old = os.path.join(self.repo, "build", ".state")
+        os.makedirs(old)
+        shutil.move(os.path.join(self.repo, ".kata", "hints.json"), old)
+        self.assertIn("hint 2 of 3", make(self.repo, "hint", "EX=01")[1])
+        self.assertFalse(os.path.exists(os.path.join(old, "hints.json")))
 
     def test_all_exercises_then_a_summary_table(self):
         rc, out, _ = make(self.repo, "test")

@@ -25,7 +25,7 @@ LAYERS = {
     "engine.cli": 1,
     "engine.learner": 2, "engine.instructor": 2, "engine.course_dev": 2,
     "engine.run": 3,
-    "engine.report": 4, "engine.helgrind_summary": 4,
+    "engine.report": 4, "engine.helgrind_summary": 4, "engine.places": 4,
     "engine.build": 5,
     "engine.contain": 6, "engine.policy": 6,
     "engine.procs": 7,

@@ -3,6 +3,7 @@ language, the editor files."""
 
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -135,9 +136,17 @@ class Session:
             self.fd = master
         else:
             self.proc = subprocess.Popen(["make", "--no-print-directory", "-C", repo, "watch"],
-                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True)
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
             self.fd = self.proc.stdout.fileno()
+
+    def key(self, ch):
+        """A key pressed: on the terminal, or written to watch's input."""
+        if self.proc.stdin:
+            self.proc.stdin.write(ch.encode())
+            self.proc.stdin.flush()
+        else:
+            os.write(self.fd, ch.encode())
 
     def pump(self, timeout):
         if select.select([self.fd], [], [], timeout)[0]:
@@ -172,6 +181,8 @@ class Session:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        if self.proc.stdin:
+            self.proc.stdin.close()
         if self.proc.stdout:
             self.proc.stdout.close()
         else:
@@ -179,7 +190,9 @@ class Session:
 
 
 class Watch(unittest.TestCase):
-    """The loop: red, a save makes it green, it moves on, Ctrl-C ends it."""
+    """The loop: red, a save makes it green, it stays there until n, keys for
+    a hint, a rerun and quitting, Ctrl-C ends it; the screen shows the first
+    failure as `make test` does, in full or cut with a line that says so."""
 
     def setUp(self):
         self.repo = two_exercise_repo()
@@ -198,15 +211,64 @@ class Watch(unittest.TestCase):
         at = s.expect("Watching exercises/01-fixture/work.c")
         self.assertIn("0 of 2 tests pass", s.text())
         self.assertIn("1 + ... + 10 is 55, not 0", s.text())
+        self.assertIn("exercise 1 of 2 · 0/2 done", s.text())
+        at = s.expect("Keys: h hint · r run again · n next exercise · q quit", at)
         with open(self.work, "a") as f:  # an edit that changes nothing: still red
             f.write("/* thinking */\n")
         at = s.expect("Watching exercises/01-fixture/work.c", at)
         self.solve()
         at = s.expect("01-fixture passes: all 2 tests.", at)
         s.expect("`make helgrind EX=01`", at)
+        at = s.expect("Press n for the next exercise, 02-fixture Sum again.", at)
+        time.sleep(1.5)  # green stays on screen until the learner moves on
+        self.assertNotIn("02-fixture: running", s.text()[at:])
+        s.key("n")
         at = s.expect("Moving on to 02-fixture Sum again.", at)
         s.expect("Watching exercises/02-fixture/work.c", at)
         return s.interrupt()
+
+    def test_keys_for_a_hint_a_rerun_and_quitting(self):
+        s = self.session("poll", tty=True)
+        at = s.expect("Keys: h hint")
+        s.key("h")
+        at = s.expect("01-fixture, hint 1 of 3: The idea", at)
+        s.key("r")
+        at = s.expect("01-fixture: running the tests", at)
+        at = s.expect("Keys: h hint", at)
+        s.key("n")  # the last exercise but one: on to 02
+        at = s.expect("Watching exercises/02-fixture/work.c", at)
+        s.key("n")
+        at = s.expect("This is the last exercise.", at)
+        s.key("q")
+        at = s.expect("watch stopped.", at)
+        self.assertEqual(s.proc.wait(timeout=30), 0)
+
+    def test_the_first_failure_in_full_or_cut_with_a_line_saying_so(self):
+        with open(self.work, "w") as f:  # an endless loop: the hang report, with its thread list
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n    for (;;) {\n    }\n'
+                    '    return n;\n}\n')
+        rc, out, _ = make(self.repo, "test", "EX=01", env=english())
+        report = out.split("FAIL work::sums_small", 1)[1].split("FAIL work::sums_large")[0]
+        self.assertIn("At that moment:", report)
+        shown = self.watch_once(LINES="200")
+        pids = re.compile(r"\d+")  # each run has its own
+        for line in report.strip().splitlines():
+            self.assertIn(pids.sub("N", line.strip()), pids.sub("N", shown),
+                          "make test shows it, make watch must too")
+        shown = self.watch_once(LINES="12")
+        self.assertRegex(shown, r"\.\.\. \d+ more lines: `make test EX=01` shows them all")
+        with open(self.work, "w") as f:  # a compile error: the compiler's own words
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n    return n +;\n}\n')
+        shown = self.watch_once(LINES="200")
+        self.assertIn("work.c:5:15: error: expected expression", shown)
+        self.assertIn("return n +;", shown)
+
+    def watch_once(self, **env):
+        proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
+                               "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env=english(env), timeout=120)
+        return proc.stdout.decode()
 
     def test_polling_loop_to_green_and_on(self):
         s = self.session("poll")
@@ -233,23 +295,24 @@ class Watch(unittest.TestCase):
         # --max-runs: one run and out, for scripts
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env=english(), timeout=120)
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=english(), timeout=120)
         self.assertEqual(proc.returncode, 1, proc.stdout)
         rc, out, _ = make(self.repo, env=english())
         self.assertIn("failing", out)
         self.solve()
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--max-runs", "1"],
                               cwd=self.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=english(), timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stdout)
-        self.assertIn(b"Moving on to 02-fixture", proc.stdout)
+                              stdin=subprocess.DEVNULL, env=english(), timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout)  # without EX: the current exercise
+        self.assertIn(b"01-fixture passes", proc.stdout)
+        self.assertIn(b"Press n for the next exercise, 02-fixture", proc.stdout)
         rc, out, _ = make(self.repo, env=english())
         self.assertRegex(out, r"tests pass\s+01-fixture")
 
     def test_chinese(self):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, env=english({"LANG": "zh_CN.UTF-8"}),
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=english({"LANG": "zh_CN.UTF-8"}),
                               timeout=120)
         self.assertIn("0/2 个测试通过", proc.stdout.decode())
 
@@ -267,7 +330,12 @@ class Reset(unittest.TestCase):
         return self.stub + text
 
     def backups(self):
+        """reset's backups, which stay out of the exercise folder."""
         d = os.path.dirname(self.work)
+        self.assertEqual([f for f in os.listdir(d) if ".bak-" in f], [], "a backup beside the stub")
+        d = os.path.join(self.repo, ".kata", "backups", "01-fixture")
+        if not os.path.isdir(d):
+            return []
         return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith("work.c.bak-"))
 
     def test_from_git_keeping_a_backup(self):
@@ -281,7 +349,7 @@ class Reset(unittest.TestCase):
         self.assertEqual(read(self.work), self.stub)
         [backup] = self.backups()
         self.assertEqual(read(backup), mine)
-        self.assertIn("kept as exercises/01-fixture/" + os.path.basename(backup), out)
+        self.assertIn("kept as .kata/backups/01-fixture/" + os.path.basename(backup), out)
         self.assertIn("is the stub again (from git HEAD)", out)
         self.assertIn("Hints for 01-fixture start again", out)
         self.assertIn("hint 1 of 3", make(self.repo, "hint", "EX=01", env=english())[1])

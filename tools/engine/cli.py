@@ -3,8 +3,8 @@ the exit status, and the input checks, written once: `make` runs them
 before anything else (tools/preflight.py: one line and make stops), and
 every command runs them again when called directly.
 
-  kata.py status | test [--ex EX] [--src DIR] | helgrind --ex EX [--src DIR]
-  kata.py hint --ex EX [--n N] | watch | reset | compare | compdb | check | bench
+  kata.py status | test [--ex EX] [--src DIR] [--t PART|suite::name] | helgrind --ex EX [--src DIR]
+  kata.py hint [--ex EX] [--n N] | watch | reset | compare | compdb | check | bench
   kata.py grade | grade-all | release | gradescope   (the instructor's)
 Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
 
@@ -18,16 +18,28 @@ from engine.course import ROOT, UsageError
 
 LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare")
 GRADING = ("grade", "grade-all", "release", "gradescope")
-PATHS = ("ex", "src", "n", "results", "out", "submissions", "hidden")
+PATHS = ("ex", "src", "n", "results", "out", "submissions", "hidden", "t")
 
 
 # ---- the input checks ------------------------------------------------------------
 
-def check_input(target, ex="", src="", n="", results="", out="", submissions="", hidden=""):
+def check_input(target, ex="", src="", n="", results="", out="", submissions="", hidden="", t=""):
     """Raises UsageError (one line) when a command's input is wrong or a tool
     it needs is missing."""
     _check_grading(target, results, out, submissions, hidden)
     _check_common(target, ex, src, n)
+    if t:
+        selected_tests(target, ex, t)
+
+
+def selected_tests(target, ex, t):
+    """T= is for `make test EX=..` only; what it selects: Exercise.selection."""
+    from engine import lang
+    if target != "test":
+        raise UsageError(lang.t("t.only test", t))
+    if not ex:
+        raise UsageError(lang.t("t.needs ex", t))
+    return course.resolve(ex).selection(t)
 
 
 def _check_common(target, ex, src, n=""):
@@ -47,7 +59,7 @@ def _check_common(target, ex, src, n=""):
         if src and exercise:
             exercise.student_paths(src)
         course.require_compiler()
-    if target in ("helgrind", "hint", "reset", "compare") and not ex:
+    if target in ("helgrind", "reset", "compare") and not ex:
         raise UsageError("say which exercise: make %s EX=01" % target)
     if target in ("test", "check", "helgrind", "watch", "compare"):
         course.require_compiler()
@@ -97,11 +109,11 @@ def _check_grading(target, results="", out="", submissions="", hidden=""):
 
 
 def preflight(argv):
-    """tools/preflight.py TARGET EX SRC N [RESULTS OUT SUBMISSIONS HIDDEN]:
+    """tools/preflight.py TARGET EX SRC N [RESULTS OUT SUBMISSIONS HIDDEN T]:
     prints what is wrong in one line (the Makefile stops with it), or nothing."""
-    target, ex, src, n, results, out, submissions, hidden = (argv + [""] * 8)[:8]
+    target, ex, src, n, results, out, submissions, hidden, t = (argv + [""] * 9)[:9]
     try:
-        check_input(target, ex, src, n, results, out, submissions, hidden)
+        check_input(target, ex, src, n, results, out, submissions, hidden, t)
     except UsageError as e:
         print("kata: " + str(e))
     return 0
@@ -176,6 +188,7 @@ def parser():
         s.add_argument("--ex")
         s.add_argument("--src")
         s.add_argument("--n")
+        s.add_argument("--t")  # make test T=2 (a part) or T=suite::name (a test)
         s.add_argument("--jobs", type=int, default=0)
         s.add_argument("--max-runs", type=int, default=0)  # watch: stop after this many runs
     for name in GRADING + ("bench",):

@@ -21,7 +21,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 COURSE_FILE = os.path.join("exercises", "exercises.ini")
 CC = os.environ.get("CC", "gcc")
 BUILD = os.path.join(ROOT, "build")
-STATE = os.path.join(BUILD, ".state")
+# The learner's progress (status, hints seen, reset's backups): outside
+# build/, so that `make clean` keeps it; ignored by git.
+STATE = os.path.join(ROOT, ".kata")
+CACHE = os.path.join(BUILD, ".state")  # what the machine was found to have
 CRITERION_HEADER = "criterion/criterion.h"
 CRITERION_MIN = (2, 3)   # tools/deps.sh and tools/autograder/setup.sh say the same
 TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
@@ -118,6 +121,32 @@ class Exercise:
         return sorted(os.path.join(d, f) for f in os.listdir(d)
                       if f.endswith(".c") and not f.startswith("test_")
                       and f not in ("helgrind.c", "bench.c"))
+
+    def parts(self):
+        """{part number: test file}: part N is tests/<ex>/test_N_*.c."""
+        found = {}
+        for p in self.test_sources():
+            m = re.match(r"test_(\d+)_", os.path.basename(p))
+            if m:
+                found.setdefault(int(m.group(1)), p)
+        return found
+
+    def part_of(self, test):
+        """The part number whose file holds test (suite::name), or None."""
+        return next((n for n, p in self.parts().items() if test in expected_tests([p])), None)
+
+    def selection(self, t):
+        """`make test T=..`: (the test files to build, the one test to show
+        or None). T=2 is part 2, T=suite::name one test (built with its part)."""
+        from engine import lang
+        parts = self.parts()
+        if t.isdigit() and int(t) in parts:
+            return [parts[int(t)]], None
+        holder = next((p for p in self.test_sources() if t in expected_tests([p])), None)
+        if holder:
+            return [holder], t
+        raise UsageError(lang.t("t.unknown", t, self.name,
+                                ", ".join(str(n) for n in sorted(parts)) or "-", self.number))
 
     def optional_tests(self):
         """The suite::name of every test in the optional test files."""
@@ -272,18 +301,32 @@ def expected_tests(sources):
     return tests
 
 
+def _spellings(ex):
+    """What a name may be written as: 03-race, 3-race, 03, 3, race."""
+    return {ex.name, "%d-%s" % (ex.number, ex.slug), "%02d" % ex.number, str(ex.number), ex.slug}
+
+
 def resolve(query, exercises=None):
-    """Finds an exercise from '03-race', '03', '3' or 'race'."""
+    """Finds an exercise from '03-race', '3-race', '03', '3' or 'race', in any
+    case, with or without leading zeros ('003-Race'); an unknown name gets the
+    valid ones and the nearest of them ("did you mean")."""
+    import difflib
+    from engine import lang
     exercises = load() if exercises is None else exercises
-    q = (query or "").strip().strip("/")
+    q = (query or "").strip().strip("/").lower()
     q = os.path.basename(q) if "/" in q else q
+    m = re.fullmatch(r"0*(\d+)(-.*)?", q)
+    if m:  # leading zeros optional both ways
+        q = m.group(1) + (m.group(2) or "")
     for ex in exercises:
-        if q == ex.name or q == ex.slug:
-            return ex
-        if q.isdigit() and int(q) == ex.number:
+        if q in _spellings(ex):
             return ex
     valid = ", ".join(ex.name for ex in exercises)
-    raise UsageError("unknown exercise '%s'; valid: %s" % (query, valid))
+    names = {s: ex.name for ex in exercises for s in _spellings(ex) if not s.isdigit()}
+    near = difflib.get_close_matches(q, list(names), n=1, cutoff=0.6)
+    if near:
+        raise UsageError(lang.t("ex.did you mean", query, names[near[0]], valid))
+    raise UsageError(lang.t("ex.unknown", query, valid))
 
 
 # ---- what the machine needs ---------------------------------------------------
@@ -322,7 +365,7 @@ def criterion_version_problem():
 def require_criterion():
     """Preprocesses an #include of Criterion's header and checks its version;
     remembers success."""
-    stamp = os.path.join(STATE, "criterion-ok." + hashlib.sha1(CC.encode()).hexdigest()[:8])
+    stamp = os.path.join(CACHE, "criterion-ok." + hashlib.sha1(CC.encode()).hexdigest()[:8])
     if os.path.exists(stamp):
         return
     probe = subprocess.run([CC, "-E", "-x", "c", "-", "-o", os.devnull],
@@ -333,7 +376,7 @@ def require_criterion():
     problem = criterion_version_problem()
     if problem:
         raise UsageError(problem)
-    os.makedirs(STATE, exist_ok=True)
+    os.makedirs(CACHE, exist_ok=True)
     open(stamp, "w").close()
 
 

@@ -81,10 +81,28 @@ MESSAGES = {
                       "选做（给好奇的你）：%d/%d 个通过%s（不计入结果：不做它们，练习也算完成）"),
     "test.optional skipped": (", %d skipped on this machine", "，%d 个在这台机器上跳过"),
     "test.exercises pass": ("%d of %d exercises pass.", "%d/%d 个练习通过。"),
+    # exercise names
+    "ex.unknown": ("unknown exercise '%s'; valid: %s", "没有练习 '%s'；可用的有：%s"),
+    "ex.did you mean": ("unknown exercise '%s'; did you mean %s? valid: %s",
+                        "没有练习 '%s'；你是不是想要 %s？可用的有：%s"),
+    # T=
+    "t.only test": ("T=%s: only `make test` runs one part or one test", "T=%s：只有 `make test` 能只运行一个部分或一个测试"),
+    "t.needs ex": ("T=%s: say which exercise too, e.g. `make test EX=03 T=2`",
+                   "T=%s：还要指明练习，例如 `make test EX=03 T=2`"),
+    "t.unknown": ("T=%s: not a part of %s (parts: %s) nor one of its tests (suite::name, as "
+                  "`make test EX=%02d` prints them)",
+                  "T=%s：不是 %s 的部分（部分有：%s），也不是它的测试（写成 suite::name，"
+                  "和 `make test EX=%02d` 打印的一样）"),
+    "t.selected": ("(T=%s: only what it selects is shown; `make test EX=%02d` runs every test)",
+                   "（T=%s：只显示它选中的测试；`make test EX=%02d` 运行全部测试）"),
     # hints
     "hint.title": ("%s, hint %d of %d: %s", "%s，提示 %d/%d：%s"),
     "hint.more": ("Still stuck? `make hint EX=%02d` again shows the next hint.",
                   "还是卡住？再运行一次 `make hint EX=%02d` 看下一条提示。"),
+    "hint.for part": ("Part %d fails first (%s): a hint for that part.",
+                      "第 %d 部分最先失败（%s）：这是该部分的提示。"),
+    "hint.all done": ("every exercise is done: say which one's hints to see, e.g. `make hint EX=01`",
+                      "所有练习都已完成：请指明要看哪个练习的提示，例如 `make hint EX=01`"),
     "hint.last": ("That was the last hint. `make hint EX=%02d N=1` shows the first again.",
                   "这是最后一条提示。`make hint EX=%02d N=1` 可以重新看第一条。"),
     # watch
@@ -105,6 +123,15 @@ MESSAGES = {
     "watch.all done": ("Every exercise's tests pass.", "所有练习的测试都通过了。"),
     "watch.mode": ("(change detection: %s)", "（变化检测方式：%s）"),
     "watch.stopped": ("watch stopped.", "已停止监视。"),
+    "watch.keys": ("Keys: h hint · r run again · n next exercise · q quit",
+                   "按键：h 提示 · r 重新运行 · n 下一个练习 · q 退出"),
+    "watch.where": ("exercise %d of %d", "第 %d 个练习，共 %d 个"),
+    "watch.progress": ("%d/%d done", "已完成 %d/%d"),
+    "watch.first error": ("first error: %s", "第一个错误：%s"),
+    "watch.cut": ("... %d more lines: `make test EX=%02d` shows them all",
+                  "……还有 %d 行：`make test EX=%02d` 会全部显示"),
+    "watch.press n": ("Press n for the next exercise, %s %s.", "按 n 进入下一个练习：%s %s。"),
+    "watch.last": ("This is the last exercise.", "这是最后一个练习。"),
     # reset
     "reset.saved": ("Your %s is kept as %s", "你的 %s 已备份为 %s"),
     "reset.restored": ("%s is the stub again (from %s).", "%s 已恢复为初始代码（来源：%s）。"),

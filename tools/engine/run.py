@@ -13,7 +13,7 @@ import fcntl
 import os
 from dataclasses import dataclass
 
-from engine import build, helgrind_summary, lang, policy, procs, report
+from engine import build, helgrind_summary, lang, places, policy, procs, report
 from engine.contain import check_reachable, writable_by
 from engine.course import ROOT, UsageError
 from engine.report import Outcome, RunReport
@@ -97,7 +97,8 @@ def _run_program(ex, binary, expected, d, grading):
                         env=env, cwd=ROOT, contain=limits)
     if outcome.limit:  # what ended the run says more than how each test ended
         return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
-    return report.verdicts(expected, xml, marks, outcome, ex.timeout)
+    # offsets and error numbers of the messages in words (places.py)
+    return places.in_words(report.verdicts(expected, xml, marks, outcome, ex.timeout), binary)
 
 
 # ---- helgrind ------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """`make reset EX=..` and `make compare EX=..`.
 
 reset: puts the exercise's stubs back, keeping each changed file as
-<file>.bak-YYYYMMDD-HHMMSS beside it. The stub comes from git (the last
+.kata/backups/<exercise>/<file>.bak-YYYYMMDD-HHMMSS (outside the exercise
+folder, which holds only the course's files, and outside build/, which
+`make clean` removes). The stub comes from git (the last
 commit your branch shares with the branch it was cloned from, or HEAD; or
 KATA_STUB_REF), or, in a copy of the course without git, from a pristine copy
 under stubs/<exercise>/.
@@ -66,8 +68,11 @@ def stub_text(ex, name):
                   "stubs/%s/%s" % (rel, " (%s)" % label if label else "", ex.name, name))
 
 
-def backup_name(path, now=None):
+def backup_name(ex, path, now=None):
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    folder = os.path.join(STATE, "backups", ex.name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, os.path.basename(path))
     name, n = "%s.bak-%s" % (path, stamp), 1
     while os.path.exists(name):
         n += 1
@@ -89,7 +94,7 @@ def reset(args):
             print(lang.t("reset.same", course.shown(path)))
             continue
         if current is not None:
-            backup = backup_name(path)
+            backup = backup_name(ex, path)
             _copy(path, backup)
             print(lang.t("reset.saved", course.shown(path), course.shown(backup)))
         tmp = "%s.tmp%d" % (path, os.getpid())
@@ -97,7 +102,7 @@ def reset(args):
             f.write(stub)
         os.replace(tmp, path)
         print(ui.paint(lang.t("reset.restored", course.shown(path), origin), "green"))
-    seen_path = os.path.join(STATE, "hints.json")
+    seen_path = status.state_file("hints.json")
     seen = status.load_json(seen_path)
     if seen.pop(ex.name, None):
         status.save_json(seen_path, seen)

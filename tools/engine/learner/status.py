@@ -1,4 +1,4 @@
-"""The learner's status store (build/.state/status.json): what each
+"""The learner's status store (.kata/status.json, kept by `make clean`): what each
 exercise's last test and helgrind runs found, valid while nothing a verdict
 depends on has changed (content_hash); and the learner's runs, which record
 into it."""
@@ -40,6 +40,15 @@ def content_hash(ex):
     return h.hexdigest()
 
 
+def state_file(name):
+    """.kata/<name>; a file an older version kept in build/.state moves there."""
+    path, old = os.path.join(STATE, name), os.path.join(course.CACHE, name)
+    if not os.path.exists(path) and os.path.exists(old):
+        os.makedirs(STATE, exist_ok=True)
+        os.replace(old, path)
+    return path
+
+
 def load_json(path):
     try:
         with open(path) as f:
@@ -57,7 +66,7 @@ def save_json(path, data):
 
 
 def _update_status(ex, **fields):
-    path = os.path.join(STATE, "status.json")
+    path = state_file("status.json")
     data = load_json(path)
     data.setdefault(ex.name, {}).update(fields)
     save_json(path, data)
@@ -95,8 +104,15 @@ def exercise_state(ex, data):
     return "done", "", ""
 
 
+def current_exercise(exercises):
+    """The exercise `make status` says to work on: the first not done; None
+    when every one is."""
+    data = status_of_all()
+    return next((ex for ex in exercises if exercise_state(ex, data)[0] != "done"), None)
+
+
 def status_of_all():
-    return load_json(os.path.join(STATE, "status.json"))
+    return load_json(state_file("status.json"))
 
 
 def helgrind_clean(ex):
@@ -110,13 +126,20 @@ def helgrind_clean(ex):
 
 # ---- the learner's runs, recorded ---------------------------------------------
 
-def run_tests(ex, src=None):
+def run_tests(ex, src=None, sources=None, only=None):
     """Builds and runs an exercise's tests (run.run_tests); saves the results
-    in the build folder and, for the learner's own files, in the status."""
+    in the build folder and, for the learner's own files, in the status.
+    A selection (`make test T=..`: the test files `sources`, the one test
+    `only`) is shown, never saved: it is not the exercise's verdict."""
     require_compiler()
     require_criterion()
-    rep = run.run_tests(ex, src)
+    rep = run.run_tests(ex, src, sources)
     rep.split_optional(ex.optional_tests())
+    if sources is not None:
+        if only:
+            rep.results = [r for r in rep.results if r.test == only]
+            rep.optional = [r for r in rep.optional if r.test == only]
+        return rep
     # "ok" counts the required tests only; "results" lists every test, the
     # optional ones last and marked (make check judges them like the others).
     data = {"exercise": ex.name, "ok": bool(rep.ok), "problem": rep.problem,

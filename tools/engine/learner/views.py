@@ -94,6 +94,8 @@ def next_step(ex, src, rep, exercises):
 
 def cmd_test(args):
     exercises = course.load()
+    if args.ex and getattr(args, "t", None):
+        return _test_selected(args, course.resolve(args.ex, exercises))
     if args.ex:
         ex = course.resolve(args.ex, exercises)
         rep = status.run_tests(ex, args.src)
@@ -113,6 +115,16 @@ def cmd_test(args):
     done = sum(1 for _, rep in rows if rep.ok)
     print(lang.t("test.exercises pass", done, len(rows)))
     return 0 if done == len(rows) else 1
+
+
+def _test_selected(args, ex):
+    """make test EX=.. T=..: one part or one test, shown like the others."""
+    sources, only = ex.selection(args.t)  # checked by cli.check_input
+    rep = status.run_tests(ex, args.src, sources, only)
+    print_report(ex, args.src, rep)
+    print(ui.paint(lang.t("t.selected", args.t, ex.number), "dim"))
+    ran = rep.results + rep.optional
+    return 0 if not rep.problem and ran and all(r.passed for r in ran) else 1
 
 
 # ---- helgrind -------------------------------------------------------------

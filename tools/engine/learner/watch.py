@@ -1,12 +1,14 @@
-"""`make watch [EX=..]`: runs the current exercise's tests again on every
-save, redraws a short result, and moves on to the next exercise when the
-current one passes.
+"""`make watch [EX=..]`: runs the current exercise's tests (EX, or the one
+`make status` names) again on every save, and draws the first failure as
+`make test` shows it (learner/screen.py). It stays on that exercise until the
+learner presses n (next); h shows a hint, r runs the tests again, q quits.
 
 Changes are seen with inotify (the C library's inotify_init1 and
 inotify_add_watch through ctypes) or, where inotify sees nothing (WSL's /mnt
 drives, network file systems) or when KATA_WATCH=poll, by polling the files'
 size and modification time. KATA_WATCH=inotify forces inotify."""
 
+import argparse
 import ctypes
 import ctypes.util
 import os
@@ -16,7 +18,9 @@ import sys
 import time
 
 from engine import course, lang, procs, ui
-from engine.learner import status, views
+from engine.learner import hints, status, views
+from engine.learner.screen import Keys, Screen
+from engine.learner.screen import page as screen_page
 from engine.learner.status import helgrind_clean
 from engine.report import Outcome
 
@@ -171,45 +175,16 @@ def make_watcher(folder, environ=None):
 
 # ---- the loop -------------------------------------------------------------
 
-class Screen:
-    """Redraws on a terminal; on anything else, appends with a rule between
-    runs, so that a log or a test reads every result."""
-
-    def __init__(self, out=None):
-        self.out = out or sys.stdout
-        self.tty = self.out.isatty() and os.environ.get("TERM") != "dumb"
-
-    def clear(self):
-        if self.tty:
-            self.out.write("\033[H\033[2J")
-        else:
-            self.out.write("-" * 40 + "\n")
-        self.out.flush()
-
-    def hide_cursor(self):
-        if self.tty:
-            self.out.write("\033[?25l")
-            self.out.flush()
-
-    def restore(self):
-        if self.tty:
-            self.out.write("\033[0m\033[?25h")
-            self.out.flush()
-
-
-def first_unfinished(exercises):
-    """Index of the first exercise whose tests are not known to pass."""
-    data = status.status_of_all()
-    for i, ex in enumerate(exercises):
-        if status.exercise_state(ex, data)[0] not in ("tests pass", "done"):
-            return i
-    return None
-
-
-def green_lines(ex, rep):
+def green_lines(ex, rep, exercises):
     lines = [ui.paint(lang.t("watch.green", ex.name, len(rep.results)), "green")]
     lines.append(lang.t("watch.hg ok") if helgrind_clean(ex) else
                  ui.paint(lang.t("watch.hg todo", ex.number), "yellow"))
+    later = exercises.index(ex) + 1
+    if later < len(exercises):
+        nxt = exercises[later]
+        lines.append(ui.paint(lang.t("watch.press n", nxt.name, nxt.shown_title(lang.zh())), "bold"))
+    else:
+        lines.append(lang.t("watch.last"))
     return lines
 
 
@@ -219,59 +194,79 @@ def all_green(exercises):
     print(lang.t("watch.all green", ", ".join(left)) if left else lang.t("watch.all done"))
 
 
-def redraw(screen, banner):
-    screen.clear()
-    for line in banner:
-        print(line)
-
-
-def failing_lines(ex, rep, exercises, paths, watcher):
-    """What to do next, and what is watched."""
-    if rep.outcome is Outcome.COMPILE_ERROR_STUDENT or rep.passed == len(rep.results):
-        step = views.next_step(ex, None, rep, exercises)
+def footer(ex, rep, exercises, paths, watcher, keys):
+    """What to do next, what is watched, the keys."""
+    if rep.ok:
+        lines = green_lines(ex, rep, exercises)
+    elif rep.outcome is Outcome.COMPILE_ERROR_STUDENT or rep.passed == len(rep.results):
+        lines = [ui.paint(views.next_step(ex, None, rep, exercises), "yellow")]
     else:
-        step = lang.t("watch.n pass", rep.passed, len(rep.results),
-                      status.student_label(ex, None), ex.number)
-    print(ui.paint(step, "yellow"))
-    print(ui.paint(lang.t("watch.watching", ", ".join(course.shown(p) for p in paths)) + " "
-                   + lang.t("watch.mode", watcher.mode), "dim"))
+        lines = [ui.paint(lang.t("watch.n pass", rep.passed, len(rep.results),
+                                 status.student_label(ex, None), ex.number), "yellow")]
+    lines.append(ui.paint(lang.t("watch.watching", ", ".join(course.shown(p) for p in paths)) + " "
+                          + lang.t("watch.mode", watcher.mode), "dim"))
+    if keys.live:
+        lines.append(ui.paint(lang.t("watch.keys"), "dim"))
+    return lines
+
+
+def draw(screen, ex, rep, exercises, paths, watcher, keys):
+    screen.clear()
+    for line in screen_page(ex, rep, exercises) + footer(ex, rep, exercises, paths, watcher, keys):
+        print(line)
     sys.stdout.flush()
 
 
-def loop(args, screen, watcher, exercises, index):
-    """Runs the tests, again on every save; returns the exit status."""
-    banner, runs = [], 0
+def wait_for(watcher, keys, paths):
+    """"save" when a watched file changed, else the key pressed."""
+    while True:
+        if watcher.wait(paths, timeout=0.1 if keys.live else None):
+            return "save"
+        key = keys.read(0)
+        if key:
+            return key
+
+
+def show_hint(ex):
+    print()
+    try:
+        hints.cmd_hint(argparse.Namespace(ex=ex.name, n=None))
+    except course.UsageError as e:
+        ui.error(str(e))
+    sys.stdout.flush()
+
+
+def loop(args, screen, watcher, keys, exercises, index):
+    """Runs the tests, again on every save and on r; h shows a hint, n goes
+    to the next exercise, q ends. Returns the exit status."""
+    runs, rep = 0, None
     while True:
         ex = exercises[index]
         paths = [ex.path("exercises", f) for f in ex.files]
         watcher.start(paths)  # changes made during the run count for the next one
-        redraw(screen, banner)
         print(ui.paint(lang.t("watch.running", ex.name), "dim"))
         sys.stdout.flush()
         rep = status.run_tests(ex)
         runs += 1
-        redraw(screen, banner)
-        banner = []
-        views.print_report(ex, None, rep, brief=True)
-        if rep.ok:
-            done = green_lines(ex, rep)
-            for line in done:
-                print(line)
-            if index + 1 >= len(exercises):
-                all_green(exercises)
-                return 0
+        draw(screen, ex, rep, exercises, paths, watcher, keys)
+        if args.max_runs and runs >= args.max_runs:
+            return 0 if rep.ok else 1
+        key = wait_for(watcher, keys, paths)
+        while key == "h" or (key == "n" and index + 1 >= len(exercises)):
+            if key == "h":
+                show_hint(ex)
+            else:
+                print(lang.t("watch.last"))
+                sys.stdout.flush()
+            key = wait_for(watcher, keys, paths)
+        if key == "q":
+            print(lang.t("watch.stopped"))
+            return 0
+        if key == "n":
             index += 1
             nxt = exercises[index]
-            banner = done + [ui.paint(lang.t("watch.moving on", nxt.name, nxt.shown_title(lang.zh())), "bold"), ""]
-            print(banner[-2])
-            sys.stdout.flush()
-            if args.max_runs and runs >= args.max_runs:
-                return 0
-            continue
-        failing_lines(ex, rep, exercises, paths, watcher)
-        if args.max_runs and runs >= args.max_runs:
-            return 1
-        watcher.wait(paths)
+            screen.clear()
+            print(ui.paint(lang.t("watch.moving on", nxt.name, nxt.shown_title(lang.zh())), "bold"))
 
 
 def main(args, out=None):
@@ -280,15 +275,17 @@ def main(args, out=None):
     if args.ex:
         index = exercises.index(next(e for e in exercises
                                      if e.name == course.resolve(args.ex, exercises).name))
-    else:
-        index = first_unfinished(exercises)
-        if index is None:
+    else:  # the current exercise, as `make status` says
+        current = status.current_exercise(exercises)
+        if current is None:
             all_green(exercises)
             return 0
+        index = exercises.index(current)
     watcher = make_watcher(exercises[index].path("exercises"))
+    keys = Keys(live=not args.max_runs)  # --max-runs: a script's run, no keyboard
     screen.hide_cursor()
     try:
-        return loop(args, screen, watcher, exercises, index)
+        return loop(args, screen, watcher, keys, exercises, index)
     except KeyboardInterrupt:
         procs.kill_descendants()
         screen.restore()
@@ -297,5 +294,6 @@ def main(args, out=None):
         # 0, not 130: make, interrupted too, then adds no "Error 130" line of its own
         return 0
     finally:
+        keys.restore()
         screen.restore()
         watcher.close()
