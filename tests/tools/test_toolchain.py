@@ -16,7 +16,7 @@ from tests.tools.minirepo import ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-from engine import build, course  # noqa: E402
+from engine import build, course, machine  # noqa: E402
 
 
 def fake_pkg_config(d, version):
@@ -62,7 +62,7 @@ class CriterionVersion(unittest.TestCase):
                                (None, "pkg-config finds no Criterion"), ("2.3.3", None), ("2.4.1", None)):
             fake_pkg_config(self.bin, version)
             with mock.patch.dict(os.environ, {"PATH": self.env["PATH"]}):
-                problem = course.criterion_version_problem()
+                problem = machine.criterion_version_problem()
             if words is None:
                 self.assertIsNone(problem, version)
             else:

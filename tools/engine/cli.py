@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from engine import course, procs, ui
+from engine import course, machine, procs, ui
 from engine.course import ROOT, UsageError
 
 LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare")
@@ -43,7 +43,7 @@ def selected_tests(target, ex, t):
 
 
 def _check_common(target, ex, src, n=""):
-    course.require_linux()
+    machine.require_linux()
     exercise = course.resolve(ex) if ex else None
     if n and target == "hint" and exercise:
         count = len(exercise.hints())
@@ -58,15 +58,15 @@ def _check_common(target, ex, src, n=""):
             raise UsageError("%s has no benchmark (tests/%s/bench.c)" % (exercise.name, exercise.name))
         if src and exercise:
             exercise.student_paths(src)
-        course.require_compiler()
+        machine.require_compiler()
     if target in ("helgrind", "reset", "compare") and not ex:
         raise UsageError("say which exercise: make %s EX=01" % target)
     if target in ("test", "check", "helgrind", "watch", "compare"):
-        course.require_compiler()
+        machine.require_compiler()
     if target in ("test", "check", "watch", "compare"):
-        course.require_criterion()
+        machine.require_criterion()
     if target in ("helgrind", "check"):
-        course.require_valgrind()
+        machine.require_valgrind()
 
 
 def _check_grading(target, results="", out="", submissions="", hidden=""):
@@ -103,9 +103,9 @@ def _check_grading(target, results="", out="", submissions="", hidden=""):
     if target == "gradescope" and out and (os.path.isdir(out) or not out.endswith(".zip")):
         raise UsageError("OUT=%s: give the path of the .zip to write, e.g. build/gradescope/autograder.zip" % out)
     if target in ("grade", "grade-all"):
-        course.require_compiler()
-        course.require_criterion()
-        course.require_valgrind()
+        machine.require_compiler()
+        machine.require_criterion()
+        machine.require_valgrind()
 
 
 def preflight(argv):

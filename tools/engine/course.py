@@ -2,19 +2,13 @@
 exercises/exercises.ini, the one place that lists them, through one typed
 schema (Settings: every key, its type, its default, its check; a key it
 does not know, or a bad value, is refused with the file, section and key
-named); and what the katas need from the machine (require_*), checked with
-one-line errors. Kept light: `make` runs the input checks, which import
-only this, before every command."""
+named). What the katas need from the machine is engine/machine.py."""
 
 import configparser
 import dataclasses
 import fractions
-import hashlib
 import os
 import re
-import shutil
-import subprocess
-import sys
 from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,8 +19,6 @@ BUILD = os.path.join(ROOT, "build")
 # build/, so that `make clean` keeps it; ignored by git.
 STATE = os.path.join(ROOT, ".kata")
 CACHE = os.path.join(BUILD, ".state")  # what the machine was found to have
-CRITERION_HEADER = "criterion/criterion.h"
-CRITERION_MIN = (2, 3)   # tools/deps.sh and tools/autograder/setup.sh say the same
 TEST_RE = re.compile(r"^\s*KATA_TEST\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 HELGRIND_SHARE = 0.2     # default helgrind_points: this share of the exercise
 
@@ -330,56 +322,3 @@ def resolve(query, exercises=None):
 
 
 # ---- what the machine needs ---------------------------------------------------
-
-def require_linux():
-    if sys.platform != "linux":
-        raise UsageError("unsupported OS '%s': the katas need Linux (pthreads, /proc, "
-                         "valgrind); use a Linux machine, VM, container or WSL" % sys.platform)
-
-
-def require_compiler():
-    if not shutil.which(CC):
-        raise UsageError("C compiler '%s' not found: run `make deps`" % CC)
-
-
-def criterion_version_problem():
-    """Why the installed Criterion will not do (one line), or None. Its
-    version from `pkg-config --modversion criterion` must be CRITERION_MIN or
-    newer: the tests skip what a machine cannot show with cr_skip_test(), new
-    in Criterion 2.3.0 (which also brought the pkg-config file)."""
-    if not shutil.which("pkg-config"):
-        return "pkg-config is not installed (it tells which Criterion is installed): run `make deps`"
-    proc = subprocess.run(["pkg-config", "--modversion", "criterion"], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, timeout=30)
-    have, need = proc.stdout.decode(errors="replace").strip(), "%d.%d" % CRITERION_MIN
-    m = re.match(r"(\d+)\.(\d+)", have)
-    if proc.returncode != 0 or not m:
-        return "pkg-config finds no Criterion (criterion.pc): install libcriterion-dev %s or newer" % need
-    if (int(m.group(1)), int(m.group(2))) < CRITERION_MIN:
-        return ("Criterion %s is too old: the tests need %s or newer (they skip with cr_skip_test, new in "
-                "2.3); install libcriterion-dev %s+ (Debian 11 or newer, Ubuntu 22.04 or newer)"
-                % (have, need, need))
-    return None
-
-
-def require_criterion():
-    """Preprocesses an #include of Criterion's header and checks its version;
-    remembers success."""
-    stamp = os.path.join(CACHE, "criterion-ok." + hashlib.sha1(CC.encode()).hexdigest()[:8])
-    if os.path.exists(stamp):
-        return
-    probe = subprocess.run([CC, "-E", "-x", "c", "-", "-o", os.devnull],
-                           input=b"#include <%s>\n" % CRITERION_HEADER.encode(),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if probe.returncode != 0:
-        raise UsageError("Criterion (the C test framework) is not installed: run `make deps`")
-    problem = criterion_version_problem()
-    if problem:
-        raise UsageError(problem)
-    os.makedirs(CACHE, exist_ok=True)
-    open(stamp, "w").close()
-
-
-def require_valgrind():
-    if not shutil.which("valgrind"):
-        raise UsageError("valgrind is not installed (needed for helgrind): run `make deps`")

@@ -22,7 +22,8 @@ import sys
 import time
 
 from engine import build, course, procs, ui
-from engine.course import BUILD, CC, ROOT, UsageError, require_compiler
+from engine.course import BUILD, CC, ROOT, UsageError
+from engine.machine import require_compiler
 
 CFLAGS = ["-std=gnu11", "-O2", "-g", "-pthread", "-Wall", "-Wextra", "-Werror"]
 BUILD_SECONDS = 60

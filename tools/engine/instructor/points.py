@@ -21,7 +21,8 @@ import re
 import time
 
 from engine import build, contain, course, lang, report, run, ui
-from engine.course import ROOT, require_compiler, require_criterion, require_valgrind
+from engine.course import ROOT
+from engine.machine import require_compiler, require_criterion, require_valgrind
 from engine.instructor import formats
 
 DEFAULT_RESULTS = os.path.join("build", "grade", "results.json")

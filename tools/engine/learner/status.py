@@ -8,8 +8,8 @@ import json
 import os
 
 from engine import course, lang, run
-from engine.course import (ROOT, STATE, require_compiler, require_criterion,
-                           require_valgrind)
+from engine.course import ROOT, STATE
+from engine.machine import require_compiler, require_criterion, require_valgrind
 from engine.report import Outcome
 
 
