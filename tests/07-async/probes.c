@@ -175,6 +175,29 @@ struct probe_opened probe_opened(int index)
     return opened[index];
 }
 
+/* A source whose reads fail (EIO), as a broken connection's do. */
+static int broken_fd = -1, broken_reads;
+
+int probe_open_broken(int index, void *arg)
+{
+    if (index != PROBE_BROKEN_SOURCE)
+        return probe_open(index, arg);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    kata_allow_fd(p[1]); /* the probes' end; the read end is the code's to close */
+    broken_fd = p[0];
+    opened[index].opened++;
+    opened[index].at = now - PROBE_T0;
+    opened[index].fd = p[0];
+    return p[0];
+}
+
+int probe_broken_reads(void)
+{
+    return broken_reads;
+}
+
 /* ---- timers the tests set ---- */
 
 #define MAX_TIMERS 64
@@ -621,6 +644,11 @@ unsigned __wrap_sleep(unsigned s)
 
 ssize_t __wrap_read(int fd, void *buf, size_t size)
 {
+    if (fd == broken_fd && broken_fd >= 0) {
+        broken_reads++;
+        errno = EIO;
+        return -1;
+    }
     if (!on_loop_thread() || !is_fed(fd))
         return __real_read(fd, buf, size);
     struct pollfd p = {fd, POLLIN, 0};
