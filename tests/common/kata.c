@@ -736,7 +736,7 @@ static size_t hyg_new_fds(const struct hyg_snapshot *now, char *out, size_t size
                                                       : KATA_TR("the read end of ", "读端，");
         used += (size_t)snprintf(out + used, size - used,
                                  KATA_TR("%sdescriptor %d (%s%s)", "%s描述符 %d（%s%s）"),
-                                 n++ ? ", " : "", f->fd, end, f->target);
+                                 n++ ? KATA_TR(", ", "、") : "", f->fd, end, f->target);
     }
     return used;
 }
@@ -803,14 +803,19 @@ static int hyg_leftovers(char *out, size_t size)
         const pthread_mutex_t *m = hyg_mutexes[i].m;
         if (m->__data.__lock == 0)
             continue;
+        char who[96];
+        if (m->__data.__owner == getpid())
+            snprintf(who, sizeof who, "%s", KATA_TR("the test's main thread", "测试的主线程"));
+        else
+            snprintf(who, sizeof who, KATA_TR("thread %d", "线程 %d"), m->__data.__owner);
         snprintf(out, size,
-                 KATA_TR("the mutex %s was still locked (by thread %d) after your function "
+                 KATA_TR("the mutex %s was still locked (held by %s) after your function "
                          "returned: every pthread_mutex_lock needs its pthread_mutex_unlock "
                          "before the function returns, on every path.",
-                         "你的函数返回之后，互斥锁 %s 仍被锁着（被线程 %d 持有）：每个 "
+                         "你的函数返回之后，互斥锁 %s 仍被锁着（被%s持有）：每个 "
                          "pthread_mutex_lock 都要在函数返回之前、在每条路径上配一个 "
                          "pthread_mutex_unlock。"),
-                 hyg_mutexes[i].what, m->__data.__owner);
+                 hyg_mutexes[i].what, who);
         return 1;
     }
     int threads = hyg_settled_threads(hyg_start.threads);
