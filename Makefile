@@ -8,6 +8,7 @@
 #   make reset EX=03              the stub back (your file kept as a backup)
 #   make compare EX=03            once it passes: your code beside the reference solution
 #   make check                    the repository's self-test (what CI runs)
+#   make mutants [EX=03]          the tests against mutated solutions (contributors; slow)
 #   make bench [EX=08]            the benchmarks: processes, threads, coroutines, speedups
 #   make grade / grade-all / release / gradescope   graded coursework (README: For instructors)
 #   make deps                     install what is missing (Debian/Ubuntu)
@@ -18,7 +19,7 @@ PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 KATA = $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)' --t '$(T)'
 ENGINE_TARGETS := status test helgrind hint compdb check
-ENGINE_TARGETS += bench
+ENGINE_TARGETS += bench mutants
 ENGINE_TARGETS += watch reset compare
 GRADE_TARGETS := grade grade-all release gradescope
 ENGINE_TARGETS += $(GRADE_TARGETS)

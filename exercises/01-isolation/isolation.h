@@ -81,7 +81,9 @@ typedef size_t (*iso_work)(void *buf, size_t cap);
  *     a write end any more).  One read() may return only part of the data:
  *     loop.  Then it closes the read end and reaps the child.
  * Returns the number of bytes received, or -1 if a call fails, if more than
- * cap bytes arrive, or if the child did not end with status 0. */
+ * cap bytes arrive, or if the child did not end with status 0.  On every
+ * path, a failed fork included, it closes every descriptor it opened: the
+ * tests fail a call that leaves one open. */
 ssize_t compute_in_child(iso_work work, void *buf, size_t cap);
 
 /* ---- Part 5: sharing memory on purpose --------------------------------- */

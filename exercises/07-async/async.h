@@ -29,10 +29,12 @@ typedef void (*async_task_fn)(void *arg);
  * loop and its tasks use (sleep, timers) is read from this function. */
 long async_now_ms(void);
 
-/* A new loop with no tasks, or NULL if out of memory. */
+/* A new loop with no tasks, or NULL if out of memory.  The loop owns what it
+ * opens (e.g. its wake-up pipe) until async_loop_free. */
 struct async_loop *async_loop_new(void);
 
-/* Frees the loop (after async_run has returned). */
+/* Frees the loop (after async_run has returned), and closes every
+ * descriptor it opened: the tests fail a test that leaves one open. */
 void async_loop_free(struct async_loop *loop);
 
 /* Adds a task that will run fn(arg) as a coroutine.  It does not run now:

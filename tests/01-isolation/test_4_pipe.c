@@ -5,6 +5,7 @@
 #include "support.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -188,6 +189,59 @@ KATA_TEST(pipe_result, failed_child_gives_minus_one)
                        "子进程以状态 3 结束（它的工作失败了），compute_in_child 却返回了 %zd："
                        "要检查 waitpid 报告的状态，除非子进程以 0 退出，否则返回 -1",
                        r.failed_got));
+}
+
+/* ---- fork fails ------------------------------------------------------------ */
+
+/* fork is wrapped (test_ldflags): when fail_forks is set, it fails as it does
+ * when the process limit is reached, and counts the attempt. */
+pid_t __real_fork(void);
+static int fail_forks, forks_refused;
+
+pid_t __wrap_fork(void)
+{
+    if (fail_forks) {
+        forks_refused++;
+        errno = EAGAIN;
+        return -1;
+    }
+    return __real_fork();
+}
+
+struct refused_run {
+    ssize_t got;
+    int refused; /* forks the wrapper refused */
+};
+
+static void run_refused(void *arg, void *out)
+{
+    (void)arg;
+    struct refused_run *r = out;
+    char buf[4096];
+    fail_forks = 1;
+    r->got = compute_in_child(small_work, buf, sizeof buf);
+    fail_forks = 0;
+    r->refused = forks_refused;
+}
+
+KATA_TEST(pipe_result, failed_fork_gives_minus_one_and_closes_the_pipe)
+{
+    struct refused_run r = {0, 0};
+    /* The helper also fails the test if the pipe's descriptors stay open. */
+    struct kata_proc p = kata_run_in_child(run_refused, NULL, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "compute_in_child");
+    cr_assert(r.refused > 0,
+              KATA_MSG("compute_in_child never called fork: make a pipe, then fork a child "
+                       "that runs the work",
+                       "compute_in_child 从没调用 fork：先建一个管道，再 fork 一个运行 work "
+                       "的子进程"));
+    cr_assert(r.got == -1,
+              KATA_MSG("fork failed (EAGAIN), yet compute_in_child returned %zd: when fork "
+                       "returns -1 there is no child, so close both ends of the pipe and "
+                       "return -1",
+                       "fork 失败了（EAGAIN），compute_in_child 却返回了 %zd：fork 返回 -1 时"
+                       "并没有子进程，要关掉管道的两端，然后返回 -1",
+                       r.got));
 }
 
 /* ---- a result larger than the pipe holds ---------------------------------- */

@@ -13,6 +13,7 @@ static struct join_done done = JOIN_DONE_INITIALIZER; /* outlives the test body 
 static void start_detached(join_work_fn work)
 {
     probe_watch_done(&done);
+    kata_watch_mutex(&done.lock, "done->lock"); /* unlocked again when the test ends */
     int err = join_detach(work, &token, &done);
     cr_assert(err == 0,
               KATA_MSG("join_detach returned %d (%s), not 0: it should start one thread, "
@@ -133,6 +134,7 @@ KATA_TEST(detach, wait_done_returns_at_once_when_already_done)
 KATA_TEST(detach, wait_done_checks_again_after_every_wake_up)
 {
     /* No worker: the test plays its part, and wakes the waiter once too early. */
+    kata_watch_mutex(&done.lock, "done->lock");
     probe_waiter_start(&done); /* a thread of the test calls join_wait_done(&done) */
     struct probe_waiter first = probe_waiter_wait(1);
     struct probe_waiter second = first;

@@ -98,6 +98,8 @@ KATA_TEST(nonblocking, set_nonblocking_keeps_a_pipes_other_flags)
 {
     int p[2];
     cr_assert(pipe2(p, O_DIRECT) == 0, "the test could not make a pipe in packet mode");
+    kata_allow_fd(p[0]);
+    kata_allow_fd(p[1]);
     probe_watch(p[1]); /* its write end carries O_DIRECT */
     struct call c = {.fd = p[1], .ret = -2};
     run(call_set, &c, "blk_set_nonblocking");
@@ -109,6 +111,7 @@ KATA_TEST(nonblocking, set_nonblocking_keeps_a_files_other_flags)
 {
     int fd = open("/dev/null", O_WRONLY | O_APPEND | O_CLOEXEC);
     cr_assert(fd >= 0, "the test could not open /dev/null");
+    kata_allow_fd(fd);
     probe_watch(fd);
     struct call c = {.fd = fd, .ret = -2};
     run(call_set, &c, "blk_set_nonblocking");

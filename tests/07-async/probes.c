@@ -126,7 +126,9 @@ static void add_feed(long at, int wfd, int rfd, const char *data, int close_afte
     feeds[nfeeds++] = (struct feed){at, wfd, rfd, data, close_after, 0};
 }
 
-int probe_pipe(long at, const char *first, long gap, const char *second, int close_after)
+/* A pipe fed at virtual times; the probes own its write end (the harness's
+ * hygiene check leaves it out), and its read end is the caller's. */
+static int fed_pipe(long at, const char *first, long gap, const char *second, int close_after)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
@@ -134,7 +136,15 @@ int probe_pipe(long at, const char *first, long gap, const char *second, int clo
     add_feed(now + at, p[1], p[0], first, second == NULL && close_after);
     if (second != NULL)
         add_feed(now + at + gap, p[1], p[0], second, close_after);
+    kata_allow_fd(p[1]);
     return p[0];
+}
+
+int probe_pipe(long at, const char *first, long gap, const char *second, int close_after)
+{
+    int fd = fed_pipe(at, first, gap, second, close_after);
+    kata_allow_fd(fd); /* read by the test's own tasks, not by the code under test */
+    return fd;
 }
 
 /* ---- slow sources ---- */
@@ -152,7 +162,8 @@ int probe_open(int index, void *arg)
     if (index < 0 || index >= PROBE_SOURCES)
         return -1;
     const struct probe_source *s = &probe_sources[index];
-    int fd = probe_pipe(s->delay, s->first, s->gap, s->second, 1);
+    /* The read end is handed to the code under test, which must close it. */
+    int fd = fed_pipe(s->delay, s->first, s->gap, s->second, 1);
     opened[index].opened++;
     opened[index].at = now - PROBE_T0;
     opened[index].fd = fd;
@@ -162,6 +173,29 @@ int probe_open(int index, void *arg)
 struct probe_opened probe_opened(int index)
 {
     return opened[index];
+}
+
+/* A source whose reads fail (EIO), as a broken connection's do. */
+static int broken_fd = -1, broken_reads;
+
+int probe_open_broken(int index, void *arg)
+{
+    if (index != PROBE_BROKEN_SOURCE)
+        return probe_open(index, arg);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    kata_allow_fd(p[1]); /* the probes' end; the read end is the code's to close */
+    broken_fd = p[0];
+    opened[index].opened++;
+    opened[index].at = now - PROBE_T0;
+    opened[index].fd = p[0];
+    return p[0];
+}
+
+int probe_broken_reads(void)
+{
+    return broken_reads;
 }
 
 /* ---- timers the tests set ---- */
@@ -610,6 +644,11 @@ unsigned __wrap_sleep(unsigned s)
 
 ssize_t __wrap_read(int fd, void *buf, size_t size)
 {
+    if (fd == broken_fd && broken_fd >= 0) {
+        broken_reads++;
+        errno = EIO;
+        return -1;
+    }
     if (!on_loop_thread() || !is_fed(fd))
         return __real_read(fd, buf, size);
     struct pollfd p = {fd, POLLIN, 0};

@@ -69,6 +69,12 @@ struct probe_opened {
 };
 struct probe_opened probe_opened(int index);
 
+/* Like probe_open, but source PROBE_BROKEN_SOURCE's reads fail with EIO
+ * (probe_broken_reads counts them). */
+#define PROBE_BROKEN_SOURCE 1
+int probe_open_broken(int index, void *arg);
+int probe_broken_reads(void);
+
 /* ---- what the probes counted ---- */
 struct probe_stats {
     int polls;          /* poll calls on the test thread */

@@ -66,6 +66,26 @@ KATA_TEST(fetch, sync_waits_for_each_answer_before_the_next_request)
                  probe_elapsed(), at));
 }
 
+KATA_TEST(fetch, sync_closes_a_source_whose_read_fails)
+{
+    probe_virtual_start();
+    struct async_answer a[PROBE_SOURCES];
+    memset(a, 0, sizeof a);
+    /* The harness also fails the test if the broken source's descriptor stays open. */
+    int r = fetch_sync(PROBE_SOURCES, probe_open_broken, NULL, a);
+    cr_assert(probe_broken_reads() > 0,
+              KATA_MSG("fetch_sync never read source %d: open each source in turn and read "
+                       "it until the pipe ends",
+                       "fetch_sync 从没读过来源 %d：要依次打开每个来源，一直读到管道结束",
+                       PROBE_BROKEN_SOURCE));
+    cr_assert(r == -1,
+              KATA_MSG("reading source %d failed (EIO), yet fetch_sync returned %d: a read that "
+                       "fails is an error; close the source and return -1",
+                       "读来源 %d 失败了（EIO），fetch_sync 却返回了 %d：read 失败就是出错了；"
+                       "关掉这个来源，然后返回 -1",
+                       PROBE_BROKEN_SOURCE, r));
+}
+
 KATA_TEST(fetch, async_reads_every_answer)
 {
     probe_virtual_start();

@@ -595,6 +595,260 @@ static void *watchdog(void *arg)
     _exit(KATA_EXIT_TIMEOUT);
 }
 
+/* ---- resource hygiene: what the code under test leaves behind ---------- */
+
+/* A test fails when, at its end, the process holds a descriptor, a shared
+ * mapping, a locked mutex (of those the test watches) or a thread that it
+ * did not hold at its start.  The same check runs in a kata_run_in_child
+ * helper when fn returns. */
+#define HYG_MAX_FDS 256
+#define HYG_MAX_MAPS 128
+#define HYG_MAX_ALLOWED 16
+#define HYG_MAX_MUTEXES 8
+
+struct hyg_fd {
+    int fd;
+    char target[96];
+};
+struct hyg_snapshot {
+    int nfd, nmap, threads;
+    struct hyg_fd fds[HYG_MAX_FDS];
+    unsigned long maps[HYG_MAX_MAPS]; /* start addresses of shared mappings */
+};
+static struct hyg_snapshot hyg_start;
+static struct hyg_fd hyg_allowed[HYG_MAX_ALLOWED]; /* by number and target */
+static int hyg_nallowed;
+static unsigned long hyg_allowed_maps[HYG_MAX_ALLOWED];
+static int hyg_nallowed_maps;
+static struct {
+    const pthread_mutex_t *m;
+    const char *what;
+} hyg_mutexes[HYG_MAX_MUTEXES];
+static int hyg_nmutexes;
+
+static void hyg_read_target(int fd, char *target, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, size - 1);
+    target[n > 0 ? n : 0] = '\0';
+}
+
+void kata_allow_fd(int fd)
+{
+    if (hyg_nallowed < HYG_MAX_ALLOWED) {
+        struct hyg_fd *f = &hyg_allowed[hyg_nallowed++];
+        f->fd = fd;
+        hyg_read_target(fd, f->target, sizeof f->target);
+    }
+}
+
+void kata_allow_map(const void *start)
+{
+    if (hyg_nallowed_maps < HYG_MAX_ALLOWED)
+        hyg_allowed_maps[hyg_nallowed_maps++] = (unsigned long)start;
+}
+
+void kata_watch_mutex(const pthread_mutex_t *m, const char *what)
+{
+    if (hyg_nmutexes < HYG_MAX_MUTEXES) {
+        hyg_mutexes[hyg_nmutexes].m = m;
+        hyg_mutexes[hyg_nmutexes++].what = what;
+    }
+}
+
+static void hyg_read_fds(struct hyg_snapshot *s)
+{
+    s->nfd = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && s->nfd < HYG_MAX_FDS) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] == '.' || fd == dirfd(d))
+            continue;
+        struct hyg_fd *f = &s->fds[s->nfd++];
+        hyg_read_target(fd, f->target, sizeof f->target);
+        f->fd = fd;
+    }
+    closedir(d);
+}
+
+/* Shared mappings (MAP_SHARED: a 's' in the permissions).  Private ones are
+ * left out: the allocator's arenas and the stacks glibc keeps for reuse
+ * after a thread ends are private and may legitimately stay. */
+static void hyg_read_maps(struct hyg_snapshot *s)
+{
+    s->nmap = 0;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f) && s->nmap < HYG_MAX_MAPS) {
+        unsigned long start, end;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[3] == 's')
+            s->maps[s->nmap++] = start;
+    }
+    fclose(f);
+}
+
+static void hyg_snapshot(struct hyg_snapshot *s)
+{
+    hyg_read_fds(s);
+    hyg_read_maps(s);
+    s->threads = kata_thread_count();
+}
+
+/* Called where a test (or a helper's fn) starts. */
+static void hyg_begin(void)
+{
+    hyg_nallowed = 0;
+    hyg_nallowed_maps = 0;
+    hyg_nmutexes = 0;
+    hyg_snapshot(&hyg_start);
+}
+
+static int hyg_fd_is_old(const struct hyg_fd *f)
+{
+    for (int i = 0; i < hyg_nallowed; i++)
+        if (hyg_allowed[i].fd == f->fd && strcmp(hyg_allowed[i].target, f->target) == 0)
+            return 1;
+    for (int i = 0; i < hyg_start.nfd; i++)
+        if (hyg_start.fds[i].fd == f->fd && strcmp(hyg_start.fds[i].target, f->target) == 0)
+            return 1;
+    return 0;
+}
+
+/* Appends "descriptor 5 (pipe:[123])" for each descriptor opened since the start. */
+static size_t hyg_new_fds(const struct hyg_snapshot *now, char *out, size_t size)
+{
+    size_t used = 0;
+    int n = 0;
+    for (int i = 0; i < now->nfd && used + 160 < size; i++) {
+        if (hyg_fd_is_old(&now->fds[i]))
+            continue;
+        const struct hyg_fd *f = &now->fds[i];
+        const char *end = "";
+        if (strncmp(f->target, "pipe:", 5) == 0)
+            end = opened_for_writing(getpid(), f->fd) ? KATA_TR("the write end of ", "写端，")
+                                                      : KATA_TR("the read end of ", "读端，");
+        used += (size_t)snprintf(out + used, size - used,
+                                 KATA_TR("%sdescriptor %d (%s%s)", "%s描述符 %d（%s%s）"),
+                                 n++ ? KATA_TR(", ", "、") : "", f->fd, end, f->target);
+    }
+    return used;
+}
+
+static int hyg_new_maps(const struct hyg_snapshot *now, unsigned long *first)
+{
+    int n = 0;
+    for (int i = 0; i < now->nmap; i++) {
+        int old = 0;
+        for (int j = 0; j < hyg_start.nmap && !old; j++)
+            old = hyg_start.maps[j] == now->maps[i];
+        for (int j = 0; j < hyg_nallowed_maps && !old; j++)
+            old = hyg_allowed_maps[j] == now->maps[i];
+        if (!old && n++ == 0)
+            *first = now->maps[i];
+    }
+    return n;
+}
+
+/* Waits (a bounded time) for threads that are ending on their own, e.g. a
+ * detached worker that has just signalled; returns the count then. */
+static int hyg_settled_threads(int want)
+{
+    int n = kata_thread_count();
+    for (int i = 0; i < 400 && n > want; i++) {
+        usleep(5000);
+        n = kata_thread_count();
+    }
+    return n;
+}
+
+/* The first thing left behind, as a sentence in `out`; 0 when nothing is. */
+static int hyg_leftovers(char *out, size_t size)
+{
+    static struct hyg_snapshot now;
+    char list[1024];
+    hyg_snapshot(&now);
+    if (hyg_new_fds(&now, list, sizeof list) > 0) {
+        snprintf(out, size,
+                 KATA_TR("your code left open a descriptor it opened: %s. Close every "
+                         "descriptor you open (both ends of a pipe) once it is no longer "
+                         "needed, on every path, the error paths included: one left open "
+                         "leaks, and a pipe end left open keeps the other end from seeing "
+                         "end of file.",
+                         "你的代码留下了一个它打开过、却没关掉的描述符：%s。你打开的每个描述符"
+                         "（管道的两端都算）在用完之后都要关掉，每条路径都要，出错的路径也"
+                         "一样：留着不关就是泄漏，而管道留着一端不关，另一端就永远看不到文件"
+                         "结束。"),
+                 list);
+        return 1;
+    }
+    unsigned long first = 0;
+    int maps = hyg_new_maps(&now, &first);
+    if (maps > 0) {
+        snprintf(out, size,
+                 KATA_TR("your code left %d shared mapping(s) mapped (the first at %#lx): "
+                         "munmap every region you mmap before your function returns.",
+                         "你的代码留下了 %d 个还映射着的共享内存区（第一个在 %#lx）：你 mmap "
+                         "的每块内存，都要在函数返回之前 munmap。"),
+                 maps, first);
+        return 1;
+    }
+    for (int i = 0; i < hyg_nmutexes; i++) {
+        const pthread_mutex_t *m = hyg_mutexes[i].m;
+        if (m->__data.__lock == 0)
+            continue;
+        char who[96];
+        if (m->__data.__owner == getpid())
+            snprintf(who, sizeof who, "%s", KATA_TR("the test's main thread", "测试的主线程"));
+        else
+            snprintf(who, sizeof who, KATA_TR("thread %d", "线程 %d"), m->__data.__owner);
+        snprintf(out, size,
+                 KATA_TR("the mutex %s was still locked (held by %s) after your function "
+                         "returned: every pthread_mutex_lock needs its pthread_mutex_unlock "
+                         "before the function returns, on every path.",
+                         "你的函数返回之后，互斥锁 %s 仍被锁着（被%s持有）：每个 "
+                         "pthread_mutex_lock 都要在函数返回之前、在每条路径上配一个 "
+                         "pthread_mutex_unlock。"),
+                 hyg_mutexes[i].what, who);
+        return 1;
+    }
+    int threads = hyg_settled_threads(hyg_start.threads);
+    if (threads > hyg_start.threads) {
+        snprintf(out, size,
+                 KATA_TR("%d thread(s) your code started were still running after it "
+                         "returned: join every thread you create (or let a detached one "
+                         "finish) before your function returns.",
+                         "你的代码返回之后，它创建的 %d 个线程还在运行：你创建的每个线程都要"
+                         "在函数返回之前 join（或者让分离的线程自己结束）。"),
+                 threads - hyg_start.threads);
+        return 1;
+    }
+    return 0;
+}
+
+/* In a kata_run_in_child helper, after fn: "L" and the sentence, if any. */
+static void hyg_helper_report(int fd)
+{
+    char why[2048] = "L";
+    if (hyg_leftovers(why + 1, sizeof why - 1)) {
+        ssize_t ignored = write(fd, why, strlen(why));
+        (void)ignored;
+    }
+}
+
+static void hyg_end(void)
+{
+    char why[2048];
+    if (hyg_leftovers(why, sizeof why))
+        cr_assert_fail("%s", why);
+}
+
 /* ---- begin / end of a test -------------------------------------------- */
 
 static void remember_runner_threads(void);
@@ -618,6 +872,7 @@ void kata_begin(const char *suite, const char *test)
     pthread_attr_destroy(&attr);
     while (watchdog_tid == 0)
         sched_yield();
+    hyg_begin();
 }
 
 static void remember_runner_threads(void)
@@ -675,6 +930,7 @@ void kata_end(void)
                                 "结束（_exit），并在你的函数返回之前用 waitpid 回收。",
                                 n, what));
     }
+    hyg_end();
     write_marker(".done", "finished");
 }
 
@@ -730,11 +986,13 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
         close(data[0]);
         close(escape[0]);
         pid_t me = getpid();
+        hyg_begin();
         fn(arg, out);
         if (getpid() != me) {
             write_all(escape[1], "E", 1);
             _exit(KATA_EXIT_FORKED);
         }
+        hyg_helper_report(escape[1]);
         write_all(data[1], out, out_size);
         _exit(0);
     }
@@ -744,12 +1002,12 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
     fcntl(escape[0], F_SETFL, O_NONBLOCK);
     double deadline = kata_ts_seconds(kata_now()) + seconds;
     int wstatus = 0, reaped = 0;
-    size_t got = 0;
+    size_t got = 0, esc_len = 0;
+    static char esc[2048]; /* "E": a child escaped; "L" and a sentence: fn left something behind */
     for (;;) {
-        char c;
-        if (read(escape[0], &c, 1) == 1)
-            r.escaped = 1;
-        ssize_t n;
+        ssize_t n = read(escape[0], esc + esc_len, sizeof esc - 1 - esc_len);
+        if (n > 0)
+            esc_len += (size_t)n;
         while (got < out_size && (n = read(data[0], (char *)out + got, out_size - got)) > 0)
             got += (size_t)n;
         if (reaped)
@@ -782,7 +1040,11 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
         r.signaled = WIFSIGNALED(wstatus);
         r.sig = r.signaled ? WTERMSIG(wstatus) : 0;
     }
+    esc[esc_len] = '\0';
+    r.escaped = esc[0] == 'E';
     r.completed = !r.timed_out && r.exited && r.status == 0 && got == out_size && !r.escaped;
+    if (r.completed && esc[0] == 'L')
+        cr_assert_fail("%s", esc + 1);
     return r;
 }
 

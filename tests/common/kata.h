@@ -9,12 +9,17 @@
  *   - an end marker, so a test whose process was ended early by exit(0)
  *     never counts as passed;
  *   - a guard that stops a forked child that returns into the test body;
- *   - a check that the test leaves no child process behind (no zombies).
+ *   - a check that the test leaves no child process behind (no zombies);
+ *   - a check that it leaves nothing else behind either: compared with the
+ *     test's start (or, in kata_run_in_child, with fn's start), no new
+ *     descriptor open, no new shared mapping mapped, no thread still
+ *     running, and no watched mutex (kata_watch_mutex) locked.
  */
 #ifndef KATA_H
 #define KATA_H
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -109,6 +114,18 @@ int kata_children(pid_t parent, pid_t *pids, int max);
 
 /* Kills every descendant of this process (children, grandchildren, ...). */
 void kata_kill_descendants(void);
+
+/* Resource hygiene.  A descriptor the code under test hands to the caller on
+ * purpose (its header says so) is allowed by the test, which then closes it
+ * itself or calls kata_allow_fd(fd) in the test body (or in fn). */
+void kata_allow_fd(int fd);
+/* The same for a shared mapping, by its start address. */
+void kata_allow_map(const void *start);
+
+/* A mutex of the code under test that must be unlocked when the test ends
+ * (`what` names it in the message, e.g. "done->lock").  Call it in the test
+ * body; the list starts empty in every test. */
+void kata_watch_mutex(const pthread_mutex_t *m, const char *what);
 
 /* Number of threads in this process, not counting the harness's watchdog. */
 int kata_thread_count(void);

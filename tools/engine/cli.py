@@ -5,6 +5,7 @@ every command runs them again when called directly.
 
   kata.py status | test [--ex EX] [--src DIR] [--t PART|suite::name] | helgrind --ex EX [--src DIR]
   kata.py hint [--ex EX] [--n N] | watch | reset | compare | compdb | check | bench
+  kata.py mutants [--ex EX]   (a contributor's: the tests against mutated solutions)
   kata.py grade | grade-all | release | gradescope   (the instructor's)
 Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
 
@@ -16,7 +17,8 @@ import sys
 from engine import course, machine, procs, ui
 from engine.course import ROOT, UsageError
 
-LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare")
+LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare",
+           "mutants")
 GRADING = ("grade", "grade-all", "release", "gradescope")
 PATHS = ("ex", "src", "n", "results", "out", "submissions", "hidden", "t")
 
@@ -61,20 +63,20 @@ def _check_common(target, ex, src, n=""):
         machine.require_compiler()
     if target in ("helgrind", "reset", "compare") and not ex:
         raise UsageError("say which exercise: make %s EX=01" % target)
-    if target in ("test", "check", "helgrind", "watch", "compare"):
+    if target in ("test", "check", "helgrind", "watch", "compare", "mutants"):
         machine.require_compiler()
-    if target in ("test", "check", "watch", "compare"):
+    if target in ("test", "check", "watch", "compare", "mutants"):
         machine.require_criterion()
-    if target in ("helgrind", "check"):
+    if target in ("helgrind", "check", "mutants"):
         machine.require_valgrind()
 
 
 def _check_grading(target, results="", out="", submissions="", hidden=""):
     """The graded-coursework targets' own variables."""
     root = course.ROOT
-    if target == "check" and not os.path.isdir(os.path.join(root, "solutions")):
-        raise UsageError("`make check` tests the full repository (it needs solutions/); "
-                         "here, `make test` and `make status` check your work")
+    if target in ("check", "mutants") and not os.path.isdir(os.path.join(root, "solutions")):
+        raise UsageError("`make %s` tests the full repository (it needs solutions/); "
+                         "here, `make test` and `make status` check your work" % target)
     if target not in ("grade", "grade-all", "release", "gradescope"):
         return
     if hidden and not os.path.isdir(hidden):
@@ -148,6 +150,9 @@ def _course_dev(args):
     if args.cmd == "check":
         from engine.course_dev import check
         return check.main(args)
+    if args.cmd == "mutants":
+        from engine.course_dev import mutants
+        return mutants.main(args)
     from engine.course_dev import bench
     return bench.main(args)
 
@@ -175,7 +180,7 @@ def dispatch(args):
         return cmd_compdb(args)
     if args.cmd in GRADING:
         return _instructor(args)
-    if args.cmd in ("check", "bench"):
+    if args.cmd in ("check", "bench", "mutants"):
         return _course_dev(args)
     return _learner(args)
 
