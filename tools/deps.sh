@@ -3,7 +3,7 @@
 # elsewhere it says what to install and fails.
 set -eu
 
-need="gcc make python3 libcriterion-dev valgrind"
+need="gcc make python3 libcriterion-dev valgrind bubblewrap"
 if [ "${KATA_DEV:-}" = 1 ]; then
     need="$need shellcheck patch clang-format"
 fi

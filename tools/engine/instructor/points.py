@@ -13,15 +13,22 @@ A run that fails as a whole (no compile, a crash before the tests, processes
 left behind, a containment limit) earns nothing for that exercise.
 
 Submitted code runs contained (contain.py: limits on processes, memory, CPU
-time, file size and open files; as root a private /tmp and a user of its
-own). The table, results.json and JUnit XML are written by formats.py."""
+time, file size and open files; as root a user of its own). Where the kernel
+allows namespaces (sandbox.mode() "namespaces"), the learner's files are
+compiled, judged (policy.judge_object) and linked, and the tests and the
+helgrind check run, in a bubblewrap sandbox that sees only a box of copies
+(build.Box) and the system. Elsewhere, as root, the run has a private /tmp
+and may write only its own folder ("users"); a non-root grader without
+namespaces refuses to grade ("none") unless KATA_UNSANDBOXED=1. The results
+line and results.json (extra_data.sandbox) say which mode a grading ran in.
+The table, results.json and JUnit XML are written by formats.py."""
 
 import os
 import re
 import time
 
-from engine import build, contain, course, lang, report, run, ui
-from engine.course import ROOT, require_compiler, require_criterion, require_valgrind
+from engine import build, contain, course, lang, report, run, sandbox, ui
+from engine.course import ROOT, UsageError, require_compiler, require_criterion, require_valgrind
 from engine.instructor import formats
 
 DEFAULT_RESULTS = os.path.join("build", "grade", "results.json")
@@ -61,7 +68,15 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     # The optional tests are left out: worth nothing, they are not run here.
     visible, hidden = ex.required_test_sources(), hidden_sources(ex, hidden_dir)
     hidden_ids = set(report.expected_tests(hidden))
-    rep = run.run_tests(ex, src, visible + hidden, contain.Grading(slot))
+    grading = contain.Grading(slot, sandbox.mode())
+    try:
+        return _grade_exercise(ex, src, grading, visible + hidden, hidden_ids)
+    finally:
+        grading.close()
+
+
+def _grade_exercise(ex, src, grading, sources, hidden_ids):
+    rep = run.run_tests(ex, src, sources, grading)
     hg_points = ex.graded_helgrind_points()
     per_test = round((ex.points - hg_points) / max(1, len(rep.results)), 6)
     tests = []
@@ -83,7 +98,7 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
             r.passed for r in rep.results if r.test not in hidden_ids)
         if visible_ok:
             require_valgrind()
-            hg = run.run_helgrind(ex, src, contain.Grading(slot))
+            hg = run.run_helgrind(ex, src, grading)
             ok, text = hg.ok, hg.text
             hg_state = "clean" if ok else "FAIL"
         else:
@@ -111,6 +126,10 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
 def grade(exercises, src=None, hidden_dir=None, slot=0):
     require_compiler()
     require_criterion()
+    try:
+        sandbox.require_sandbox()
+    except sandbox.Refused as e:
+        raise UsageError(str(e))
     start = time.monotonic()
     graded = [grade_exercise(ex, src, hidden_dir, slot) for ex in exercises]
     total = round(sum(g["score"] for g in graded), 2)
@@ -121,6 +140,7 @@ def grade(exercises, src=None, hidden_dir=None, slot=0):
                      for g in graded for t in g["tests"]],
            "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
                           "grading_uid": contain.grading_uid(slot),
+                          "sandbox": sandbox.mode(),
                           "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
                                         for g in graded}}}
     return graded, out
@@ -133,7 +153,8 @@ def cmd_grade(args):
     path = args.results or os.path.join(ROOT, DEFAULT_RESULTS)
     src = args.src
     if src and not any(os.path.isdir(os.path.join(src, ex.name)) for ex in exercises) \
-            and os.path.isdir(os.path.join(src, "exercises")):
+            and os.path.isdir(os.path.join(src, "exercises")) \
+            and not os.path.islink(os.path.join(src, "exercises")):
         src = os.path.join(src, "exercises")  # SRC is a whole clone of the repository
     graded, results = grade(exercises, src, args.hidden, getattr(args, "slot", 0) or 0)
     xml = formats.write_results(path, results, graded)
@@ -143,6 +164,7 @@ def cmd_grade(args):
         if fails:
             print()
             print(fails)
-        print(ui.paint("results: %s, %s" % (course.shown(os.path.abspath(path)), course.shown(xml)), "dim"))
+        print(ui.paint("results: %s, %s (sandbox: %s)" % (course.shown(os.path.abspath(path)),
+                                                          course.shown(xml), sandbox.mode()), "dim"))
     full = results["score"] >= results["extra_data"]["max_score"]
     return 0 if full else 1
