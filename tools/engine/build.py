@@ -175,9 +175,11 @@ def _shared_obj(ex, shared, s):
     return os.path.join(shared, "x" + hashlib.sha1(os.path.dirname(s).encode()).hexdigest()[:8], name)
 
 
-def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
+def build(ex, src=None, helgrind=False, test_sources=None, variant=None, judge=False):
     """Builds the test program (or the helgrind driver); returns its path.
-    `variant` names the build folder (default: after SRC)."""
+    `variant` names the build folder (default: after SRC). With `judge` (a
+    graded build outside the sandbox, mode "users"), the learner's objects
+    are judged as in the sandbox (policy.judge_object) before the link."""
     var_dir = os.path.join(BUILD, ex.name, variant or variant_name(src))
     staged = stage(ex.student_paths(src), os.path.join(var_dir, "src"))
     flags = _flags(ex)
@@ -205,9 +207,33 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
                                     [objs[s] for s in support])
     if problems:
         raise BuildError("\n".join(problems), True)
+    if judge:
+        _judge_plain(ex, [(j[0], j[1]) for j in jobs if j[3]], [objs[s] for s in support])
     ldflags = ex.ldflags + ([] if helgrind else ex.test_ldflags)
     _link([j[1] for j in jobs], out, ldflags, libs)
     return out
+
+
+def _judge_plain(ex, student_objs, support_objs):
+    """The object policy on objects built outside the sandbox: the same
+    rules as in it (the names of the library and harness are check_symbols'
+    job here); its tools bounded in time and memory (procs.run_capture)."""
+    support = policy._global_symbols(support_objs)[0] if support_objs else set()
+    problems = []
+    for src, obj in student_objs:
+        try:
+            deps = readback.safe_read(obj + ".d", OUTPUT_BYTES).decode(errors="replace")
+        except readback.Unreadable:
+            deps = ""
+        for f in policy.judge_object(obj, ex.calls, support=support, depfile_text=deps,
+                                     headers_dirs=(ex.path("exercises"),), source=src,
+                                     forbidden=policy.FORBIDDEN_CALLS,
+                                     forbidden_prefixes=policy.HARNESS_PREFIXES,
+                                     run=lambda argv: procs.run_capture(argv, COMPILE_SECONDS)):
+            if f.sentence not in problems:
+                problems.append(f.sentence)
+    if problems:
+        raise BuildError("\n".join(problems), True, refused=True)
 
 
 def compile_commands(exercises):

@@ -84,7 +84,8 @@ def _build_tests(ex, src, sources, grading):
                 grading.box = build.Box(grading_uid(grading.slot))
             return build.build_boxed(ex, src, grading.box, test_sources=sources,
                                      helgrind=bool(ex.helgrind_source()), calls=ex.calls)["test"]
-    return build.build(ex, src, test_sources=sources, variant=variant(src, grading))
+    return build.build(ex, src, test_sources=sources, variant=variant(src, grading),
+                       judge=grading is not None)
 
 
 def _not_submitted(ex, expected, error, grading):
@@ -195,7 +196,8 @@ def run_helgrind(ex, src=None, grading=None):
                                 box.programs["helgrind"]], tmp_mb=limits.tmp_size >> 20)
         else:
             try:
-                driver = build.build(ex, src, helgrind=True, variant=variant(src, grading))
+                driver = build.build(ex, src, helgrind=True, variant=variant(src, grading),
+                                     judge=grading is not None)
             except build.BuildError as e:
                 key = "run.code no compile" if e.student else "run.hg driver no compile"
                 return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
