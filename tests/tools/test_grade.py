@@ -326,6 +326,38 @@ class Commands(unittest.TestCase):
         self.one_line_error(["release", "OUT=" + os.path.join(ROOT, "tools")], "exists and is not an empty folder")
         self.one_line_error(["gradescope", "OUT=x.txt"], "give the path of the .zip")
 
+    def test_grade_all_survives_any_folder_content(self):
+        # a FIFO named like a .c file, a deep tree, a folder named like the
+        # CSV, a linked student folder: a row with a reason each, the others graded
+        subs = os.path.join(self.base, "odd-class")
+        os.makedirs(subs)
+        for name in ("alice", "grades.csv", "fifo", "deep"):
+            shutil.move(submission(self.base, "odd-" + name, self.solution1, self.solution2),
+                        os.path.join(subs, name))
+        os.remove(os.path.join(subs, "fifo", "01-fixture", "work.c"))
+        os.mkfifo(os.path.join(subs, "fifo", "01-fixture", "work.c"))
+        deep = os.path.join(subs, "deep", "01-fixture")
+        fd = os.open(deep, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(200):   # below it, deeper than any submission needs
+            os.mkdir("d", dir_fd=fd)
+            fd, old = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd), fd
+            os.close(old)
+        os.rename(os.path.join(deep, "work.c"), "/proc/self/fd/%d/work.c" % fd)
+        os.close(fd)
+        os.symlink(os.path.join(subs, "alice"), os.path.join(subs, "linked"))
+        out_dir = os.path.join(self.base, "odd-grades")
+        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir, timeout=300)
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(out_dir, "grades.csv")) as f:
+            rows = {r[0]: r[1:] for r in csv.reader(f)}
+        self.assertEqual(rows["alice"], ["10", "10", "20", ""])
+        for student, scores, words in (("fifo", ["0", "10", "10"], "work.c is not a regular file"),
+                                       ("deep", ["0", "10", "10"], "more than 16 deep"),
+                                       ("grades.csv", ["0", "0", "0"], "may not be named"),
+                                       ("linked", ["0", "0", "0"], "symbolic link")):
+            self.assertEqual(rows[student][:3], scores, (student, out))
+            self.assertIn(words, rows[student][3], student)
+
     def test_grade_all_one_row_per_student(self):
         subs = os.path.join(self.base, "class")
         os.makedirs(subs)
@@ -344,10 +376,10 @@ class Commands(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
             rows = list(csv.reader(f))
-        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total"])
-        self.assertEqual(rows[1:], [["alice", "10", "10", "20"], ["bob", "10", "10", "20"],
-                                    ["carol", "0", "0", "0"], ["dave", "0", "10", "10"],
-                                    ["erin", "0", "10", "10"]])
+        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total", "note"])
+        self.assertEqual(rows[1:], [["alice", "10", "10", "20", ""], ["bob", "10", "10", "20", ""],
+                                    ["carol", "0", "0", "0", ""], ["dave", "0", "10", "10", ""],
+                                    ["erin", "0", "10", "10", ""]])
         results = []
         for name in ("alice", "bob", "carol", "dave", "erin"):
             with open(os.path.join(out_dir, name, "results.json")) as f:
