@@ -67,6 +67,17 @@ def graded_repo():
     return base, repo
 
 
+REVIEWED = "work.c: reads the environment (getenv)"
+
+
+def reviewed(base, solution):
+    """The solution with a getenv added: allowed, on the review list."""
+    path = os.path.join(base, "reviewed-%s.c" % os.urandom(4).hex())
+    with open(solution) as f, open(path, "w") as out:
+        out.write(f.read() + '\n#include <stdlib.h>\nint work_env_probe(void) { return getenv("HOME") != 0; }\n')
+    return path
+
+
 def submission(base, name, ex1=None, ex2=None, layout="folders"):
     """A submission: ex1 is work.c of 01-fixture, ex2 twice.c of 02-fixture
     (paths, or None for not submitted)."""
@@ -121,6 +132,7 @@ class Grading(unittest.TestCase):
         with open(cheat, "w") as f:
             f.write('#include "../../../../solutions/01-fixture/work.c"\n')
         cases["include_solution"] = (cheat, cls.solution2)
+        cases["reviewed"] = (reviewed(cls.base, cls.solution1), cls.solution2)
         srcs = {c: submission(cls.base, c, a, b) for c, (a, b) in cases.items()}
         # the shared objects once, then every case at once, each with its own grading user
         cls.grade(srcs["stubs"], 0)
@@ -238,6 +250,14 @@ class Grading(unittest.TestCase):
         # (policy.judge_object) whatever the sandbox's mode
         self.hostile("fake_output", "your code has a .init_array section")
 
+    def test_review_list_names_what_is_allowed_but_worth_a_look(self):
+        rc, out, _, data = self.runs["reviewed"]
+        self.assertEqual(data["score"], 20, out)       # a pointer for a person, never points
+        self.assertEqual(data["extra_data"]["review"], {"01-fixture": [REVIEWED]})
+        self.assertIn("review 01-fixture: " + REVIEWED, out)
+        self.assertIn("review 01-fixture: " + REVIEWED, data["output"])
+        self.assertEqual(self.runs["solutions"][3]["extra_data"]["review"], {})
+
     @unittest.skipUnless(os.geteuid() == 0, "the users mode is root's")
     def test_object_policy_also_without_namespaces(self):
         self.assertEqual(self.runs["fake_output_users"][3]["extra_data"]["sandbox"], "users")
@@ -332,7 +352,8 @@ class Commands(unittest.TestCase):
         subs = os.path.join(self.base, "odd-class")
         os.makedirs(subs)
         for name in ("alice", "grades.csv", "fifo", "deep"):
-            shutil.move(submission(self.base, "odd-" + name, self.solution1, self.solution2),
+            first = reviewed(self.base, self.solution1) if name == "alice" else self.solution1
+            shutil.move(submission(self.base, "odd-" + name, first, self.solution2),
                         os.path.join(subs, name))
         os.remove(os.path.join(subs, "fifo", "01-fixture", "work.c"))
         os.mkfifo(os.path.join(subs, "fifo", "01-fixture", "work.c"))
@@ -350,7 +371,7 @@ class Commands(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
             rows = {r[0]: r[1:] for r in csv.reader(f)}
-        self.assertEqual(rows["alice"], ["10", "10", "20", ""])
+        self.assertEqual(rows["alice"], ["10", "10", "20", "", "01-fixture: " + REVIEWED])
         for student, scores, words in (("fifo", ["0", "10", "10"], "work.c is not a regular file"),
                                        ("deep", ["0", "10", "10"], "more than 16 deep"),
                                        ("grades.csv", ["0", "0", "0"], "may not be named"),
@@ -376,10 +397,11 @@ class Commands(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
             rows = list(csv.reader(f))
-        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total", "note"])
-        self.assertEqual(rows[1:], [["alice", "10", "10", "20", ""], ["bob", "10", "10", "20", ""],
-                                    ["carol", "0", "0", "0", ""], ["dave", "0", "10", "10", ""],
-                                    ["erin", "0", "10", "10", ""]])
+        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total", "note", "review"])
+        self.assertEqual(rows[1:], [["alice", "10", "10", "20", "", ""],
+                                    ["bob", "10", "10", "20", "", ""],
+                                    ["carol", "0", "0", "0", "", ""], ["dave", "0", "10", "10", "", ""],
+                                    ["erin", "0", "10", "10", "", ""]])
         results = []
         for name in ("alice", "bob", "carol", "dave", "erin"):
             with open(os.path.join(out_dir, name, "results.json")) as f:

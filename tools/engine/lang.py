@@ -193,6 +193,7 @@ MESSAGES = {
     "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
+    "grade.review": ("review", "待查看"),
     "run.code refused": ("your code was refused before any test ran:", "你的代码在运行任何测试之前就被拒绝了："),
     "run.tests no compile": ("the tests do not compile:", "测试代码无法编译："),
     "run.did not compile": ("did not compile", "没有编译成功"),

@@ -51,7 +51,7 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
         except Exception as e:  # this student's failure, never the class's
             note = "grading this student failed: %s" % (str(e).splitlines() or [type(e).__name__])[0]
             _print_row(student, {}, note, quiet)
-            return student, {ex.name: 0.0 for ex in exercises}, note
+            return student, {ex.name: 0.0 for ex in exercises}, note, ""
         finally:
             slots.append(slot)
 
@@ -60,10 +60,10 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
     csv_path = os.path.join(out_dir, CSV_NAME)
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student"] + [ex.name for ex in exercises] + ["total", "note"])
-        for student, scores, note in rows:
+        w.writerow(["student"] + [ex.name for ex in exercises] + ["total", "note", "review"])
+        for student, scores, note, review in rows:
             w.writerow([student] + ["%g" % scores.get(ex.name, 0.0) for ex in exercises]
-                       + ["%g" % round(sum(scores.values()), 2), note])
+                       + ["%g" % round(sum(scores.values()), 2), note, review])
     if not quiet:
         print("graded %d students in %.0f s: %s" % (len(rows), time.monotonic() - start,
                                                      course.shown(os.path.abspath(csv_path))))
@@ -72,12 +72,12 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
 
 def _grade_student(submissions, student, exercises, out_dir, stage_root, slot, limit,
                    hidden_dir, quiet):
-    """One student: (student, {exercise: points}, note)."""
+    """One student: (student, {exercise: points}, note, review)."""
     zero = {ex.name: 0.0 for ex in exercises}
     if student == CSV_NAME:
         note = "a student folder may not be named %s (the class's CSV): not graded" % CSV_NAME
         _print_row(student, zero, note, quiet)
-        return student, zero, note
+        return student, zero, note, ""
     src = os.path.join(stage_root, student)
     _, notes = find(os.path.join(submissions, student), exercises, src)
     results = os.path.join(out_dir, student, "results.json")
@@ -92,15 +92,17 @@ def _grade_student(submissions, student, exercises, out_dir, stage_root, slot, l
         with open(results) as f:
             data = json.load(f)
         scores = {n: e["score"] for n, e in data["extra_data"]["exercises"].items()}
+        review = "; ".join("%s: %s" % (n, item) for n, items in
+                           sorted(data["extra_data"].get("review", {}).items()) for item in items)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        data = None
+        data, review = None, ""
         note = note or "grading this student failed (see grade.log)"
     if data is None:
         _write_failed(results, exercises, note)
         scores = zero
     note = "; ".join([n for n in [note] + notes if n])
     _print_row(student, scores, note, quiet)
-    return student, scores, note
+    return student, scores, note, review
 
 
 def _print_row(student, scores, note, quiet):

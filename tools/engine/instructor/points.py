@@ -27,7 +27,7 @@ import os
 import re
 import time
 
-from engine import build, contain, course, lang, report, run, sandbox, ui
+from engine import build, contain, course, lang, policy, report, run, sandbox, ui
 from engine.course import ROOT, UsageError, require_compiler, require_criterion, require_valgrind
 from engine.instructor import formats
 
@@ -113,12 +113,21 @@ def _grade_exercise(ex, src, grading, sources, hidden_ids):
     score = round(sum(t["score"] for t in tests), 2)
     return {"exercise": ex.name, "title": ex.title, "score": score, "max_score": ex.points,
             "tests": tests, "problem": rep.problem, "helgrind": hg_state,
+            "review": _review(ex, src),
             "passed": sum(1 for r in rep.results if r.passed and not rep.problem
                           and r.test not in hidden_ids),
             "total": sum(1 for r in rep.results if r.test not in hidden_ids),
             "hidden_passed": sum(1 for r in rep.results if r.passed and not rep.problem
                                  and r.test in hidden_ids),
             "hidden_total": len(hidden_ids)}
+
+
+def _review(ex, src):
+    """The review list of the exercise's submitted files (policy.review)."""
+    try:
+        return policy.review(ex.student_paths(src))
+    except UsageError:  # not submitted: nothing to look at
+        return []
 
 
 # ---- one submission ------------------------------------------------------------
@@ -141,6 +150,7 @@ def grade(exercises, src=None, hidden_dir=None, slot=0):
            "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
                           "grading_uid": contain.grading_uid(slot),
                           "sandbox": sandbox.mode(),
+                          "review": {g["exercise"]: g["review"] for g in graded if g["review"]},
                           "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
                                         for g in graded}}}
     return graded, out
