@@ -227,6 +227,40 @@ class ObjectPolicy(unittest.TestCase):
         got = self.judge('#include "answer.c"\n#include <stdio.h>\n')
         self.assertEqual(got, ["include " + other])
 
+    def test_a_huge_object_is_refused_in_our_words(self):
+        # outside the sandbox too (mode users): the compiler's files are capped
+        from engine import build, procs
+        src = os.path.join(self.d, "big.c")
+        with open(src, "w") as f:
+            f.write('__asm__(".data\\n.fill 100000000, 1, 0\\n.text");\n')
+        status, out = procs.run_capture([CC, "-c", src, "-o", os.path.join(self.d, "big.o")], 60)
+        self.assertNotEqual(status, 0, out)
+        self.assertIn("bigger than 64 MB", build._words(out))
+        self.assertLessEqual(os.path.getsize(os.path.join(self.d, "big.o")) if os.path.exists(
+            os.path.join(self.d, "big.o")) else 0, build.FILE_BYTES)
+
+    def test_review_list(self):
+        src = os.path.join(self.d, "r.c")
+        with open(src, "w") as f:
+            f.write('#include <stdlib.h>\n// getenv, signal( in a comment count for nothing\n'
+                    'int f(void) { char *h = getenv("HOME"); const char *p = "/proc/self/fd/5";\n'
+                    '    dup2(1, 5); close(2); write(7, "x", 1); signal (2, 0); return h && p; }\n')
+        got = policy.review([src])
+        self.assertEqual(got, ['r.c: a /proc path in a string ("/proc/self/fd/5")',
+                               "r.c: reads the environment (getenv)",
+                               "r.c: signal or sigaction games (signal)",
+                               "r.c: dup2/dup3 of a descriptor (dup2)",
+                               "r.c: closes a standard descriptor (close(2))",
+                               "r.c: an unusual descriptor number (write(7, ...))"])
+        os.mkfifo(os.path.join(self.d, "fifo.c"))   # never waited on, never read
+        os.symlink(src, os.path.join(self.d, "link.c"))
+        self.assertEqual(policy.review([os.path.join(self.d, "fifo.c"),
+                                        os.path.join(self.d, "link.c")]), [])
+        for ex in course.load():
+            for kind in ("exercises", "solutions"):
+                self.assertEqual(policy.review([ex.path(kind, f) for f in ex.files]), [],
+                                 "%s %s" % (kind, ex.name))
+
     def test_every_solution_and_stub_meets_its_calls(self):
         for ex in course.load():
             for kind in ("exercises", "solutions"):

@@ -30,6 +30,15 @@ from engine.course import BUILD, CC, ROOT, UsageError
 
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
 COMPILE_SECONDS = 30
+FILE_BYTES = 64 << 20   # any file the compiler or linker writes (procs: RLIMIT_FSIZE)
+
+
+def _words(output):
+    """The compiler's words, or ours when it hit the file size limit."""
+    if "File size limit exceeded" in output:
+        return ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
+                ".fill, .rept or array in the object): graded code stays small" % (FILE_BYTES >> 20))
+    return output
 
 
 class BuildError(Exception):
@@ -122,7 +131,7 @@ def _compile(src, obj, flags):
         return ("%s took more than %d s to compile (or waited for input): a source file "
                 "that makes the compiler work without end" % (course.shown(src), COMPILE_SECONDS))
     if status != 0:
-        return output or "the compiler failed (out of memory?)"
+        return _words(output) or "the compiler failed (out of memory?)"
     os.replace(depfile + ".tmp%d" % os.getpid(), depfile)
     os.replace(tmp, obj)
     _atomic_write(stamp, line.encode())
@@ -151,7 +160,7 @@ def _link(objs, out, ldflags, libs):
     cmd = [CC, "-pthread"] + objs + ldflags + libs + ["-o", tmp]
     status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
     if status != 0:
-        raise BuildError(output or "the link took too long", True)
+        raise BuildError(_words(output) or "the link took too long", True)
     os.replace(tmp, out)
 
 
@@ -305,7 +314,8 @@ class Box:
     def run(self, argv, seconds=COMPILE_SECONDS, name="tool"):
         """Runs a tool in the sandbox; (status or None on time-out, output)."""
         log = os.path.join(self.private, name + ".log")
-        outcome = procs.run(self.command(argv), seconds, log, contain=self.limits(seconds))
+        outcome = procs.run(self.command(argv), seconds, log, contain=self.limits(seconds),
+                            file_size=FILE_BYTES)
         try:
             text = readback.safe_read(log, OUTPUT_BYTES).decode(errors="replace")
         except readback.Unreadable:
@@ -405,7 +415,7 @@ def build_boxed(ex, src, box, test_sources=None, helgrind=False, calls=None):
         box.programs[what] = out
     status, output = box.run(["sh", "-c", "\n".join(script)], name="link")
     if status != 0:
-        raise BuildError(output or "the link took too long", True)
+        raise BuildError(_words(output) or "the link took too long", True)
     return box.programs
 
 
@@ -449,5 +459,5 @@ def _box_compile(box, staged):
                          "source file that makes the compiler work without end"
                          % COMPILE_SECONDS, True)
     if status != 0:
-        raise BuildError(output or "the compiler failed (out of memory?)", True)
+        raise BuildError(_words(output) or "the compiler failed (out of memory?)", True)
     return student_objs

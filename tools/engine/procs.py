@@ -123,13 +123,14 @@ def _limits(file_size=None, memory=None, cpu=None, contain=None):
     return apply
 
 
-def run_capture(argv, timeout, cwd=None, memory=2 << 30):
-    """Runs a tool (the compiler) on untrusted input: stdin closed, memory and
-    time bounded, its whole group ended on time-out. Returns (status, output),
-    status None when it ran out of time."""
+def run_capture(argv, timeout, cwd=None, memory=2 << 30, file_size=64 << 20):
+    """Runs a tool (the compiler) on untrusted input: stdin closed, memory,
+    file size and time bounded, its whole group ended on time-out. Returns
+    (status, output), status None when it ran out of time."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
-                            preexec_fn=_limits(memory=memory, cpu=int(timeout) + 1))
+                            preexec_fn=_limits(memory=memory, cpu=int(timeout) + 1,
+                                               file_size=file_size))
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out.decode(errors="replace")
