@@ -3,7 +3,7 @@
 # elsewhere it says what to install and fails.
 set -eu
 
-need="gcc make python3 pkg-config libcriterion-dev valgrind"
+need="gcc make python3 pkg-config libcriterion-dev valgrind bubblewrap"
 # The oldest Criterion the tests build with: they skip with cr_skip_test(),
 # new in 2.3.0 (as is criterion.pc); keep in step with tools/engine/course.py.
 criterion_min=2.3

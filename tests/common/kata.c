@@ -1087,3 +1087,12 @@ ReportHook(TEST_CRASH)(struct criterion_test_stats *stats)
     snprintf(sig, sizeof sig, "%d", stats->signal);
     write_marker(".crash", sig);
 }
+
+/* The runner holds the report's channel (a descriptor of the grader): not
+ * dumpable, no worker of the same user may open it through /proc/<pid>/fd
+ * or trace the runner. The workers are exec'd, so they stay dumpable. */
+ReportHook(PRE_ALL)(struct criterion_test_set *tests)
+{
+    (void)tests;
+    prctl(PR_SET_DUMPABLE, 0);
+}

@@ -67,6 +67,17 @@ def graded_repo():
     return base, repo
 
 
+REVIEWED = "work.c: reads the environment (getenv)"
+
+
+def reviewed(base, solution):
+    """The solution with a getenv added: allowed, on the review list."""
+    path = os.path.join(base, "reviewed-%s.c" % os.urandom(4).hex())
+    with open(solution) as f, open(path, "w") as out:
+        out.write(f.read() + '\n#include <stdlib.h>\nint work_env_probe(void) { return getenv("HOME") != 0; }\n')
+    return path
+
+
 def submission(base, name, ex1=None, ex2=None, layout="folders"):
     """A submission: ex1 is work.c of 01-fixture, ex2 twice.c of 02-fixture
     (paths, or None for not submitted)."""
@@ -121,6 +132,7 @@ class Grading(unittest.TestCase):
         with open(cheat, "w") as f:
             f.write('#include "../../../../solutions/01-fixture/work.c"\n')
         cases["include_solution"] = (cheat, cls.solution2)
+        cases["reviewed"] = (reviewed(cls.base, cls.solution1), cls.solution2)
         srcs = {c: submission(cls.base, c, a, b) for c, (a, b) in cases.items()}
         # the shared objects once, then every case at once, each with its own grading user
         cls.grade(srcs["stubs"], 0)
@@ -134,6 +146,10 @@ class Grading(unittest.TestCase):
                 slots.append(slot)
         with ThreadPoolExecutor(max_workers=SLOTS) as pool:
             cls.runs = dict(pool.map(run, sorted(cases)))
+        if os.geteuid() == 0:  # the weaker mode asked for: the same object policy
+            users = submission(cls.base, "fake_output_users", cases["fake_output"][0], cls.solution2)
+            cls.runs["fake_output_users"] = cls.grade(users, 0, env=dict(os.environ,
+                                                                         KATA_SANDBOX="users"))
         time.sleep(0.2)
         cls.left_users = grading_users([r[3] for r in cls.runs.values()], cls.repo)
         cls.left_repo = processes_under(cls.repo)
@@ -143,13 +159,13 @@ class Grading(unittest.TestCase):
         shutil.rmtree(cls.base, ignore_errors=True)
 
     @classmethod
-    def grade(cls, src, slot, extra=()):
+    def grade(cls, src, slot, extra=(), env=None):
         results = os.path.join(src + "-results", "results.json")
         argv = [sys.executable, "-S", os.path.join(cls.repo, "tools", "kata.py"), "grade", "--src", src,
                 "--results", results, "--slot", str(slot)] + list(extra)
         start = time.monotonic()
         proc = subprocess.run(argv, cwd=cls.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=300)
+                              timeout=300, env=env)
         secs = time.monotonic() - start
         with open(results) as f:
             data = json.load(f)
@@ -232,7 +248,23 @@ class Grading(unittest.TestCase):
 
     def test_fake_output_earns_nothing(self):
         self.hostile("fake_output_in_test")
-        self.hostile("fake_output", "without reporting its results")
+        # a constructor that prints a passing report: refused from the object
+        # (policy.judge_object) whatever the sandbox's mode
+        self.hostile("fake_output", "your code has a .init_array section")
+
+    def test_review_list_names_what_is_allowed_but_worth_a_look(self):
+        rc, out, _, data = self.runs["reviewed"]
+        self.assertEqual(data["score"], 20, out)       # a pointer for a person, never points
+        self.assertEqual(data["extra_data"]["review"], {"01-fixture": [REVIEWED]})
+        self.assertIn("review 01-fixture: " + REVIEWED, out)
+        self.assertIn("review 01-fixture: " + REVIEWED, data["output"])
+        self.assertEqual(self.runs["solutions"][3]["extra_data"]["review"], {})
+
+    @unittest.skipUnless(os.geteuid() == 0, "the users mode is root's")
+    def test_object_policy_also_without_namespaces(self):
+        self.assertEqual(self.runs["fake_output_users"][3]["extra_data"]["sandbox"], "users")
+        self.hostile("fake_output_users", "your code has a .init_array section")
+        self.assertIn("(sandbox: users)", self.runs["fake_output_users"][1])
 
     def test_hang_earns_nothing_in_bounded_time(self):
         self.hostile("spin_in_test", "spinning in a loop")
@@ -264,10 +296,17 @@ class Grading(unittest.TestCase):
 
     @unittest.skipUnless(os.geteuid() == 0, "the grading user exists only when grading as root")
     def test_student_code_runs_as_an_unprivileged_user(self):
+        modes = {r[3]["extra_data"]["sandbox"] for c, r in self.runs.items()
+                 if c != "fake_output_users"}   # refused before it ran: no run folder
+        self.assertEqual(len(modes), 1, modes)
         run = os.path.join(self.repo, "build", "01-fixture")
         owners = {os.stat(os.path.join(run, d, "run")).st_uid for d in os.listdir(run)
                   if os.path.isdir(os.path.join(run, d, "run"))}
-        self.assertTrue(owners)
+        if modes == {"namespaces"}:
+            # the run wrote only its box, outside the repository, gone with it
+            self.assertEqual(owners, set())
+        else:
+            self.assertTrue(owners)
         self.assertTrue(all(contain.GRADE_UID <= o < contain.GRADE_UID + 1000 for o in owners))
         uids = {r[3]["extra_data"]["grading_uid"] for r in self.runs.values()}
         self.assertGreaterEqual(len(uids), SLOTS, "graders at the same time share no user")
@@ -309,6 +348,39 @@ class Commands(unittest.TestCase):
         self.one_line_error(["release", "OUT=" + os.path.join(ROOT, "tools")], "exists and is not an empty folder")
         self.one_line_error(["gradescope", "OUT=x.txt"], "give the path of the .zip")
 
+    def test_grade_all_survives_any_folder_content(self):
+        # a FIFO named like a .c file, a deep tree, a folder named like the
+        # CSV, a linked student folder: a row with a reason each, the others graded
+        subs = os.path.join(self.base, "odd-class")
+        os.makedirs(subs)
+        for name in ("alice", "grades.csv", "fifo", "deep"):
+            first = reviewed(self.base, self.solution1) if name == "alice" else self.solution1
+            shutil.move(submission(self.base, "odd-" + name, first, self.solution2),
+                        os.path.join(subs, name))
+        os.remove(os.path.join(subs, "fifo", "01-fixture", "work.c"))
+        os.mkfifo(os.path.join(subs, "fifo", "01-fixture", "work.c"))
+        deep = os.path.join(subs, "deep", "01-fixture")
+        fd = os.open(deep, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(200):   # below it, deeper than any submission needs
+            os.mkdir("d", dir_fd=fd)
+            fd, old = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd), fd
+            os.close(old)
+        os.rename(os.path.join(deep, "work.c"), "/proc/self/fd/%d/work.c" % fd)
+        os.close(fd)
+        os.symlink(os.path.join(subs, "alice"), os.path.join(subs, "linked"))
+        out_dir = os.path.join(self.base, "odd-grades")
+        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir, timeout=300)
+        self.assertEqual(rc, 0, out)
+        with open(os.path.join(out_dir, "grades.csv")) as f:
+            rows = {r[0]: r[1:] for r in csv.reader(f)}
+        self.assertEqual(rows["alice"], ["10", "10", "20", "", "01-fixture: " + REVIEWED])
+        for student, scores, words in (("fifo", ["0", "10", "10"], "work.c is not a regular file"),
+                                       ("deep", ["0", "10", "10"], "more than 16 deep"),
+                                       ("grades.csv", ["0", "0", "0"], "may not be named"),
+                                       ("linked", ["0", "0", "0"], "symbolic link")):
+            self.assertEqual(rows[student][:3], scores, (student, out))
+            self.assertIn(words, rows[student][3], student)
+
     def test_grade_all_one_row_per_student(self):
         subs = os.path.join(self.base, "class")
         os.makedirs(subs)
@@ -327,10 +399,11 @@ class Commands(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
             rows = list(csv.reader(f))
-        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total"])
-        self.assertEqual(rows[1:], [["alice", "10", "10", "20"], ["bob", "10", "10", "20"],
-                                    ["carol", "0", "0", "0"], ["dave", "0", "10", "10"],
-                                    ["erin", "0", "10", "10"]])
+        self.assertEqual(rows[0], ["student", "01-fixture", "02-fixture", "total", "note", "review"])
+        self.assertEqual(rows[1:], [["alice", "10", "10", "20", "", ""],
+                                    ["bob", "10", "10", "20", "", ""],
+                                    ["carol", "0", "0", "0", "", ""], ["dave", "0", "10", "10", "", ""],
+                                    ["erin", "0", "10", "10", "", ""]])
         results = []
         for name in ("alice", "bob", "carol", "dave", "erin"):
             with open(os.path.join(out_dir, name, "results.json")) as f:

@@ -27,8 +27,8 @@ LAYERS = {
     "engine.run": 3,
     "engine.report": 4, "engine.helgrind_summary": 4, "engine.places": 4,
     "engine.build": 5,
-    "engine.contain": 6, "engine.policy": 6,
-    "engine.procs": 7, "engine.machine": 7,
+    "engine.contain": 6, "engine.policy": 6, "engine.sandbox": 6,
+    "engine.procs": 7, "engine.machine": 7, "engine.readback": 7,
     "engine.course": 8,
     "engine.lang": 9, "engine.ui": 9,
 }

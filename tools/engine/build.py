@@ -7,29 +7,49 @@ Layout under build/<exercise>/:
                       a submitted file is never seen
   <variant>/obj/      their objects
   <variant>/test, <variant>/helgrind-driver
+
+A graded build in the sandbox (build_boxed, the grading's mode
+"namespaces") compiles the tree's tests and harness here as above, then
+compiles, judges (policy.judge_object) and links the learner's code inside
+bubblewrap as the grading user, in a Box of copies outside the repository.
+
+Why so long: the box's build is the plain build's twin (the same flags,
+objects, helpers and link flags, by the same helpers of this module); kept
+beside it so that the two cannot drift apart.
 """
 
 import hashlib
 import os
 import re
 import shlex
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import course, policy, procs
+from engine import contain, course, policy, procs, readback, sandbox
 from engine.course import BUILD, CC, ROOT, UsageError
 
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
 COMPILE_SECONDS = 30
+FILE_BYTES = 64 << 20   # any file the compiler or linker writes (procs: RLIMIT_FSIZE)
+
+
+def _words(output):
+    """The compiler's words, or ours when it hit the file size limit."""
+    if "File size limit exceeded" in output:
+        return ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
+                ".fill, .rept or array in the object): graded code stays small" % (FILE_BYTES >> 20))
+    return output
 
 
 class BuildError(Exception):
     """The code does not compile or link; .output holds the compiler's words."""
 
-    def __init__(self, output, student, machine=False):
+    def __init__(self, output, student, refused=False, machine=False):
         super().__init__(output)
         self.output = output
         self.student = student
+        self.refused = refused   # it compiled, but the object policy refused it
         self.machine = machine  # the machine lacks what the tests need (not the learner's fault)
 
 
@@ -113,7 +133,7 @@ def _compile(src, obj, flags):
         return ("%s took more than %d s to compile (or waited for input): a source file "
                 "that makes the compiler work without end" % (course.shown(src), COMPILE_SECONDS))
     if status != 0:
-        return output or "the compiler failed (out of memory?)"
+        return _words(output) or "the compiler failed (out of memory?)"
     os.replace(depfile + ".tmp%d" % os.getpid(), depfile)
     os.replace(tmp, obj)
     _atomic_write(stamp, line.encode())
@@ -176,7 +196,7 @@ def _link(objs, out, ldflags, libs, harness_objs=()):
     status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
     if status != 0:
         machine = status is not None and machine_link_error(output, harness_objs)
-        raise BuildError(output or "the link took too long", not machine, machine)
+        raise BuildError(_words(output) or "the link took too long", not machine, machine=machine)
     os.replace(tmp, out)
 
 
@@ -200,9 +220,11 @@ def _shared_obj(ex, shared, s):
     return os.path.join(shared, "x" + hashlib.sha1(os.path.dirname(s).encode()).hexdigest()[:8], name)
 
 
-def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
+def build(ex, src=None, helgrind=False, test_sources=None, variant=None, judge=False):
     """Builds the test program (or the helgrind driver); returns its path.
-    `variant` names the build folder (default: after SRC)."""
+    `variant` names the build folder (default: after SRC). With `judge` (a
+    graded build outside the sandbox, mode "users"), the learner's objects
+    are judged as in the sandbox (policy.judge_object) before the link."""
     var_dir = os.path.join(BUILD, ex.name, variant or variant_name(src))
     staged = stage(ex.student_paths(src), os.path.join(var_dir, "src"))
     flags = _flags(ex)
@@ -231,11 +253,35 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None):
                                     [objs[s] for s in support])
     if problems:
         raise BuildError("\n".join(problems), True)
+    if judge:
+        _judge_plain(ex, [(j[0], j[1]) for j in jobs if j[3]], [objs[s] for s in support])
     ldflags = ex.ldflags + ([] if helgrind else ex.test_ldflags)
     common = os.path.join(ROOT, "tests", "common")
     _link([j[1] for j in jobs], out, ldflags, libs,
           [objs[s] for s in others if os.path.dirname(os.path.abspath(s)) == common])
     return out
+
+
+def _judge_plain(ex, student_objs, support_objs):
+    """The object policy on objects built outside the sandbox: the same
+    rules as in it (the names of the library and harness are check_symbols'
+    job here); its tools bounded in time and memory (procs.run_capture)."""
+    support = policy._global_symbols(support_objs)[0] if support_objs else set()
+    problems = []
+    for src, obj in student_objs:
+        try:
+            deps = readback.safe_read(obj + ".d", OUTPUT_BYTES).decode(errors="replace")
+        except readback.Unreadable:
+            deps = ""
+        for f in policy.judge_object(obj, ex.calls, support=support, depfile_text=deps,
+                                     headers_dirs=(ex.path("exercises"),), source=src,
+                                     forbidden=policy.FORBIDDEN_CALLS,
+                                     forbidden_prefixes=policy.HARNESS_PREFIXES,
+                                     run=lambda argv: procs.run_capture(argv, COMPILE_SECONDS)):
+            if f.sentence not in problems:
+                problems.append(f.sentence)
+    if problems:
+        raise BuildError("\n".join(problems), True, refused=True)
 
 
 def compile_commands(exercises):
@@ -251,3 +297,206 @@ def compile_commands(exercises):
             entries.append({"directory": ROOT, "file": s,
                             "command": shlex.join([CC] + flags + ["-c", s])})
     return entries
+
+
+# ---- graded builds: the learner's code compiled and linked in the sandbox ----
+
+BOX = "/kata"           # where a box's folders appear inside the sandbox
+SOURCE_BYTES = 1 << 20  # a submitted .c file
+OUTPUT_BYTES = 64 << 10  # the compiler's words kept
+
+
+class Box:
+    """One grading's folders, in a fresh private folder outside the
+    repository (so the grading user reaches it wherever the clone is):
+      in/       root's copies the sandbox reads: the exercise's headers, the
+                harness objects, the learner's staged files (ro at /kata/in)
+      out/      the only folder the sandbox may write (rw at /kata/out)
+      private/  the grader's own: logs, the report read from its channel"""
+
+    def __init__(self, uid):
+        self.uid = uid
+        # /tmp, not TMPDIR: the grading user must be able to enter it
+        self.path = tempfile.mkdtemp(prefix="kata-box-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        os.chmod(self.path, 0o711)
+        self.inp, self.out = os.path.join(self.path, "in"), os.path.join(self.path, "out")
+        self.private = os.path.join(self.path, "private")
+        for d in ("ex", "common", "obj", "src"):
+            os.makedirs(os.path.join(self.inp, d), mode=0o755)
+        os.chmod(self.inp, 0o755)
+        os.mkdir(self.out, 0o700)
+        os.mkdir(self.private, 0o700)
+        if uid is not None:
+            os.chown(self.out, uid, uid)
+        self.programs = {}   # "test", "helgrind": paths inside, once built
+
+    def put(self, src, folder, name=None, head=b""):
+        """Copies a trusted file into in/<folder>/; returns its path inside."""
+        dest = os.path.join(self.inp, folder, name or os.path.basename(src))
+        with open(src, "rb") as f:
+            data = f.read()
+        with open(dest, "wb") as f:
+            f.write(head + data)
+        os.chmod(dest, 0o644)
+        return "%s/in/%s/%s" % (BOX, folder, os.path.basename(dest))
+
+    def command(self, argv, env=None, tmp_mb=64):
+        base = {"PATH": "/usr/bin:/bin", "HOME": BOX + "/out", "LC_ALL": "C.UTF-8"}
+        return sandbox.command(argv, uid=self.uid, ro_binds=[(self.inp, BOX + "/in")],
+                               rw_dir=(self.out, BOX + "/out"), tmp_mb=tmp_mb,
+                               cwd=BOX + "/out", env=dict(base, **(env or {})))
+
+    def limits(self, seconds, memory=2 << 30, processes=64):
+        return contain.Limits(processes=processes, memory=memory, total_memory=2 * memory,
+                            cpu=int(seconds) + 1, uid=self.uid, sandboxed=True)
+
+    def run(self, argv, seconds=COMPILE_SECONDS, name="tool"):
+        """Runs a tool in the sandbox; (status or None on time-out, output)."""
+        log = os.path.join(self.private, name + ".log")
+        outcome = procs.run(self.command(argv), seconds, log, contain=self.limits(seconds),
+                            file_size=FILE_BYTES)
+        try:
+            text = readback.safe_read(log, OUTPUT_BYTES).decode(errors="replace")
+        except readback.Unreadable:
+            text = ""
+        if outcome.timed_out:
+            return None, text
+        return (outcome.returncode if not outcome.limit else -1), text
+
+    def host(self, inside):
+        """The host path of a path inside under /kata/out."""
+        return os.path.join(self.out, os.path.relpath(inside, BOX + "/out"))
+
+    def remove(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _no_link_below(path, top):
+    """Refuses a folder between `top` (the SRC folder) and the file that is
+    a symbolic link (an exercise folder linked to solutions/)."""
+    d = os.path.dirname(os.path.abspath(path))
+    top = os.path.abspath(top)
+    while d.startswith(top + os.sep):
+        if os.path.islink(d):
+            raise BuildError("%s is a symbolic link: a submission is read as plain files and "
+                             "folders only" % course.shown(d), True, refused=True)
+        d = os.path.dirname(d)
+
+
+def _stage_submitted(box, paths, top):
+    """The learner's files into the box, never through a link, each with a
+    #line naming the original file (messages and helgrind's attribution)."""
+    staged = []
+    for p in paths:
+        _no_link_below(p, top)
+        try:
+            body = readback.safe_read(p, SOURCE_BYTES + 1)
+        except readback.Unreadable as e:
+            raise BuildError("%s: %s" % (course.shown(p), e), True, refused=True)
+        if len(body) > SOURCE_BYTES:
+            raise BuildError("%s is bigger than %d KB" % (course.shown(p), SOURCE_BYTES >> 10), True,
+                             refused=True)
+        head = ('#line 1 "%s"\n' % course.shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
+        dest = os.path.join(box.inp, "src", os.path.basename(p))
+        with open(dest, "wb") as f:
+            f.write(head + body)
+        os.chmod(dest, 0o644)
+        staged.append("%s/in/src/%s" % (BOX, os.path.basename(p)))
+    return staged
+
+
+def _policy(box, objs, calls, taken, support):
+    """Findings of policy.judge_object on the learner's objects, its tools
+    run in the sandbox too (they parse hostile files)."""
+    problems = []
+    for src, obj in objs:
+        try:
+            deps = readback.safe_read(box.host(obj + ".d"), OUTPUT_BYTES).decode(errors="replace")
+        except readback.Unreadable:
+            deps = ""
+        for f in policy.judge_object(obj, calls, taken=taken, support=support, depfile_text=deps,
+                                 headers_dirs=(BOX + "/in/ex",), source=src,
+                                 forbidden=policy.FORBIDDEN_CALLS,
+                                        forbidden_prefixes=policy.HARNESS_PREFIXES,
+                                 run=lambda argv: box.run(argv, name="policy")):
+            if f.sentence not in problems:
+                problems.append(f.sentence)
+    return problems
+
+
+def build_boxed(ex, src, box, test_sources=None, helgrind=False, calls=None):
+    """Builds the test program (and, with helgrind, the helgrind driver) of a
+    graded run: the tree's harness objects compiled here as in build(), the
+    learner's files compiled, judged (policy.judge_object) and linked in the
+    sandbox as the grading user, with the same link flags as build().
+    Fills box.programs {"test": path inside, "helgrind": ...}."""
+    staged = _stage_submitted(box, ex.student_paths(src), src or os.path.dirname(ex.path("exercises")))
+    tests = (test_sources or ex.test_sources()) + ex.helper_sources() + _common_sources(True)
+    hg = [ex.helgrind_source()] + _common_sources(False) if helgrind and ex.helgrind_source() \
+        else []
+    support = ex.support_paths()
+    inside, objs = _box_tree_objects(ex, box, sorted(set(tests + hg + support)))
+    student_objs = _box_compile(box, staged)
+    taken = policy.library_symbols() | policy._global_symbols([objs[s] for s in tests + hg])[0]
+    support_names = policy._global_symbols([objs[s] for s in support])[0] if support else set()
+    problems = _policy(box, student_objs, calls, taken, support_names)
+    if problems:
+        raise BuildError("\n".join(problems), True, refused=True)
+    programs = {"test": (tests + support, ex.ldflags + ex.test_ldflags + ["-rdynamic", "-lcriterion"])}
+    if hg:
+        programs["helgrind"] = (hg + support, ex.ldflags)
+    script = ["set -e"]
+    for what, (others, flags) in programs.items():
+        out = "%s/out/%s-program" % (BOX, what)
+        script.append(shlex.join([CC, "-pthread"] + [o for _, o in student_objs]
+                                 + [inside[s] for s in others] + flags + ["-o", "/tmp/" + what]))
+        script.append(shlex.join(["cp", "/tmp/" + what, out]))
+        box.programs[what] = out
+    status, output = box.run(["sh", "-c", "\n".join(script)], name="link")
+    if status != 0:
+        raise BuildError(_words(output) or "the link took too long", True)
+    return box.programs
+
+
+def _box_tree_objects(ex, box, sources):
+    """The tree's own objects (tests, harness, support) built here, copied
+    into the box with the exercise's headers and the harness's."""
+    shared = os.path.join(BUILD, ex.name, "tests-obj")
+    flags = _flags(ex)
+    jobs = [(s, _shared_obj(ex, shared, s), flags, False) for s in sources]
+    _compile_all(jobs)
+    objs = {s: o for s, o, _, _ in jobs}
+    inside = {}
+    for s, o in objs.items():
+        name = hashlib.sha1(o.encode()).hexdigest()[:8] + "-" + os.path.basename(o)
+        inside[s] = box.put(o, "obj", name)
+    for h in sorted(os.listdir(ex.path("exercises"))):
+        if h.endswith(".h"):
+            box.put(ex.path("exercises", h), "ex")
+    common = os.path.join(ROOT, "tests", "common")
+    for h in sorted(os.listdir(common)):
+        if h.endswith((".h", ".supp")):
+            box.put(os.path.join(common, h), "common")
+    return inside, objs
+
+
+def _box_compile(box, staged):
+    """The learner's files compiled in the sandbox: [(source, object)] inside."""
+    cflags = CFLAGS + ["-I", BOX + "/in/ex", "-I", BOX + "/in/common"]
+    student_objs, script = [], ["set -e"]
+    for s in staged:
+        base = os.path.basename(s)[:-2]
+        o = "%s/out/%s.o" % (BOX, base)
+        script.append(shlex.join([CC] + cflags + ["-MD", "-MF", "/tmp/%s.o.d" % base, "-c", s,
+                                                  "-o", "/tmp/%s.o" % base]))
+        # compiled in the capped /tmp: a huge object fills that, not the disk
+        script.append(shlex.join(["cp", "/tmp/%s.o" % base, "/tmp/%s.o.d" % base, BOX + "/out/"]))
+        student_objs.append((s, o))
+    status, output = box.run(["sh", "-c", "\n".join(script)], name="compile")
+    if status is None:
+        raise BuildError("your code took more than %d s to compile (or waited for input): a "
+                         "source file that makes the compiler work without end"
+                         % COMPILE_SECONDS, True)
+    if status != 0:
+        raise BuildError(_words(output) or "the compiler failed (out of memory?)", True)
+    return student_objs

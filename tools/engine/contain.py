@@ -12,6 +12,7 @@ import os
 import resource
 import signal
 import shutil
+import stat
 import time
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from engine import lang, procs
 from engine.course import ROOT, UsageError
 
 GRADE_UID = 64000        # as root, submitted code runs as GRADE_UID or a uid above it
-UID_LOCKS = "/run/lock" if os.path.isdir("/run/lock") else "/tmp"
+# Root's own folder: in a world-writable one (/run/lock) a planted link or
+# FIFO named like a lock file truncated a root file or hung every grader.
+UID_LOCKS = "/run/kata-grade-uids" if os.path.isdir("/run") else "/var/lib/kata-grade-uids"
 
 CLONE_NEWNS = 0x00020000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_BIND = 0x4000, 1 << 18, 2, 4, 0x1000
@@ -63,7 +66,9 @@ class Limits:
                this size each (a disk filler fills its own, which vanishes
                with the run); a folder of `keep` inside one of them (a
                repository cloned into /tmp) is bound back in.
-    uid, gid   as root: the run's user and group (never root)."""
+    uid, gid   as root: the run's user and group (never root).
+    sandboxed  the program is bwrap (sandbox.command), which makes its own
+               private mounts: no private /tmp here, the user switch only."""
     processes: int = 256
     memory: int = 1 << 30
     total_memory: int = 1 << 30
@@ -74,6 +79,7 @@ class Limits:
     uid: int = None
     gid: int = None
     keep: tuple = ()
+    sandboxed: bool = False
 
     def _private_tmp(self, libc, d):
         """A fresh tmpfs over `d`; a kept folder inside it (the repository
@@ -92,7 +98,7 @@ class Limits:
     def enter(self, libc):
         """In the child, before exec."""
         root = os.geteuid() == 0
-        if root and self.tmp_size:
+        if root and self.tmp_size and not self.sandboxed:
             if libc.unshare(CLONE_NEWNS) == 0:
                 libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
                 for d in SHARED_TMP:
@@ -171,6 +177,26 @@ def _resident(pid):
 _claimed = {}   # slot -> (uid, the open lock file that holds it)
 
 
+def _lock_dir():
+    try:
+        os.mkdir(UID_LOCKS, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(UID_LOCKS)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o022:
+        raise UsageError("%s is not root's own folder (a link, or writable by others): remove "
+                         "it and grade again" % UID_LOCKS)
+    return UID_LOCKS
+
+
+def _open_lock(path):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError("not a regular file: " + path)
+    return os.fdopen(fd, "w")
+
+
 def _uid_in_use(uid):
     for entry in os.listdir("/proc"):
         try:
@@ -189,9 +215,10 @@ def grading_uid(slot):
     if os.geteuid() != 0:
         return None
     if slot not in _claimed:
+        locks = _lock_dir()
         for uid in range(GRADE_UID + slot, GRADE_UID + 1000):
             try:
-                f = open(os.path.join(UID_LOCKS, "kata-grade-uid-%d.lock" % uid), "w")
+                f = _open_lock(os.path.join(locks, "kata-grade-uid-%d.lock" % uid))
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue
@@ -208,15 +235,29 @@ def grading_uid(slot):
 class Grading:
     """The containment of one grader (`slot`: which of a class's parallel
     graders it is): the limits of each exercise, its own user, folders only
-    that user may write."""
+    that user may write. `mode` is the sandbox's (sandbox.mode(), chosen by
+    the caller): with "namespaces", run.py builds and runs in a box
+    (build.Box, kept in `box` for the exercise's helgrind run; close()
+    removes it)."""
 
-    def __init__(self, slot=0):
+    def __init__(self, slot=0, mode="users"):
         self.slot = slot
+        self.mode = mode
+        self.box = None
+
+    @property
+    def sandboxed(self):
+        return self.mode == "namespaces"
 
     def limits(self, ex, seconds):
         return Limits(processes=ex.processes, memory=ex.memory_mb << 20,
                       total_memory=max(ex.memory_mb, 1024) << 20, cpu=int(seconds) + 10,
-                      uid=grading_uid(self.slot), keep=(ROOT,))
+                      uid=grading_uid(self.slot), keep=(ROOT,), sandboxed=self.sandboxed)
+
+    def close(self):
+        if self.box is not None:
+            self.box.remove()
+            self.box = None
 
 
 def writable_by(path, uid):

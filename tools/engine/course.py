@@ -79,6 +79,9 @@ class Exercise:
                                             "(default: a fifth)", None, float, _share)
     memory_mb: int = _key("address space of each graded process, MB", 1024, int, _positive)
     processes: int = _key("processes a graded run may have at once", 256, int, _positive)
+    # The library calls a graded object may leave undefined (policy.judge_object);
+    # None: no list, only the harness's names are refused.
+    calls: Optional[list] = _key("library calls graded code may make", None, _words)
 
     def shown_title(self, zh=False):
         """The title in the learner's language: title_zh in Chinese when the

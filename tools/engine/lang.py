@@ -223,6 +223,8 @@ MESSAGES = {
     "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
+    "grade.review": ("review", "待查看"),
+    "run.code refused": ("your code was refused before any test ran:", "你的代码在运行任何测试之前就被拒绝了："),
     "run.tests no compile": ("the tests do not compile:", "测试代码无法编译："),
     "run.machine no build": ("the tests do not build on this machine (its C library or Criterion lacks "
                              "what they need; not your code): run `make deps`, or see the README's "

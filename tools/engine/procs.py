@@ -123,13 +123,14 @@ def _limits(file_size=None, memory=None, cpu=None, contain=None):
     return apply
 
 
-def run_capture(argv, timeout, cwd=None, memory=2 << 30):
-    """Runs a tool (the compiler) on untrusted input: stdin closed, memory and
-    time bounded, its whole group ended on time-out. Returns (status, output),
-    status None when it ran out of time."""
+def run_capture(argv, timeout, cwd=None, memory=2 << 30, file_size=64 << 20):
+    """Runs a tool (the compiler) on untrusted input: stdin closed, memory,
+    file size and time bounded, its whole group ended on time-out. Returns
+    (status, output), status None when it ran out of time."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True,
-                            preexec_fn=_limits(memory=memory, cpu=int(timeout) + 1))
+                            preexec_fn=_limits(memory=memory, cpu=int(timeout) + 1,
+                                               file_size=file_size))
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out.decode(errors="replace")
@@ -139,18 +140,37 @@ def run_capture(argv, timeout, cwd=None, memory=2 << 30):
         return None, out.decode(errors="replace")
 
 
-def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None):
+SETTLE_SECONDS = 2.0
+
+
+def _settle():
+    """bwrap's outer process ends as soon as the sandbox's init reports the
+    program's exit, a moment before that init (re-parented here) is gone;
+    when the init ends, the kernel ends every process of its PID namespace.
+    Waits for that and reaps them, so nothing of the sandbox is counted as
+    left behind by chance: with a PID namespace nothing can be."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        _reap_all()
+        if not descendants():
+            return
+        time.sleep(0.005)
+
+
+def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None,
+        pass_fds=()):
     """Runs argv with stdout and stderr to out_path, stdin closed, in a new
     session; ends it and all its descendants after `timeout` seconds. With
     `contain` (a contain.Limits: its enter() runs in the child before exec,
     its watch() in a thread of ours while the run lasts), the run is also
-    contained."""
+    contained. pass_fds: descriptors the program inherits (a channel only
+    the grader reads)."""
     become_subreaper()
     start = time.monotonic()
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                start_new_session=True,
+                                start_new_session=True, pass_fds=pass_fds,
                                 preexec_fn=_limits(file_size=file_size, contain=contain))
         outcome = Outcome()
         expired = threading.Event()
@@ -178,6 +198,8 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain
         if expired.is_set():
             outcome.timed_out = True
             kill_descendants()
+    if getattr(contain, "sandboxed", False) and not expired.is_set():
+        _settle()
     outcome.seconds = time.monotonic() - start
     # Whatever is still there was left behind by the program.
     outcome.leftovers = {} if outcome.timed_out or outcome.limit else kill_descendants()

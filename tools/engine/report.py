@@ -14,7 +14,7 @@ import signal
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from engine import lang
+from engine import lang, readback
 from engine.course import TEST_RE, expected_tests  # noqa: F401 (expected_tests: report's too)
 
 SUITE_RE = re.compile(r"^\s*KATA_SUITE\s*\(\s*(\w+)", re.M)
@@ -129,11 +129,16 @@ def signal_words(sig, environ=None):
     return lang.t(key, environ=environ) if key in lang.MESSAGES else name
 
 
+MARKER_BYTES = 64 << 10    # a marker is a line or a paragraph
+REPORT_BYTES = 16 << 20    # Criterion's XML of a run
+
+
 def _read(path):
+    """A marker the run wrote: never a link, a device or a FIFO, never more
+    than MARKER_BYTES (readback.safe_read)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().strip()
-    except OSError:
+        return readback.safe_read(path, MARKER_BYTES).decode("utf-8", "replace").strip()
+    except readback.Unreadable:
         return None
 
 
@@ -144,10 +149,17 @@ def _strip_location(text):
 
 
 def parse_xml(path):
-    """{suite::name: (status, message)} from Criterion's XML report."""
-    tree = ET.parse(path)
+    """{suite::name: (status, message)} from Criterion's XML report (a file,
+    read with readback.safe_read, or the report's bytes themselves)."""
+    if isinstance(path, bytes):
+        data = path
+    else:
+        try:
+            data = readback.safe_read(path, REPORT_BYTES)
+        except readback.Unreadable as e:
+            raise OSError(str(e))
     found = {}
-    for suite in tree.getroot().iter("testsuite"):
+    for suite in ET.fromstring(data).iter("testsuite"):
         for case in suite.iter("testcase"):
             tid = "%s::%s" % (suite.get("name"), case.get("name"))
             status = case.get("status", "")

@@ -6,19 +6,30 @@ containment (`grading`, a contain.Grading): the grading path passes one (its
 limits, its user, folders only that user may write, the include policy, a
 build folder of its own: build/<ex>/graded-<variant>/), the learner's path
 passes none. Runs of the same exercise and build folder wait for each other.
-The sentences follow the learner's language (lang.py)."""
+The sentences follow the learner's language (lang.py).
+
+In the sandbox (a Grading whose mode is "namespaces"), the learner's files
+are compiled, judged (policy.judge_object) and linked, and the tests and the
+helgrind check run, in bubblewrap (build.Box, kept in grading.box between
+the two runs of an exercise); Criterion's report comes through a pipe only
+its runner holds, and every file the run wrote is read back with care
+(readback)."""
 
 import contextlib
 import fcntl
 import os
+import threading
 from dataclasses import dataclass
 
-from engine import build, helgrind_summary, lang, places, policy, procs, report
-from engine.contain import check_reachable, writable_by
+from engine import build, helgrind_summary, lang, places, policy, procs, readback, report
+from engine.contain import check_reachable, grading_uid, writable_by
 from engine.course import ROOT, UsageError
 from engine.report import Outcome, RunReport
 
 SUPPRESSIONS = os.path.join(ROOT, "tests", "common", "helgrind.supp")
+REPORT_BYTES = 16 << 20   # Criterion's XML of one run, read from its channel
+HELGRIND_LOG_BYTES = 4 << 20
+HELGRIND_LOGS = 64        # one per process of the scenario
 
 
 def variant(src, grading=None):
@@ -54,10 +65,13 @@ def run_tests(ex, src=None, sources=None, grading=None):
         except build.BuildError as e:
             key = "run.code no compile" if e.student else (
                 "run.machine no build" if e.machine else "run.tests no compile")
+            key = "run.code refused" if e.refused else key
             failure = Outcome.COMPILE_ERROR_STUDENT if e.student else Outcome.COMPILE_ERROR_TESTS
             problem = lang.t(key) + "\n" + e.output.rstrip()
             short = None if grading else lang.t("run.did not compile")
             return RunReport.failed_run(expected, failure, problem, short)
+        if grading is not None and grading.sandboxed:
+            return _run_boxed(ex, grading, expected, d)
         return _run_program(ex, binary, expected, d, grading)
 
 
@@ -66,7 +80,13 @@ def _build_tests(ex, src, sources, grading):
         bad = policy.check_includes(ex.student_paths(src))
         if bad:
             raise build.BuildError(bad, True)
-    return build.build(ex, src, test_sources=sources, variant=variant(src, grading))
+        if grading.sandboxed:
+            if grading.box is None:
+                grading.box = build.Box(grading_uid(grading.slot))
+            return build.build_boxed(ex, src, grading.box, test_sources=sources,
+                                     helgrind=bool(ex.helgrind_source()), calls=ex.calls)["test"]
+    return build.build(ex, src, test_sources=sources, variant=variant(src, grading),
+                       judge=grading is not None)
 
 
 def _not_submitted(ex, expected, error, grading):
@@ -101,6 +121,53 @@ def _run_program(ex, binary, expected, d, grading):
     return places.in_words(report.verdicts(expected, xml, marks, outcome, ex.timeout), binary)
 
 
+def _drain(fd, limit, into):
+    """Reads a channel to its end (at most `limit` bytes kept)."""
+    got, size = [], 0
+    while True:
+        b = os.read(fd, 1 << 16)
+        if not b:
+            break
+        if size < limit:
+            got.append(b[:limit - size])
+            size += len(got[-1])
+    os.close(fd)
+    into.append(b"".join(got))
+
+
+def _run_boxed(ex, grading, expected, d):
+    """The tests in the sandbox. Criterion's XML comes through a pipe that
+    only the runner holds (BoxFort's workers, where the tests and the
+    learner's code run, do not inherit it); the markers, written by the
+    harness inside the workers, from the run's folder, read with care."""
+    box, limits = grading.box, grading.limits(ex, ex.timeout)
+    marks = os.path.join(box.out, "marks")
+    writable_by(marks, limits.uid)
+    r, w = os.pipe()
+    os.set_inheritable(w, True)
+    if limits.uid is not None:  # the runner reopens it by /dev/fd/N, as the grading user
+        os.fchown(w, limits.uid, limits.uid)
+    got = []
+    reader = threading.Thread(target=_drain, args=(r, REPORT_BYTES, got), daemon=True)
+    reader.start()
+    env = {"KATA_MARKS": build.BOX + "/out/marks", "KATA_TEST_SECONDS": "%g" % ex.test_seconds,
+           "KATA_LANG": lang.code()}
+    argv = box.command([box.programs["test"], "--xml=/dev/fd/%d" % w], env=env,
+                       tmp_mb=limits.tmp_size >> 20)
+    try:
+        outcome = procs.run(argv, ex.timeout, os.path.join(d, "output.log"), contain=limits,
+                            pass_fds=(w,))
+    finally:
+        os.close(w)
+    reader.join(10)
+    xml = got[0] if got else b""
+    if outcome.returncode is None or outcome.returncode < 0:
+        xml = b""  # a runner that was killed reported nothing, whatever came before
+    if outcome.limit:
+        return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
+    return report.verdicts(expected, xml, marks, outcome, ex.timeout)
+
+
 # ---- helgrind ------------------------------------------------------------------
 
 @dataclass
@@ -117,18 +184,31 @@ def run_helgrind(ex, src=None, grading=None):
     a HelgrindRun."""
     d = var_dir(ex, src, grading)
     with _locked(d):
-        try:
-            driver = build.build(ex, src, helgrind=True, variant=variant(src, grading))
-        except build.BuildError as e:
-            key = "run.code no compile" if e.student else "run.hg driver no compile"
-            return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
         limits = grading.limits(ex, ex.helgrind_timeout) if grading is not None else None
-        logdir = os.path.join(d, "helgrind")
+        boxed = grading is not None and grading.sandboxed
+        if boxed and "helgrind" not in getattr(grading.box, "programs", {}):
+            # built beside the test program by run_tests; not there: its build failed
+            return HelgrindRun(False, False, 0, lang.t("run.code no compile"))
+        if boxed:
+            box = grading.box
+            logdir = os.path.join(box.out, "helgrind")
+            argv = box.command(["valgrind", "--tool=helgrind",
+                                "--suppressions=%s/in/common/helgrind.supp" % build.BOX,
+                                "--log-file=%s/out/helgrind/helgrind.%%p.log" % build.BOX,
+                                box.programs["helgrind"]], tmp_mb=limits.tmp_size >> 20)
+        else:
+            try:
+                driver = build.build(ex, src, helgrind=True, variant=variant(src, grading),
+                                     judge=grading is not None)
+            except build.BuildError as e:
+                key = "run.code no compile" if e.student else "run.hg driver no compile"
+                return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
+            logdir = os.path.join(d, "helgrind")
+            argv = ["valgrind", "--tool=helgrind", "--suppressions=" + SUPPRESSIONS,
+                    "--log-file=" + os.path.join(logdir, "helgrind.%p.log"), driver]
         writable_by(logdir, limits.uid if limits else None)
-        argv = ["valgrind", "--tool=helgrind", "--suppressions=" + SUPPRESSIONS,
-                "--log-file=" + os.path.join(logdir, "helgrind.%p.log"), driver]
         outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
-                            cwd=ROOT, contain=limits)
+                            cwd=None if boxed else ROOT, contain=limits)
         students = [os.path.relpath(p, ROOT) for p in ex.student_paths(src)]
         summary = helgrind_summary.summarize(_logs(logdir), students)
         problems = _helgrind_problems(ex, outcome, graded=grading is not None)
@@ -137,11 +217,22 @@ def run_helgrind(ex, src=None, grading=None):
 
 
 def _logs(logdir):
+    """The scenario's logs, read with care (readback): the graded run wrote them."""
     logs = []
-    for name in sorted(os.listdir(logdir)):
-        if name.startswith("helgrind.") and name.endswith(".log"):
-            with open(os.path.join(logdir, name), encoding="utf-8", errors="replace") as f:
-                logs.append(f.read())
+    try:
+        fd = readback.open_dir(logdir)
+    except readback.Unreadable:
+        return logs
+    try:
+        for name in readback.safe_listdir(fd):
+            if name.startswith("helgrind.") and name.endswith(".log") and len(logs) < HELGRIND_LOGS:
+                try:
+                    logs.append(readback.safe_read(name, HELGRIND_LOG_BYTES, dir_fd=fd)
+                                .decode("utf-8", "replace"))
+                except readback.Unreadable:
+                    pass
+    finally:
+        os.close(fd)
     return logs
 
 

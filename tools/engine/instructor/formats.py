@@ -31,6 +31,10 @@ def table(graded, total, colour=True):
                                                   hidden, g["helgrind"] or "-", pts))
     max_total = sum(g["max_score"] for g in graded)
     lines.append("%-18s %-8s %-8s %-9s %6.2f / %s" % ("total", "", "", "", total, _points(max_total)))
+    # allowed by the rules, worth a person's look (policy.review): never points
+    for g in graded:
+        for item in g.get("review", ()):
+            lines.append(paint("%s %s: %s" % (lang.t("grade.review"), g["exercise"], item), "yellow"))
     return "\n".join(lines)
 
 

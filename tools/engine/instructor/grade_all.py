@@ -2,7 +2,12 @@
 graded in parallel, each student's grader in a process (and session) of its
 own; grades.csv and each student's results.json and grade.log.
 
-  kata.py grade-all --submissions DIR [--out DIR] [--hidden DIR]"""
+  kata.py grade-all --submissions DIR [--out DIR] [--hidden DIR]
+
+Whatever a student's folder holds (a link, a FIFO named like a .c file, a
+tree thousands of folders deep, a name that is the CSV's), that student's
+failure is a row of the CSV with its reason in the `note` column, and the
+others are graded."""
 
 import csv
 import json
@@ -15,10 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from engine import build, course, procs
 from engine.course import ROOT, UsageError
 from engine.instructor import points
-from engine.instructor.submissions import locate
+from engine.instructor.submissions import find
 
 KATA = os.path.join(ROOT, "tools", "kata.py")
 DEFAULT_ALL_OUT = os.path.join("build", "grade-all")
+CSV_NAME = "grades.csv"
 
 
 def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
@@ -40,47 +46,69 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
     def one(student):
         slot = slots.pop()
         try:
-            src = os.path.join(stage_root, student)
-            locate(os.path.join(submissions, student), exercises, src)
-            results = os.path.join(out_dir, student, "results.json")
-            if os.path.exists(results):
-                os.remove(results)
-            argv = [sys.executable, "-S", KATA, "grade", "--src", src, "--results", results,
-                    "--slot", str(slot), "--quiet"]
-            if hidden_dir:
-                argv += ["--hidden", hidden_dir]
-            note = _run_grader(argv, limit, os.path.join(out_dir, student, "grade.log"))
-            try:
-                with open(results) as f:
-                    data = json.load(f)
-            except (OSError, ValueError):
-                data = None
-                note = note or "grading this student failed (see grade.log)"
-            if data is None:
-                _write_failed(results, exercises, note)
-                scores = {ex.name: 0.0 for ex in exercises}
-            else:
-                scores = {n: e["score"] for n, e in data["extra_data"]["exercises"].items()}
-            if not quiet:
-                print("%-24s %7.2f%s" % (student, sum(scores.values()), ("  " + note) if note else ""))
-                sys.stdout.flush()
-            return student, scores, note
+            return _grade_student(submissions, student, exercises, out_dir, stage_root, slot,
+                                  limit, hidden_dir, quiet)
+        except Exception as e:  # this student's failure, never the class's
+            note = "grading this student failed: %s" % (str(e).splitlines() or [type(e).__name__])[0]
+            _print_row(student, {}, note, quiet)
+            return student, {ex.name: 0.0 for ex in exercises}, note, ""
         finally:
             slots.append(slot)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(one, students))
-    csv_path = os.path.join(out_dir, "grades.csv")
+    csv_path = os.path.join(out_dir, CSV_NAME)
     with open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["student"] + [ex.name for ex in exercises] + ["total"])
-        for student, scores, _ in rows:
+        w.writerow(["student"] + [ex.name for ex in exercises] + ["total", "note", "review"])
+        for student, scores, note, review in rows:
             w.writerow([student] + ["%g" % scores.get(ex.name, 0.0) for ex in exercises]
-                       + ["%g" % round(sum(scores.values()), 2)])
+                       + ["%g" % round(sum(scores.values()), 2), note, review])
     if not quiet:
         print("graded %d students in %.0f s: %s" % (len(rows), time.monotonic() - start,
                                                      course.shown(os.path.abspath(csv_path))))
     return rows
+
+
+def _grade_student(submissions, student, exercises, out_dir, stage_root, slot, limit,
+                   hidden_dir, quiet):
+    """One student: (student, {exercise: points}, note, review)."""
+    zero = {ex.name: 0.0 for ex in exercises}
+    if student == CSV_NAME:
+        note = "a student folder may not be named %s (the class's CSV): not graded" % CSV_NAME
+        _print_row(student, zero, note, quiet)
+        return student, zero, note, ""
+    src = os.path.join(stage_root, student)
+    _, notes = find(os.path.join(submissions, student), exercises, src)
+    results = os.path.join(out_dir, student, "results.json")
+    if os.path.lexists(results):
+        os.remove(results)
+    argv = [sys.executable, "-S", KATA, "grade", "--src", src, "--results", results,
+            "--slot", str(slot), "--quiet"]
+    if hidden_dir:
+        argv += ["--hidden", hidden_dir]
+    note = _run_grader(argv, limit, os.path.join(out_dir, student, "grade.log"))
+    try:
+        with open(results) as f:
+            data = json.load(f)
+        scores = {n: e["score"] for n, e in data["extra_data"]["exercises"].items()}
+        review = "; ".join("%s: %s" % (n, item) for n, items in
+                           sorted(data["extra_data"].get("review", {}).items()) for item in items)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        data, review = None, ""
+        note = note or "grading this student failed (see grade.log)"
+    if data is None:
+        _write_failed(results, exercises, note)
+        scores = zero
+    note = "; ".join([n for n in [note] + notes if n])
+    _print_row(student, scores, note, quiet)
+    return student, scores, note, review
+
+
+def _print_row(student, scores, note, quiet):
+    if not quiet:
+        print("%-24s %7.2f%s" % (student, sum(scores.values()), ("  " + note) if note else ""))
+        sys.stdout.flush()
 
 
 def _run_grader(argv, limit, log):

@@ -13,15 +13,22 @@ A run that fails as a whole (no compile, a crash before the tests, processes
 left behind, a containment limit) earns nothing for that exercise.
 
 Submitted code runs contained (contain.py: limits on processes, memory, CPU
-time, file size and open files; as root a private /tmp and a user of its
-own). The table, results.json and JUnit XML are written by formats.py."""
+time, file size and open files; as root a user of its own). Where the kernel
+allows namespaces (sandbox.mode() "namespaces"), the learner's files are
+compiled, judged (policy.judge_object) and linked, and the tests and the
+helgrind check run, in a bubblewrap sandbox that sees only a box of copies
+(build.Box) and the system. Elsewhere, as root, the run has a private /tmp
+and may write only its own folder ("users"); a non-root grader without
+namespaces refuses to grade ("none") unless KATA_UNSANDBOXED=1. The results
+line and results.json (extra_data.sandbox) say which mode a grading ran in.
+The table, results.json and JUnit XML are written by formats.py."""
 
 import os
 import re
 import time
 
-from engine import build, contain, course, lang, report, run, ui
-from engine.course import ROOT
+from engine import build, contain, course, lang, policy, report, run, sandbox, ui
+from engine.course import ROOT, UsageError
 from engine.machine import require_compiler, require_criterion, require_valgrind
 from engine.instructor import formats
 
@@ -62,7 +69,15 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     # The optional tests are left out: worth nothing, they are not run here.
     visible, hidden = ex.required_test_sources(), hidden_sources(ex, hidden_dir)
     hidden_ids = set(report.expected_tests(hidden))
-    rep = run.run_tests(ex, src, visible + hidden, contain.Grading(slot))
+    grading = contain.Grading(slot, sandbox.mode())
+    try:
+        return _grade_exercise(ex, src, grading, visible + hidden, hidden_ids)
+    finally:
+        grading.close()
+
+
+def _grade_exercise(ex, src, grading, sources, hidden_ids):
+    rep = run.run_tests(ex, src, sources, grading)
     *shares, hg_points = ex.point_shares(len(rep.results))  # cents that add up exactly
     tests = []
     for i, r in enumerate(rep.results, 1):
@@ -82,7 +97,7 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
             r.passed for r in rep.results if r.test not in hidden_ids)
         if visible_ok:
             require_valgrind()
-            hg = run.run_helgrind(ex, src, contain.Grading(slot))
+            hg = run.run_helgrind(ex, src, grading)
             ok, text = hg.ok, hg.text
             hg_state = "clean" if ok else "FAIL"
         else:
@@ -97,6 +112,7 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
     score = round(sum(t["score"] for t in tests), 2)
     return {"exercise": ex.name, "title": ex.title, "score": score, "max_score": ex.points,
             "tests": tests, "problem": rep.problem, "helgrind": hg_state,
+            "review": _review(ex, src),
             "passed": sum(1 for r in rep.results if r.passed and not rep.problem
                           and r.test not in hidden_ids),
             "total": sum(1 for r in rep.results if r.test not in hidden_ids),
@@ -105,11 +121,23 @@ def grade_exercise(ex, src=None, hidden_dir=None, slot=0):
             "hidden_total": len(hidden_ids)}
 
 
+def _review(ex, src):
+    """The review list of the exercise's submitted files (policy.review)."""
+    try:
+        return policy.review(ex.student_paths(src))
+    except UsageError:  # not submitted: nothing to look at
+        return []
+
+
 # ---- one submission ------------------------------------------------------------
 
 def grade(exercises, src=None, hidden_dir=None, slot=0):
     require_compiler()
     require_criterion()
+    try:
+        sandbox.require_sandbox()
+    except sandbox.Refused as e:
+        raise UsageError(str(e))
     start = time.monotonic()
     graded = [grade_exercise(ex, src, hidden_dir, slot) for ex in exercises]
     total = round(sum(g["score"] for g in graded), 2)
@@ -120,6 +148,8 @@ def grade(exercises, src=None, hidden_dir=None, slot=0):
                      for g in graded for t in g["tests"]],
            "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
                           "grading_uid": contain.grading_uid(slot),
+                          "sandbox": sandbox.mode(),
+                          "review": {g["exercise"]: g["review"] for g in graded if g["review"]},
                           "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
                                         for g in graded}}}
     return graded, out
@@ -132,7 +162,8 @@ def cmd_grade(args):
     path = args.results or os.path.join(ROOT, DEFAULT_RESULTS)
     src = args.src
     if src and not any(os.path.isdir(os.path.join(src, ex.name)) for ex in exercises) \
-            and os.path.isdir(os.path.join(src, "exercises")):
+            and os.path.isdir(os.path.join(src, "exercises")) \
+            and not os.path.islink(os.path.join(src, "exercises")):
         src = os.path.join(src, "exercises")  # SRC is a whole clone of the repository
     graded, results = grade(exercises, src, args.hidden, getattr(args, "slot", 0) or 0)
     xml = formats.write_results(path, results, graded)
@@ -142,6 +173,7 @@ def cmd_grade(args):
         if fails:
             print()
             print(fails)
-        print(ui.paint("results: %s, %s" % (course.shown(os.path.abspath(path)), course.shown(xml)), "dim"))
+        print(ui.paint("results: %s, %s (sandbox: %s)" % (course.shown(os.path.abspath(path)),
+                                                          course.shown(xml), sandbox.mode()), "dim"))
     full = results["score"] >= results["extra_data"]["max_score"]
     return 0 if full else 1
