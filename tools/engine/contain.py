@@ -13,8 +13,10 @@ import resource
 import signal
 import shutil
 import stat
+import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from engine import lang, procs
 from engine.course import ROOT, UsageError
@@ -266,6 +268,32 @@ def writable_by(path, uid):
     os.makedirs(path)
     if uid is not None:
         os.chown(path, uid, uid)
+
+
+@contextmanager
+def staged_run(limits, files):
+    """Without the sandbox, as root: the programs a graded run executes,
+    copied into a fresh folder the grading user can enter wherever the
+    repository is (a clone inside a 0700 folder such as /root stays shut to
+    it), with `run/` the only place it may write. Yields (folder, limits that
+    keep the folder through the private /tmp, {name: copied path});
+    removes the folder afterwards."""
+    if limits is None or limits.uid is None:
+        yield None, limits, dict(files)
+        return
+    top = tempfile.mkdtemp(prefix="kata-run-")
+    try:
+        os.chmod(top, 0o711)
+        copies = {}
+        for name, path in files.items():
+            dest = os.path.join(top, name)
+            shutil.copyfile(path, dest)
+            os.chmod(dest, 0o755)
+            copies[name] = dest
+        writable_by(os.path.join(top, "run"), limits.uid)
+        yield top, replace(limits, keep=tuple(limits.keep) + (top,)), copies
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def check_reachable(path, uid):

@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from engine import build, helgrind_summary, lang, places, policy, procs, readback, report
-from engine.contain import check_reachable, grading_uid, writable_by
+from engine.contain import check_reachable, grading_uid, staged_run, writable_by
 from engine.course import ROOT, UsageError
 from engine.report import Outcome, RunReport
 
@@ -100,25 +100,28 @@ def _not_submitted(ex, expected, error, grading):
 def _run_program(ex, binary, expected, d, grading):
     """Runs a built test program; its verdicts from the report it wrote."""
     limits = grading.limits(ex, ex.timeout) if grading is not None else None
-    run_dir = os.path.join(d, "run") if limits else d
-    marks, xml = os.path.join(run_dir, "marks"), os.path.join(run_dir, "report.xml")
-    if limits:
-        check_reachable(binary, limits.uid)
-        writable_by(run_dir, limits.uid)
-        writable_by(marks, limits.uid)
-    else:
-        writable_by(marks, None)
-        if os.path.exists(xml):
-            os.remove(xml)
-    # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
-    env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
-               LC_ALL="C.UTF-8", KATA_LANG=lang.code())
-    outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
-                        env=env, cwd=ROOT, contain=limits)
-    if outcome.limit:  # what ended the run says more than how each test ended
-        return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
+    with staged_run(limits, {"test": binary}) as (top, limits, programs):
+        run_dir = os.path.join(top, "run") if top else os.path.join(d, "run") if limits else d
+        marks, xml = os.path.join(run_dir, "marks"), os.path.join(run_dir, "report.xml")
+        if limits:
+            check_reachable(programs["test"], limits.uid)
+            writable_by(run_dir, limits.uid)
+            writable_by(marks, limits.uid)
+        else:
+            writable_by(marks, None)
+            if os.path.exists(xml):
+                os.remove(xml)
+        # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
+        env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
+                   LC_ALL="C.UTF-8", KATA_LANG=lang.code())
+        outcome = procs.run([programs["test"], "--xml=" + xml], ex.timeout,
+                            os.path.join(d, "output.log"), env=env, cwd=top and run_dir or ROOT,
+                            contain=limits)
+        if outcome.limit:  # what ended the run says more than how each test ended
+            return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
+        rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
     # offsets and error numbers of the messages in words (places.py)
-    return places.in_words(report.verdicts(expected, xml, marks, outcome, ex.timeout), binary)
+    return places.in_words(rep, binary)
 
 
 def _drain(fd, limit, into):
@@ -196,6 +199,10 @@ def run_helgrind(ex, src=None, grading=None):
                                 "--suppressions=%s/in/common/helgrind.supp" % build.BOX,
                                 "--log-file=%s/out/helgrind/helgrind.%%p.log" % build.BOX,
                                 box.programs["helgrind"]], tmp_mb=limits.tmp_size >> 20)
+            writable_by(logdir, limits.uid)
+            outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
+                                contain=limits)
+            logs = _logs(logdir)
         else:
             try:
                 driver = build.build(ex, src, helgrind=True, variant=variant(src, grading),
@@ -204,16 +211,34 @@ def run_helgrind(ex, src=None, grading=None):
                 key = "run.code no compile" if e.student else "run.hg driver no compile"
                 return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
             logdir = os.path.join(d, "helgrind")
-            argv = ["valgrind", "--tool=helgrind", "--suppressions=" + SUPPRESSIONS,
-                    "--log-file=" + os.path.join(logdir, "helgrind.%p.log"), driver]
-        writable_by(logdir, limits.uid if limits else None)
-        outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
-                            cwd=None if boxed else ROOT, contain=limits)
+            outcome, logs = _run_driver(ex, driver, logdir, limits)
         students = [os.path.relpath(p, ROOT) for p in ex.student_paths(src)]
-        summary = helgrind_summary.summarize(_logs(logdir), students)
+        summary = helgrind_summary.summarize(logs, students)
         problems = _helgrind_problems(ex, outcome, graded=grading is not None)
         text = "\n".join([summary.text.rstrip()] + problems)
         return HelgrindRun(summary.ok and not problems, summary.ok, summary.counted, text, logdir)
+
+
+def _run_driver(ex, driver, logdir, limits):
+    """The helgrind driver under valgrind, outside the sandbox: as the grading
+    user from a staged copy (contain.staged_run), its logs then kept in
+    `logdir` for the learner to read."""
+    writable_by(logdir, None)
+    with staged_run(limits, {"driver": driver, "helgrind.supp": SUPPRESSIONS}) as (
+            top, limits, programs):
+        run_dir = os.path.join(top, "run") if top else logdir
+        if limits and not top:
+            writable_by(run_dir, limits.uid)
+        argv = ["valgrind", "--tool=helgrind", "--suppressions=" + programs["helgrind.supp"],
+                "--log-file=" + os.path.join(run_dir, "helgrind.%p.log"), programs["driver"]]
+        outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
+                            cwd=run_dir if top else ROOT, contain=limits)
+        logs = _logs(run_dir)
+    if top:
+        for i, text in enumerate(logs, 1):
+            with open(os.path.join(logdir, "helgrind.%d.log" % i), "w") as f:
+                f.write(text if isinstance(text, str) else text.decode(errors="replace"))
+    return outcome, logs
 
 
 def _logs(logdir):
