@@ -126,6 +126,25 @@ class PrivateFolder(unittest.TestCase):
             shutil.rmtree(repo, ignore_errors=True)
 
 
+@unittest.skipUnless(os.geteuid() == 0, "grading as another user needs root")
+class PrivateFolderWithoutNamespaces(unittest.TestCase):
+    def test_grading_as_users_works_from_a_clone_in_a_0700_folder(self):
+        # without the sandbox the grading user runs staged copies it can enter (issue 21)
+        repo = make_repo()
+        try:
+            self.assertEqual(os.stat(repo).st_mode & 0o777, 0o700)
+            env = dict(os.environ, KATA_SANDBOX="users")
+            rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=300)
+            self.assertEqual(rc, 0, out)
+            self.assertIn("(sandbox: users)", out)
+            self.assertNotIn("cannot enter", out)
+            rc, out, _ = make(repo, "grade", env=env, timeout=300)
+            self.assertNotEqual(rc, 0, out)
+            self.assertIn("(sandbox: users)", out)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+
 class ReadBack(unittest.TestCase):
     def setUp(self):
         self.d = tempfile.mkdtemp(prefix="kata-readback-")
