@@ -713,10 +713,10 @@ __attribute__((constructor)) static void atk_tamper(void)
 ''')
 
 # ---- 12: a workflow that runs the student's own Makefile ------------------------
-case("c12_own_makefile", 12, "Classroom workflow: the student's clone brings its own Makefile, whose grade target exits 0",
+case("c12_own_makefile", 12, "the release's workflow: the student's clone brings its own Makefile, whose grade target exits 0",
      mode="classroom", overlay={"Makefile": "# ATTACK: the workflow runs this file.\n"
                                 "grade deps:\n\t@echo 'total 80.00 / 80'\n.PHONY: grade deps\n"})
-case("c12_own_tools", 12, "Classroom workflow: the student's clone brings its own tools/grade.py (full marks)",
+case("c12_own_tools", 12, "the release's workflow: the student's clone brings its own tools/grade.py (full marks)",
      mode="classroom", overlay={"tools/grade.py": "# ATTACK: the workflow imports this module.\n"
                                 "def dispatch(args):\n    print('total 80.00 / 80')\n    return 0\n"})
 

@@ -654,30 +654,18 @@ class Runner:
         rel = os.path.join(parent, name)
         rc, secs = self.run(["make", "--no-print-directory", "release", "OUT=" + rel], bound,
                             os.path.join(out, "release.log"))
-        wf = os.path.join(rel, ".github", "workflows", "classroom.yml")
+        wf = os.path.join(rel, ".github", "workflows", "feedback.yml")
         if rc != 0 or not os.path.isfile(wf):
             breaches.append("make release failed; the workflow could not be tried")
             return rc, secs, []
-        overlay = os.path.join(self.repo, ATTACKS_REL, name, "clone")
-        for d, _, files in os.walk(overlay):
-            for f in files:
-                s = os.path.join(d, f)
-                dest = os.path.join(rel, os.path.relpath(s, overlay))
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                shutil.copyfile(s, dest)
-        steps = re.findall(r"^\s+command: (.*)\n(?:.*\n)*?\s+max-score: ([\d.]+)", _read(wf), re.M)
-        total, texts = 0.0, []
-        saved, self.repo = self.repo, rel
-        try:
-            for i, (command, points) in enumerate(steps):
-                log = os.path.join(out, "step%d.log" % i)
-                src, t = self.run(["sh", "-c", command], bound, log)
-                secs += t
-                texts.append(_read(log))
-                if src == 0:
-                    total += float(points)
-        finally:
-            self.repo = saved
+        # The release's workflow runs in the student's own repository (its
+        # Makefile and tools are the student's): it must award nothing and
+        # say it is feedback, not a grade (issue 15, class 12).
+        text = _read(wf)
+        total = sum(float(p) for p in re.findall(r"^\s+max-score: ([\d.]+)", text, re.M))
+        if "feedback, not a grade" not in text.lower():
+            breaches.append("the release's workflow does not say it is feedback, not a grade")
+        texts = [text]
         scores["the workflow"] = total
         return 0, secs, texts
 
