@@ -208,6 +208,16 @@ def parser():
 
 
 def main(argv=None):
+    # Everything the engine starts ends with it: orphans (a sandbox's init,
+    # a learner's daemon) are re-parented here, not to the machine's init.
+    procs.become_subreaper()
+    try:
+        return _main(argv)
+    finally:
+        procs.kill_descendants()
+
+
+def _main(argv):
     args = parser().parse_args(argv)
     for key in PATHS:  # make passes empty strings for unset variables
         setattr(args, key, getattr(args, key, None) or None)

@@ -335,6 +335,8 @@ def main(args):
     bench.quick_check(exercises, tally)
     if not args.ex:
         run_tool_tests(tally)
+        from engine.course_dev import corpus  # hostile submissions against the grader
+        corpus.check_corpus(tally)
         run_shellcheck(tally)
     print("check took %.0f s" % (time.monotonic() - start))
     print("check: %d passed, %d failed" % (tally.passed, tally.failed))
