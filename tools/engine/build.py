@@ -82,14 +82,18 @@ def _atomic_write(path, data):
     os.replace(tmp, path)
 
 
-def stage(paths, stage_dir):
+def stage(paths, stage_dir, top=None):
     """Copies the learner's files into the build folder, each starting with a
-    #line that names the original file."""
+    #line that names the original file. With `top` (a graded submission's
+    SRC folder), each is read with care (read_submitted)."""
     os.makedirs(stage_dir, exist_ok=True)
     staged = []
     for p in paths:
-        with open(p, "rb") as f:
-            body = f.read()
+        if top is not None:
+            body = read_submitted(p, top)
+        else:
+            with open(p, "rb") as f:
+                body = f.read()
         head = ('#line 1 "%s"\n' % course.shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
         dest = os.path.join(stage_dir, os.path.basename(p))
         _write_if_changed(dest, head + body)
@@ -226,7 +230,8 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None, judge=F
     graded build outside the sandbox, mode "users"), the learner's objects
     are judged as in the sandbox (policy.judge_object) before the link."""
     var_dir = os.path.join(BUILD, ex.name, variant or variant_name(src))
-    staged = stage(ex.student_paths(src), os.path.join(var_dir, "src"))
+    top = (src or os.path.dirname(ex.path("exercises"))) if judge else None
+    staged = stage(ex.student_paths(src), os.path.join(var_dir, "src"), top)
     flags = _flags(ex)
     jobs = [(s, os.path.join(var_dir, "obj", os.path.basename(s)[:-2] + ".o"), flags, True)
             for s in staged]
@@ -383,19 +388,26 @@ def _no_link_below(path, top):
         d = os.path.dirname(d)
 
 
+def read_submitted(p, top):
+    """A submitted file's bytes, never through a link (of the file or of a
+    folder below `top`, the SRC folder), a regular file of bounded size."""
+    _no_link_below(p, top)
+    try:
+        body = readback.safe_read(p, SOURCE_BYTES + 1)
+    except readback.Unreadable as e:
+        raise BuildError("%s: %s" % (course.shown(p), e), True, refused=True)
+    if len(body) > SOURCE_BYTES:
+        raise BuildError("%s is bigger than %d KB" % (course.shown(p), SOURCE_BYTES >> 10), True,
+                         refused=True)
+    return body
+
+
 def _stage_submitted(box, paths, top):
     """The learner's files into the box, never through a link, each with a
     #line naming the original file (messages and helgrind's attribution)."""
     staged = []
     for p in paths:
-        _no_link_below(p, top)
-        try:
-            body = readback.safe_read(p, SOURCE_BYTES + 1)
-        except readback.Unreadable as e:
-            raise BuildError("%s: %s" % (course.shown(p), e), True, refused=True)
-        if len(body) > SOURCE_BYTES:
-            raise BuildError("%s is bigger than %d KB" % (course.shown(p), SOURCE_BYTES >> 10), True,
-                             refused=True)
+        body = read_submitted(p, top)
         head = ('#line 1 "%s"\n' % course.shown(p).replace("\\", "\\\\").replace('"', '\\"')).encode()
         dest = os.path.join(box.inp, "src", os.path.basename(p))
         with open(dest, "wb") as f:

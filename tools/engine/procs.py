@@ -157,6 +157,23 @@ def _settle():
         time.sleep(0.005)
 
 
+def reap_orphans(name, seconds=SETTLE_SECONDS):
+    """Waits, at most `seconds`, for processes called `name` below this one
+    (a sandbox's init re-parented here after bwrap's outer process ended)
+    to end, and reaps them, so that they never count as a later run's."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        mine = [pid for pid, (_, n) in descendants().items() if n == name]
+        if not mine:
+            return
+        for pid in mine:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        time.sleep(0.005)
+
+
 def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None,
         pass_fds=()):
     """Runs argv with stdout and stderr to out_path, stdin closed, in a new

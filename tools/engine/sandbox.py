@@ -20,12 +20,14 @@ size-capped tmpfs (and /var/tmp, /run/lock lead into it), /dev/shm another;
 they vanish with the run. The caller switches to the grading uid before
 bwrap starts (procs.Limits does, as root): bwrap then makes an unprivileged
 user namespace, so the program's files outside belong to the grading user,
-never to root. Standard library only; imports nothing of the engine (layer 6, beside
+never to root. Imports only procs of the engine (layer 6, beside
 contain.py: run.py and build.py choose it, contain.Limits switches the user)."""
 
 import os
 import shutil
 import subprocess
+
+from engine import procs
 
 BWRAP = "bwrap"
 MODES = ("namespaces", "users", "none")
@@ -110,6 +112,8 @@ def probe():
                               stderr=subprocess.DEVNULL, preexec_fn=_as_probe_user, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        procs.reap_orphans("bwrap")
     return done.returncode == 0
 
 
