@@ -457,7 +457,7 @@ class Runner:
                     pass
                 proc.wait()
         if rc == 2 and is_make:  # make's own status: the recipe's is in its last words
-            m = re.findall(r"^make: \*\*\* \[.*\] Error (\d+)$", _read(log), re.M)
+            m = re.findall(r"^make(?:\[\d+\])?: \*\*\* \[.*\] Error (\d+)$", _read(log), re.M)
             rc = int(m[-1]) if m else rc
         return rc, time.monotonic() - start
 

@@ -21,8 +21,10 @@ def check_corpus(tally):
         print("  skipped: the hostile corpus plants a root-only canary; run make check as root")
         return
     try:
+        # The runner's own `make grade` runs are top-level makes, as an instructor's are.
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
         proc = subprocess.run([sys.executable, "-S", RUNNER], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, cwd=ROOT, timeout=SECONDS)
+                              stderr=subprocess.STDOUT, cwd=ROOT, timeout=SECONDS, env=env)
         out, rc = proc.stdout.decode(errors="replace"), proc.returncode
     except subprocess.TimeoutExpired as e:
         out, rc = (e.stdout or b"").decode(errors="replace"), None
