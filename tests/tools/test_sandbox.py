@@ -133,7 +133,10 @@ class PrivateFolderWithoutNamespaces(unittest.TestCase):
         repo = make_repo()
         try:
             self.assertEqual(os.stat(repo).st_mode & 0o777, 0o700)
-            env = dict(os.environ, KATA_SANDBOX="users")
+            # a TMPDIR inside the 0700 folder too: the graded run must not be sent there
+            tmpdir = os.path.join(repo, "tmp")
+            os.mkdir(tmpdir)
+            env = dict(os.environ, KATA_SANDBOX="users", TMPDIR=tmpdir)
             rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=300)
             self.assertEqual(rc, 0, out)
             self.assertIn("(sandbox: users)", out)

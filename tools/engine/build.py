@@ -321,9 +321,7 @@ class Box:
 
     def __init__(self, uid):
         self.uid = uid
-        # /tmp, not TMPDIR: the grading user must be able to enter it
-        self.path = tempfile.mkdtemp(prefix="kata-box-", dir="/tmp" if os.path.isdir("/tmp") else None)
-        os.chmod(self.path, 0o711)
+        self.path = contain.reachable_folder("kata-box-")
         self.inp, self.out = os.path.join(self.path, "in"), os.path.join(self.path, "out")
         self.private = os.path.join(self.path, "private")
         for d in ("ex", "common", "obj", "src"):

@@ -270,6 +270,15 @@ def writable_by(path, uid):
         os.chown(path, uid, uid)
 
 
+def reachable_folder(prefix):
+    """A fresh folder (mode 0711) the grading user can enter wherever the
+    repository is: in /tmp, not TMPDIR, which may lie inside a folder it
+    cannot enter."""
+    path = tempfile.mkdtemp(prefix=prefix, dir="/tmp" if os.path.isdir("/tmp") else None)
+    os.chmod(path, 0o711)
+    return path
+
+
 @contextmanager
 def staged_run(limits, files):
     """Without the sandbox, as root: the programs a graded run executes,
@@ -281,9 +290,8 @@ def staged_run(limits, files):
     if limits is None or limits.uid is None:
         yield None, limits, dict(files)
         return
-    top = tempfile.mkdtemp(prefix="kata-run-")
+    top = reachable_folder("kata-run-")
     try:
-        os.chmod(top, 0o711)
         copies = {}
         for name, path in files.items():
             dest = os.path.join(top, name)
@@ -294,6 +302,15 @@ def staged_run(limits, files):
         yield top, replace(limits, keep=tuple(limits.keep) + (top,)), copies
     finally:
         shutil.rmtree(top, ignore_errors=True)
+
+
+def staged_environ(top):
+    """The environment of a run staged by staged_run: the grader's, less a
+    TMPDIR the grading user may not be able to enter (valgrind writes there)."""
+    env = dict(os.environ)
+    if top:
+        env.pop("TMPDIR", None)
+    return env
 
 
 def check_reachable(path, uid):

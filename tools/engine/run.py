@@ -22,7 +22,8 @@ import threading
 from dataclasses import dataclass
 
 from engine import build, helgrind_summary, lang, places, policy, procs, readback, report
-from engine.contain import check_reachable, grading_uid, staged_run, writable_by
+from engine.contain import (check_reachable, grading_uid, staged_environ, staged_run,
+                            writable_by)
 from engine.course import ROOT, UsageError
 from engine.report import Outcome, RunReport
 
@@ -112,7 +113,7 @@ def _run_program(ex, binary, expected, d, grading):
             if os.path.exists(xml):
                 os.remove(xml)
         # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
-        env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
+        env = dict(staged_environ(top), KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
                    LC_ALL="C.UTF-8", KATA_LANG=lang.code())
         outcome = procs.run([programs["test"], "--xml=" + xml], ex.timeout,
                             os.path.join(d, "output.log"), env=env, cwd=top and run_dir or ROOT,
@@ -232,7 +233,7 @@ def _run_driver(ex, driver, logdir, limits):
         argv = ["valgrind", "--tool=helgrind", "--suppressions=" + programs["helgrind.supp"],
                 "--log-file=" + os.path.join(run_dir, "helgrind.%p.log"), programs["driver"]]
         outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
-                            cwd=run_dir if top else ROOT, contain=limits)
+                            env=staged_environ(top), cwd=run_dir if top else ROOT, contain=limits)
         logs = _logs(run_dir)
     if top:
         for i, text in enumerate(logs, 1):
