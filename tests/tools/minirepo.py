@@ -29,7 +29,31 @@ def make_repo():
     return repo
 
 
-def make(repo, *args, env=None, timeout=120):
+# Only a hang ends a run here: never a bound on how fast anything is (Pace is).
+BACKSTOP_SECONDS = 1800
+MARGIN = 8   # reference runs' worth of time on top of the engine's own limits
+
+
+class Pace:
+    """Bounds on how long something may take, calibrated in the same run: a
+    reference workload (a right answer) is timed beside the runs under test,
+    so that on a loaded machine both are slow, and a bound is twice the
+    engine's own time limits (a run's clock stops while it waits for a CPU
+    that others hold, at most for as long again: procs.starved) plus a
+    margin of the slowest reference run; never a fixed number of seconds."""
+
+    def __init__(self):
+        self.samples = []
+
+    def note(self, seconds):
+        self.samples.append(seconds)
+        return seconds
+
+    def bound(self, limits, margin=MARGIN):
+        return 2 * limits + margin * max(self.samples)
+
+
+def make(repo, *args, env=None, timeout=BACKSTOP_SECONDS):
     """Runs make in the copy; returns (exit status, output, seconds)."""
     start = time.monotonic()
     proc = subprocess.run(["make", "--no-print-directory", "-C", repo] + list(args),

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from tests.tools.minirepo import ROOT, make, make_repo
+from tests.tools.minirepo import BACKSTOP_SECONDS, ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -319,7 +319,7 @@ class OptionalTests(unittest.TestCase):
         self.assertIn("All exercises are done", out)
 
     def test_check_judges_them_like_the_others(self):
-        rc, out, _ = make(self.repo, "check", "EX=01", timeout=300)
+        rc, out, _ = make(self.repo, "check", "EX=01", timeout=BACKSTOP_SECONDS)
         self.assertNotEqual(rc, 0, out)
         self.assertIn("FAIL solution passes all 3 tests", out)
         self.assertIn("extra::never_passes", out)

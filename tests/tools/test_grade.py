@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.tools.minirepo import FIXTURES, ROOT, make, make_repo, processes_under
+from tests.tools.minirepo import (BACKSTOP_SECONDS, FIXTURES, ROOT, Pace, make, make_repo,
+                                  processes_under)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -25,7 +26,9 @@ from engine.instructor import formats, points, release  # noqa: E402
 
 HOSTILE = os.path.join(FIXTURES, "hostile")
 GRADED = os.path.join(FIXTURES, "graded")
-BOUND_SECONDS = 60   # one submission of the two-exercise course, hostile or not (a loaded machine)
+TIMEOUT_SECONDS = 6   # the mini-course's `timeout`: the engine's limit of a hostile run
+REFERENCES = ("a_reference_first", "solutions", "z_reference_last")  # right answers, timed (Pace)
+GRADE_MARGIN = 3      # a graded submission: at most the engine's limits and 3 right answers' time
 SLOTS = 4
 HIDDEN_TEST = """#include "kata.h"
 #include "work.h"
@@ -125,6 +128,8 @@ class Grading(unittest.TestCase):
         for case in ("exit_in_test", "fake_output_in_test", "fake_output", "spin_in_test",
                      "daemon_in_test", "fifty_sleepers", "crash"):
             cases[case] = (os.path.join(HOSTILE, case, "01-fixture", "work.c"), cls.solution2)
+        for case in REFERENCES:
+            cases[case] = (cls.solution1, cls.solution2)
         for case in ("fork_bomb", "memory_hog", "disk_filler"):
             cases[case] = (os.path.join(GRADED, case, "01-fixture", "work.c"), cls.solution2)
         # The reference solution, compiled in from where the grader keeps it.
@@ -146,6 +151,9 @@ class Grading(unittest.TestCase):
                 slots.append(slot)
         with ThreadPoolExecutor(max_workers=SLOTS) as pool:
             cls.runs = dict(pool.map(run, sorted(cases)))
+        cls.pace = Pace()
+        for case in REFERENCES:
+            cls.pace.note(cls.runs[case][2])
         if os.geteuid() == 0:  # the weaker mode asked for: the same object policy
             users = submission(cls.base, "fake_output_users", cases["fake_output"][0], cls.solution2)
             cls.runs["fake_output_users"] = cls.grade(users, 0, env=dict(os.environ,
@@ -165,7 +173,7 @@ class Grading(unittest.TestCase):
                 "--results", results, "--slot", str(slot)] + list(extra)
         start = time.monotonic()
         proc = subprocess.run(argv, cwd=cls.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=300, env=env)
+                              timeout=BACKSTOP_SECONDS, env=env)
         secs = time.monotonic() - start
         with open(results) as f:
             data = json.load(f)
@@ -237,7 +245,9 @@ class Grading(unittest.TestCase):
         scores = self.scores(case)
         self.assertEqual(scores["01-fixture"]["score"], honest, "%s earned points:\n%s" % (case, out))
         self.assertEqual(scores["02-fixture"]["score"], 10, "%s cost the other exercise:\n%s" % (case, out))
-        self.assertLess(secs, BOUND_SECONDS, "%s took %.1f s" % (case, secs))
+        bound = self.pace.bound(TIMEOUT_SECONDS, GRADE_MARGIN)
+        self.assertLess(secs, bound, "%s took %.1f s, a right answer at most %.1f s beside it"
+                        % (case, secs, max(self.pace.samples)))
         if words:
             said = " ".join(t["output"] for t in data["tests"])
             self.assertIn(words, said)
@@ -369,7 +379,7 @@ class Commands(unittest.TestCase):
         os.close(fd)
         os.symlink(os.path.join(subs, "alice"), os.path.join(subs, "linked"))
         out_dir = os.path.join(self.base, "odd-grades")
-        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir, timeout=300)
+        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir)
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
             rows = {r[0]: r[1:] for r in csv.reader(f)}
@@ -380,6 +390,17 @@ class Commands(unittest.TestCase):
                                        ("linked", ["0", "0", "0"], "symbolic link")):
             self.assertEqual(rows[student][:3], scores, (student, out))
             self.assertIn(words, rows[student][3], student)
+
+    def reference_grade_all(self, pace, tag):
+        """`make grade-all` of one right answer, timed: the reference of a bound."""
+        subs = os.path.join(self.base, "reference-" + tag)
+        os.makedirs(subs)
+        shutil.move(submission(self.base, "ref-" + tag, self.solution1, self.solution2),
+                    os.path.join(subs, "ref"))
+        rc, out, secs = make(self.repo, "grade-all", "SUBMISSIONS=" + subs,
+                             "OUT=" + os.path.join(self.base, "reference-grades-" + tag))
+        self.assertEqual(rc, 0, out)
+        pace.note(secs)
 
     def test_grade_all_one_row_per_student(self):
         subs = os.path.join(self.base, "class")
@@ -393,8 +414,10 @@ class Commands(unittest.TestCase):
                                    ("erin", bomb, self.solution2, "folders")):
             shutil.move(submission(self.base, name, a, b, layout), os.path.join(subs, name))
         out_dir = os.path.join(self.base, "grades")
+        pace = Pace()
+        self.reference_grade_all(pace, "before")
         start = time.monotonic()
-        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir, timeout=300)
+        rc, out, _ = make(self.repo, "grade-all", "SUBMISSIONS=" + subs, "OUT=" + out_dir)
         secs = time.monotonic() - start
         self.assertEqual(rc, 0, out)
         with open(os.path.join(out_dir, "grades.csv")) as f:
@@ -408,7 +431,9 @@ class Commands(unittest.TestCase):
         for name in ("alice", "bob", "carol", "dave", "erin"):
             with open(os.path.join(out_dir, name, "results.json")) as f:
                 results.append(json.load(f))
-        self.assertLess(secs, 3 * BOUND_SECONDS, out)
+        # five students, two of them hostile, one after another
+        self.reference_grade_all(pace, "after")
+        self.assertLess(secs, pace.bound(2 * TIMEOUT_SECONDS, 5 + GRADE_MARGIN), out)
         self.assertEqual(grading_users(results, self.repo), [])
 
     def test_release_is_what_students_get(self):
@@ -447,7 +472,7 @@ class Commands(unittest.TestCase):
             st = [x for x in steps if x.get("run") and name in x["name"]][0]
             return subprocess.run(["bash", "-eo", "pipefail", "-c", st["run"]], cwd=out,
                                   env=dict(env_only, **env), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=300)
+                                  stderr=subprocess.STDOUT, timeout=BACKSTOP_SECONDS)
         shutil.copy(self.solution1, os.path.join(out, "exercises", "01-fixture", "work.c"))
         proc = step("every exercise")
         self.assertNotEqual(proc.returncode, 0, proc.stdout.decode(errors="replace"))
@@ -490,7 +515,7 @@ class Commands(unittest.TestCase):
             shutil.move(sub, os.path.join(root, "submission"))
             start = time.monotonic()
             proc = subprocess.run([os.path.join(root, "run_autograder")], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=300,
+                                  stderr=subprocess.STDOUT, timeout=BACKSTOP_SECONDS,
                                   env=dict(os.environ, KATA_AUTOGRADER_ROOT=root))
             secs = time.monotonic() - start
             with open(os.path.join(root, "results", "results.json")) as f:
@@ -513,7 +538,9 @@ class Commands(unittest.TestCase):
         hostile, out, secs = got["hostile"]
         self.assertEqual(hostile["extra_data"]["exercises"]["01-fixture"]["score"], 0, out)
         self.assertEqual(hostile["extra_data"]["exercises"]["02-fixture"]["score"], 10, out)
-        self.assertLess(secs, BOUND_SECONDS)
+        pace = Pace()  # the right answer, graded just before, is the reference
+        pace.note(got["full"][2])
+        self.assertLess(secs, pace.bound(TIMEOUT_SECONDS, GRADE_MARGIN))
         self.assertEqual(grading_users([r[0] for r in got.values()], self.base), [])
 
 

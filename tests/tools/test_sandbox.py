@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from tests.tools.minirepo import ROOT, make, make_repo
+from tests.tools.minirepo import BACKSTOP_SECONDS, ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -42,7 +42,7 @@ class Sandbox(unittest.TestCase):
                                ro_binds=ro, rw_dir=(self.out, "/out"), tmp_mb=tmp_mb,
                                cwd="/out", env={"PATH": "/usr/bin:/bin"})
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, preexec_fn=_drop, timeout=60)
+                           stderr=subprocess.STDOUT, preexec_fn=_drop, timeout=BACKSTOP_SECONDS)
         return p.returncode, p.stdout.decode(errors="replace")
 
     def test_mode_is_one_of_three(self):
@@ -119,7 +119,7 @@ class PrivateFolder(unittest.TestCase):
         repo = make_repo()
         try:
             self.assertEqual(os.stat(repo).st_mode & 0o777, 0o700)
-            rc, out, _ = make(repo, "grade", "SRC=solutions", timeout=300)
+            rc, out, _ = make(repo, "grade", "SRC=solutions", timeout=BACKSTOP_SECONDS)
             self.assertEqual(rc, 0, out)
             self.assertIn("(sandbox: namespaces)", out)
         finally:
@@ -137,11 +137,11 @@ class PrivateFolderWithoutNamespaces(unittest.TestCase):
             tmpdir = os.path.join(repo, "tmp")
             os.mkdir(tmpdir)
             env = dict(os.environ, KATA_SANDBOX="users", TMPDIR=tmpdir)
-            rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=300)
+            rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=BACKSTOP_SECONDS)
             self.assertEqual(rc, 0, out)
             self.assertIn("(sandbox: users)", out)
             self.assertNotIn("cannot enter", out)
-            rc, out, _ = make(repo, "grade", env=env, timeout=300)
+            rc, out, _ = make(repo, "grade", env=env, timeout=BACKSTOP_SECONDS)
             self.assertNotEqual(rc, 0, out)
             self.assertIn("(sandbox: users)", out)
         finally:

@@ -14,7 +14,7 @@ import threading
 import time
 import unittest
 
-from tests.tools.minirepo import ROOT, make, make_repo
+from tests.tools.minirepo import BACKSTOP_SECONDS, ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -105,7 +105,7 @@ class Watchers(unittest.TestCase):
         for change in (self.write_in_place, self.save_by_rename):
             watcher.start([self.path])
             self.later(change)
-            self.assertTrue(watcher.wait([self.path], timeout=10), change.__name__)
+            self.assertTrue(watcher.wait([self.path], timeout=BACKSTOP_SECONDS), change.__name__)
 
     def test_inotify(self):
         self.check(watch.InotifyWatcher())
@@ -158,7 +158,8 @@ class Session:
             return bool(data)
         return True
 
-    def expect(self, text, start=0, timeout=60):
+    def expect(self, text, start=0, timeout=BACKSTOP_SECONDS):
+        """Waits for the text (or for watch to end): no bound on speed."""
         deadline = time.monotonic() + timeout
         while text.encode() not in self.buf[start:]:
             if time.monotonic() > deadline or not self.pump(0.2) and self.proc.poll() is not None:
@@ -167,12 +168,12 @@ class Session:
 
     def interrupt(self):
         os.killpg(self.proc.pid, signal.SIGINT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + BACKSTOP_SECONDS
         while self.proc.poll() is None and time.monotonic() < deadline:
             self.pump(0.1)
         while self.pump(0.1) and select.select([self.fd], [], [], 0)[0]:
             pass
-        return self.proc.wait(timeout=5)
+        return self.proc.wait(timeout=BACKSTOP_SECONDS)
 
     def text(self):
         return self.buf.decode(errors="replace")
@@ -241,7 +242,7 @@ class Watch(unittest.TestCase):
         at = s.expect("This is the last exercise.", at)
         s.key("q")
         at = s.expect("watch stopped.", at)
-        self.assertEqual(s.proc.wait(timeout=30), 0)
+        self.assertEqual(s.proc.wait(timeout=BACKSTOP_SECONDS), 0)
 
     def test_the_first_failure_in_full_or_cut_with_a_line_saying_so(self):
         with open(self.work, "w") as f:  # an endless loop: the hang report, with its thread list
@@ -267,7 +268,7 @@ class Watch(unittest.TestCase):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              env=english(env), timeout=120)
+                              env=english(env), timeout=BACKSTOP_SECONDS)
         return proc.stdout.decode()
 
     def test_polling_loop_to_green_and_on(self):
@@ -295,14 +296,14 @@ class Watch(unittest.TestCase):
         # --max-runs: one run and out, for scripts
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=english(), timeout=120)
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=english(), timeout=BACKSTOP_SECONDS)
         self.assertEqual(proc.returncode, 1, proc.stdout)
         rc, out, _ = make(self.repo, env=english())
         self.assertIn("failing", out)
         self.solve()
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--max-runs", "1"],
                               cwd=self.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, env=english(), timeout=120)
+                              stdin=subprocess.DEVNULL, env=english(), timeout=BACKSTOP_SECONDS)
         self.assertEqual(proc.returncode, 0, proc.stdout)  # without EX: the current exercise
         self.assertIn(b"01-fixture passes", proc.stdout)
         self.assertIn(b"Press n for the next exercise, 02-fixture", proc.stdout)
@@ -313,7 +314,7 @@ class Watch(unittest.TestCase):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=english({"LANG": "zh_CN.UTF-8"}),
-                              timeout=120)
+                              timeout=BACKSTOP_SECONDS)
         self.assertIn("0/2 个测试通过", proc.stdout.decode())
 
 

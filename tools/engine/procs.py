@@ -174,14 +174,63 @@ def reap_orphans(name, seconds=SETTLE_SECONDS):
         time.sleep(0.005)
 
 
+def _tree_cpu(pids):
+    """(CPU seconds the processes and their reaped children used, the longest
+    time one of their threads waited, runnable, for a CPU)."""
+    ticks, waited = 0, 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                text = f.read()
+            ticks += sum(int(x) for x in text[text.rindex(")") + 2:].split()[11:15])
+            tids = os.listdir("/proc/%d/task" % pid)
+        except (OSError, ValueError):
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    waited = max(waited, int(f.read().split()[1]))
+            except (OSError, IndexError, ValueError):
+                pass
+    return ticks / os.sysconf("SC_CLK_TCK"), waited / 1e9
+
+
+def starved(root, elapsed):
+    """Seconds a run could not run because other programs held the CPUs: the
+    longest wait of one of its threads for a CPU, but no more than the CPU
+    time the machine had and the run did not use (a run that keeps every CPU
+    busy itself, or one that sleeps, waits for no one)."""
+    pids = [root] + [p for p, v in descendants(root).items() if v[0] != "Z"]
+    used, waited = _tree_cpu(pids)
+    cpus = len(os.sched_getaffinity(0)) or 1
+    return max(0.0, min(waited, elapsed - used / cpus))
+
+
+def _expire(proc, timeout, start, done, stop):
+    """Ends the run after `timeout` seconds in which it could run: the time
+    it waited for a CPU that other programs held does not count (at most
+    `timeout` more), so a loaded machine does not turn a slow right answer
+    into a time-out, and a sleeping or spinning run still ends in time."""
+    deadline = start + timeout
+    while not done.wait(max(0.0, deadline - time.monotonic())):
+        now = time.monotonic()
+        later = start + timeout + min(timeout, starved(proc.pid, now - start))
+        if later - now < 0.05:
+            stop()
+            return
+        deadline = later
+
+
 def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None,
         pass_fds=()):
     """Runs argv with stdout and stderr to out_path, stdin closed, in a new
-    session; ends it and all its descendants after `timeout` seconds. With
-    `contain` (a contain.Limits: its enter() runs in the child before exec,
-    its watch() in a thread of ours while the run lasts), the run is also
-    contained. pass_fds: descriptors the program inherits (a channel only
-    the grader reads)."""
+    session; ends it and all its descendants after `timeout` seconds of
+    running time (_expire). With `contain` (a contain.Limits: its enter()
+    runs in the child before exec, its watch() in a thread of ours while the
+    run lasts), the run is also contained, and when the time is up, a limit
+    the run has crossed by then is the reason, not the time: the same reason
+    whichever check comes first. pass_fds: descriptors the program inherits
+    (a channel only the grader reads)."""
     become_subreaper()
     start = time.monotonic()
     with open(out_path, "wb") as out:
@@ -198,18 +247,21 @@ def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain
             watcher.start()
 
         def stop():
+            if contain is not None and not outcome.limit:
+                why = contain.crossed([p for p, v in descendants().items() if v[0] != "Z"])
+                outcome.limit = why or ""
             expired.set()
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        timer = threading.Timer(timeout, stop)
+        timer = threading.Thread(target=_expire, args=(proc, timeout, start, done, stop), daemon=True)
         timer.start()
         try:
             outcome.returncode = proc.wait()  # blocks in waitpid: no polling delay
         finally:
-            timer.cancel()
             done.set()
+            timer.join()
             if watcher is not None:
                 watcher.join()
         if expired.is_set():
