@@ -10,6 +10,7 @@
 #   make check                    the repository's self-test (what CI runs)
 #   make mutants [EX=03]          the tests against mutated solutions (contributors; slow)
 #   make bench [EX=08]            the benchmarks: processes, threads, coroutines, speedups
+#   make loopbench [EX=03] [N=5]  how fast make test and make watch answer after a save (contributors)
 #   make grade / grade-all / release / gradescope   graded coursework (README: For instructors)
 #   make deps                     install what is missing (Debian/Ubuntu)
 #   make clean                    remove build/
@@ -19,7 +20,7 @@ PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 KATA = $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)' --t '$(T)'
 ENGINE_TARGETS := status test helgrind hint compdb check
-ENGINE_TARGETS += bench mutants
+ENGINE_TARGETS += bench mutants loopbench
 ENGINE_TARGETS += watch reset compare
 GRADE_TARGETS := grade grade-all release gradescope
 ENGINE_TARGETS += $(GRADE_TARGETS)

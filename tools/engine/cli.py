@@ -6,6 +6,7 @@ every command runs them again when called directly.
   kata.py status | test [--ex EX] [--src DIR] [--t PART|suite::name] | helgrind --ex EX [--src DIR]
   kata.py hint [--ex EX] [--n N] | watch | reset | compare | compdb | check | bench
   kata.py mutants [--ex EX]   (a contributor's: the tests against mutated solutions)
+  kata.py loopbench [--ex EX] [--n RUNS]   (a contributor's: the speed of the learner's loop)
   kata.py grade | grade-all | release | gradescope   (the instructor's)
 Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
 
@@ -18,7 +19,7 @@ from engine import course, machine, procs, ui
 from engine.course import ROOT, UsageError
 
 LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare",
-           "mutants")
+           "mutants", "loopbench")
 GRADING = ("grade", "grade-all", "release", "gradescope")
 PATHS = ("ex", "src", "n", "results", "out", "submissions", "hidden", "t")
 
@@ -74,7 +75,7 @@ def _check_common(target, ex, src, n=""):
 def _check_grading(target, results="", out="", submissions="", hidden=""):
     """The graded-coursework targets' own variables."""
     root = course.ROOT
-    if target in ("check", "mutants") and not os.path.isdir(os.path.join(root, "solutions")):
+    if target in ("check", "mutants", "loopbench") and not os.path.isdir(os.path.join(root, "solutions")):
         raise UsageError("`make %s` tests the full repository (it needs solutions/); "
                          "here, `make test` and `make status` check your work" % target)
     if target not in ("grade", "grade-all", "release", "gradescope"):
@@ -153,6 +154,9 @@ def _course_dev(args):
     if args.cmd == "mutants":
         from engine.course_dev import mutants
         return mutants.main(args)
+    if args.cmd == "loopbench":
+        from engine.course_dev import loopbench
+        return loopbench.main(args)
     from engine.course_dev import bench
     return bench.main(args)
 
@@ -180,7 +184,7 @@ def dispatch(args):
         return cmd_compdb(args)
     if args.cmd in GRADING:
         return _instructor(args)
-    if args.cmd in ("check", "bench", "mutants"):
+    if args.cmd in ("check", "bench", "mutants", "loopbench"):
         return _course_dev(args)
     return _learner(args)
 

@@ -1,0 +1,224 @@
+"""`make loopbench [EX=..] [N=..]`: how fast the learner's loop is, a
+benchmark (never a pass/fail test). For each exercise, in a throw-away copy
+of the repository whose exercises/ hold the reference solutions (so every
+test runs to its end, as on the day it turns green):
+
+  make test    the median time from a one-line edit of the learner's file to
+               `make test EX=NN` finishing (the shared test objects already
+               built, as from the second run on);
+  watch        the median time from saving the file to the redrawn verdict
+               on the screen of `make watch EX=NN`, driven in a pseudo-terminal
+               (the redraw is seen when its last line, the keys, comes again);
+  where        where the time of `make test` goes: the interpreter's start,
+               make's own work with the input check (its $(shell) preflight),
+               the engine's imports and checks, the build (compiling, the
+               symbol check, linking), the test program (Criterion) and the
+               report, each a median of in-process timings after an edit.
+
+The goals (issue 16): at most 0.6 s for `make test` after an edit and 1.0 s
+from a save to the screen in watch, on a 2-core machine. The machine's load
+is printed before and after: measure on a quiet machine."""
+
+import os
+import pty
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from engine import course
+from engine.course import ROOT
+
+GOALS = {"test": 0.6, "watch": 1.0}
+COPY = ("Makefile", ".clang-format", "tools", "tests", "exercises", "solutions")
+KEYS_LINE = b"Keys: "
+WATCH_SECONDS = 120   # one redraw at most (a backstop: a measure, not a verdict)
+
+# Runs in the copy: one edit, then the engine's steps, each timed in-process.
+PHASES = r"""
+import io, json, os, sys, time
+t0 = time.monotonic()
+sys.path.insert(0, "tools")
+from engine import cli, build, policy, procs, places, report
+from engine.learner import status, views
+from engine import course
+took = {"imports": time.monotonic() - t0}
+def timed(mod, name, key):
+    real = getattr(mod, name)
+    def wrapper(*a, **k):
+        s = time.monotonic()
+        try:
+            return real(*a, **k)
+        finally:
+            took[key] = took.get(key, 0) + time.monotonic() - s
+    setattr(mod, name, wrapper)
+timed(build, "_compile_all", "compile")
+timed(policy, "check_symbols", "symbol check")
+timed(build, "_link", "link")
+timed(procs, "run", "tests (Criterion)")
+s = time.monotonic()
+cli.check_input("test", sys.argv[1])
+took["input check"] = time.monotonic() - s
+ex = course.resolve(sys.argv[1])
+with open(ex.path("exercises", ex.files[0]), "a") as f:
+    f.write("/* edit %s */\n" % sys.argv[2])
+s = time.monotonic()
+out, sys.stdout = sys.stdout, io.StringIO()
+views.cmd_test(cli.parser().parse_args(["test", "--ex", sys.argv[1]]))
+sys.stdout = out
+total = time.monotonic() - s
+took["report and the rest"] = total - sum(took.get(k, 0) for k in
+                                          ("compile", "symbol check", "link", "tests (Criterion)"))
+print(json.dumps(took))
+"""
+ORDER = ("interpreter start", "make and preflight", "imports", "input check", "compile",
+         "symbol check", "link", "tests (Criterion)", "report and the rest")
+
+
+def make_copy():
+    """The repository's course and engine in a temporary folder, with the
+    reference solutions in exercises/."""
+    top = tempfile.mkdtemp(prefix="kata-loopbench-")
+    for name in COPY:
+        src = os.path.join(ROOT, name)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(top, name), symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "build", "attacks"))
+        elif os.path.exists(src):
+            shutil.copy(src, top)
+    for ex in course.load():
+        for f in ex.files:
+            shutil.copy(ex.path("solutions", f), os.path.join(top, "exercises", ex.name, f))
+    return top
+
+
+def edit(path, i):
+    with open(path, "a") as f:
+        f.write("/* edit %d */\n" % i)
+
+
+def timed_run(argv, cwd):
+    start = time.monotonic()
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   stdin=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def measure_test(top, ex, runs):
+    path = os.path.join(top, "exercises", ex.name, ex.files[0])
+    timed_run(["make", "test", "EX=%02d" % ex.number], top)  # the shared objects, once
+    times = []
+    for i in range(runs):
+        edit(path, i)
+        times.append(timed_run(["make", "test", "EX=%02d" % ex.number], top))
+    return statistics.median(times)
+
+
+def where(top, ex, runs):
+    """{phase: median seconds} of `make test` after an edit."""
+    py = sys.executable
+    samples = {k: [] for k in ORDER}
+    for i in range(runs):
+        samples["interpreter start"].append(timed_run([py, "-S", "-c", "pass"], top))
+        samples["make and preflight"].append(
+            timed_run(["make", "-n", "test", "EX=%02d" % ex.number], top))
+        proc = subprocess.run([py, "-S", "-c", PHASES, "%02d" % ex.number, str(i)], cwd=top,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        import json
+        try:
+            took = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            continue
+        for k, v in took.items():
+            samples[k].append(v)
+    return {k: statistics.median(v) for k, v in samples.items() if v}
+
+
+def _read_until(fd, buf, needle, start, seconds):
+    deadline = time.monotonic() + seconds
+    while needle not in buf[start:]:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return buf, None
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            return buf, None
+        if not data:
+            return buf, None
+        buf += data
+    return buf, buf.index(needle, start) + len(needle)
+
+
+def measure_watch(top, ex, runs):
+    """Median seconds from a save to the redrawn screen, or None."""
+    path = os.path.join(top, "exercises", ex.name, ex.files[0])
+    master, slave = pty.openpty()
+    env = dict(os.environ, KATA_LANG="en", LANG="C.UTF-8", COLUMNS="100", LINES="200")
+    proc = subprocess.Popen(["make", "--no-print-directory", "watch", "EX=%02d" % ex.number],
+                            cwd=top, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    times, buf = [], b""
+    try:
+        buf, at = _read_until(master, buf, KEYS_LINE, 0, WATCH_SECONDS)
+        for i in range(runs):
+            if at is None:
+                break
+            time.sleep(0.5)  # a pause between two saves, as a person makes
+            start = time.monotonic()
+            edit(path, 100 + i)
+            buf, at = _read_until(master, buf, KEYS_LINE, len(buf), WATCH_SECONDS)
+            if at is not None:
+                times.append(time.monotonic() - start)
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        os.close(master)
+    return statistics.median(times) if times else None
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def report_line(ex, test, watch):
+    def cell(v, goal):
+        return "%5.2f s %-4s" % (v, "ok" if v <= goal else "SLOW") if v is not None else "   n/a    "
+    print("%-14s  %s  %s" % (ex.name, cell(test, GOALS["test"]), cell(watch, GOALS["watch"])))
+
+
+def main(args):
+    exercises = course.load()
+    if args.ex:
+        exercises = [course.resolve(args.ex, exercises)]
+    runs = int(args.n) if args.n else 5
+    print("loopbench: the learner's loop, median of %d runs per exercise, the reference solutions "
+          "in place of the learner's files" % runs)
+    print("machine: %d CPUs, load average %s (1, 5, 15 min) at the start"
+          % (len(os.sched_getaffinity(0)), load()))
+    print("goals: `make test` after a one-line edit <= %.1f s; a save to the redrawn verdict in "
+          "`make watch` <= %.1f s\n" % (GOALS["test"], GOALS["watch"]))
+    top = make_copy()
+    try:
+        print("%-14s  %-11s  %-11s" % ("exercise", "make test", "watch"))
+        phases = []
+        for ex in exercises:
+            test = measure_test(top, ex, runs)
+            watch = measure_watch(top, ex, runs)
+            report_line(ex, test, watch)
+            phases.append((ex, where(top, ex, runs)))
+        print("\nwhere the time of `make test EX=NN` goes after an edit (medians, seconds; "
+              "`make and preflight` is `make -n`, the engine not started):")
+        print("%-14s  " % "exercise" + "  ".join("%s" % k for k in ORDER))
+        for ex, took in phases:
+            print("%-14s  " % ex.name + "  ".join("%*.3f" % (len(k), took.get(k, float("nan")))
+                                                    for k in ORDER))
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    print("\nmachine: load average %s at the end" % load())
+    return 0
