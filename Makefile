@@ -16,8 +16,11 @@
 #   make clean                    remove build/
 
 # The system Python starts fastest; -S: the tools need only the standard library.
+# The engine's bytecode is kept in build/.pycache, never beside the sources, even
+# where PYTHONDONTWRITEBYTECODE is set (a clean tree): each command starts 0.1 s sooner.
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
-KATA = $(PYTHON) -S tools/kata.py
+PYENV = PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX='$(CURDIR)/build/.pycache'
+KATA = $(PYENV) $(PYTHON) -S tools/kata.py
 ARGS = --ex '$(EX)' --src '$(SRC)' --n '$(N)' --t '$(T)'
 ENGINE_TARGETS := status test helgrind hint compdb check
 ENGINE_TARGETS += bench mutants loopbench
@@ -36,7 +39,7 @@ ifneq ($(filter $(ENGINE_TARGETS),$(GOALS)),)
 ifeq ($(shell command -v $(PYTHON)),)
 $(error kata: $(PYTHON) not found: run `make deps`)
 endif
-PREFLIGHT := $(shell $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)' '$(RESULTS)' '$(OUT)' '$(SUBMISSIONS)' '$(HIDDEN)' '$(T)')
+PREFLIGHT := $(shell $(PYENV) $(PYTHON) -S tools/preflight.py '$(firstword $(filter $(ENGINE_TARGETS),$(GOALS)))' '$(EX)' '$(SRC)' '$(N)' '$(RESULTS)' '$(OUT)' '$(SUBMISSIONS)' '$(HIDDEN)' '$(T)')
 ifneq ($(PREFLIGHT),)
 $(error $(PREFLIGHT))
 endif

@@ -68,19 +68,27 @@ FORBIDDEN_CALLS = ("dlsym", "dlvsym", "dlopen", "dlmopen")
 
 def _global_symbols(paths, dynamic=False):
     """(defined, undefined) global symbol names of objects or libraries."""
-    cmd = ["nm", "-P"] + (["-D"] if dynamic else []) + paths
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-    defined, undefined = set(), set()
+    each = _symbols_of_each(paths, dynamic).values()
+    return set().union(*(d for d, _ in each)), set().union(*(u for _, u in each))
+
+
+def _symbols_of_each(paths, dynamic=False):
+    """{path: (defined, undefined)} of objects or libraries, from one run of nm."""
+    out = subprocess.run(["nm", "-P", "-A"] + (["-D"] if dynamic else []) + paths,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    found = {p: (set(), set()) for p in paths}
+    longest_first = sorted(found, key=len, reverse=True)  # a path may hold ": " too
     for line in out.decode(errors="replace").splitlines():
-        fields = line.split()
-        if len(fields) < 2 or fields[0].endswith(":"):
+        path = next((p for p in longest_first if line.startswith(p + ": ")), None)
+        fields = line[len(path) + 2:].split() if path else []
+        if len(fields) < 2:
             continue
         name, kind = fields[0].split("@")[0], fields[1]
         if kind == "U":
-            undefined.add(name)
+            found[path][1].add(name)
         elif kind.isupper():
-            defined.add(name)
-    return defined, undefined
+            found[path][0].add(name)
+    return found
 
 
 def library_symbols():
@@ -111,9 +119,11 @@ def check_symbols(student_objs, other_objs, support_objs=()):
     (which could silence a failed assertion) or reaches into the harness or
     the tests (their probes and counters decide verdicts). The exercise's
     support code is there to be called. Returns the problems, in words."""
-    defined, undefined = _global_symbols(student_objs)
-    tests_own = _global_symbols(other_objs)[0] if other_objs else set()
-    taken = library_symbols() | tests_own | (_global_symbols(support_objs)[0] if support_objs else set())
+    each = _symbols_of_each(list(student_objs) + list(other_objs) + list(support_objs))
+    defined = set().union(*(each[p][0] for p in student_objs))
+    undefined = set().union(*(each[p][1] for p in student_objs))
+    tests_own = set().union(*(each[p][0] for p in other_objs))
+    taken = library_symbols() | tests_own | set().union(*(each[p][0] for p in support_objs))
     problems = []
     for name in sorted(defined & taken):
         problems.append("your code defines `%s`, a name the C library or the test harness "
