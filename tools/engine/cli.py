@@ -10,13 +10,14 @@ every command runs them again when called directly.
   kata.py grade | grade-all | release | gradescope   (the instructor's)
 Exit status: 0 all good, 1 a test or check failed, 2 bad input or a missing tool."""
 
-import argparse
-import json
 import os
 import sys
 
-from engine import course, machine, procs, ui
+from engine import course, machine
 from engine.course import ROOT, UsageError
+
+# The input checks alone (tools/preflight.py, run by make before every
+# command) need only course and machine: the rest is imported where used.
 
 LEARNER = ("test", "helgrind", "hint", "status", "compdb", "check", "watch", "reset", "compare",
            "mutants", "loopbench")
@@ -125,6 +126,7 @@ def preflight(argv):
 # ---- the commands ----------------------------------------------------------------
 
 def cmd_compdb(args):
+    import json
     from engine import build
     entries = build.compile_commands(course.load())
     with open(os.path.join(ROOT, "compile_commands.json"), "w") as f:
@@ -190,6 +192,7 @@ def dispatch(args):
 
 
 def parser():
+    import argparse
     p = argparse.ArgumentParser(prog="kata")
     sub = p.add_subparsers(dest="cmd", required=True)
     for name in LEARNER:
@@ -212,6 +215,7 @@ def parser():
 
 
 def main(argv=None):
+    from engine import procs
     # Everything the engine starts ends with it: orphans (a sandbox's init,
     # a learner's daemon) are re-parented here, not to the machine's init.
     procs.become_subreaper()
@@ -222,6 +226,7 @@ def main(argv=None):
 
 
 def _main(argv):
+    from engine import procs, ui
     args = parser().parse_args(argv)
     for key in PATHS:  # make passes empty strings for unset variables
         setattr(args, key, getattr(args, key, None) or None)
