@@ -35,7 +35,7 @@ _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 # machine or by Windows): poll them.
 POLL_FS = ("9p", "v9fs", "drvfs", "nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "ceph",
            "glusterfs", "lustre", "gpfs", "vboxsf", "vmhgfs", "prl_fs")
-QUIET = 0.15      # seconds without further changes before a run starts (editors write in steps)
+QUIET = 0.1       # seconds without further changes before a run starts (editors write in steps)
 POLL_EVERY = 0.4  # seconds between two looks at the files when polling
 
 
