@@ -17,8 +17,11 @@ test runs to its end, as on the day it turns green):
 
 The goals (issue 16): at most 0.6 s for `make test` after an edit and 1.0 s
 from a save to the screen in watch, on a 2-core machine. The machine's load
-is printed before and after: measure on a quiet machine."""
+is printed before and after: measure on a quiet machine. KATA_LOOPBENCH_FROM=DIR
+measures another checkout's engine and course (e.g. the main branch, for a
+before and after in one run on the same machine)."""
 
+import json
 import os
 import pty
 import select
@@ -78,12 +81,12 @@ ORDER = ("interpreter start", "make and preflight", "imports", "input check", "c
          "symbol check", "link", "tests (Criterion)", "report and the rest")
 
 
-def make_copy():
-    """The repository's course and engine in a temporary folder, with the
+def make_copy(origin):
+    """The course and engine of `origin` in a temporary folder, with the
     reference solutions in exercises/."""
     top = tempfile.mkdtemp(prefix="kata-loopbench-")
     for name in COPY:
-        src = os.path.join(ROOT, name)
+        src = os.path.join(origin, name)
         if os.path.isdir(src):
             shutil.copytree(src, os.path.join(top, name), symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", "build", "attacks"))
@@ -91,7 +94,8 @@ def make_copy():
             shutil.copy(src, top)
     for ex in course.load():
         for f in ex.files:
-            shutil.copy(ex.path("solutions", f), os.path.join(top, "exercises", ex.name, f))
+            shutil.copy(os.path.join(origin, "solutions", ex.name, f),
+                        os.path.join(top, "exercises", ex.name, f))
     return top
 
 
@@ -127,7 +131,6 @@ def where(top, ex, runs):
             timed_run(["make", "-n", "test", "EX=%02d" % ex.number], top))
         proc = subprocess.run([py, "-S", "-c", PHASES, "%02d" % ex.number, str(i)], cwd=top,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        import json
         try:
             took = json.loads(proc.stdout.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -203,7 +206,9 @@ def main(args):
           % (len(os.sched_getaffinity(0)), load()))
     print("goals: `make test` after a one-line edit <= %.1f s; a save to the redrawn verdict in "
           "`make watch` <= %.1f s\n" % (GOALS["test"], GOALS["watch"]))
-    top = make_copy()
+    origin = os.path.abspath(os.environ.get("KATA_LOOPBENCH_FROM") or ROOT)
+    print("measuring the engine and course of %s\n" % course.shown(origin))
+    top = make_copy(origin)
     try:
         print("%-14s  %-11s  %-11s" % ("exercise", "make test", "watch"))
         phases = []
