@@ -18,14 +18,17 @@ test runs to its end, as on the day it turns green):
 The goals (issue 16): at most 0.6 s for `make test` after an edit and 1.0 s
 from a save to the screen in watch, on a 2-core machine. The machine's load
 is printed before and after: measure on a quiet machine. KATA_LOOPBENCH_FROM=DIR
-measures another checkout's engine and course (e.g. the main branch, for a
-before and after in one run on the same machine)."""
+measures another checkout's engine and course beside this one (e.g. the main
+branch: a before and after in one run), their runs taken in turn so that both
+see the same load."""
 
 import json
 import os
 import pty
+import resource
 import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +42,8 @@ GOALS = {"test": 0.6, "watch": 1.0}
 COPY = ("Makefile", ".clang-format", "tools", "tests", "exercises", "solutions")
 KEYS_LINE = b"Keys: "
 WATCH_SECONDS = 120   # one redraw at most (a backstop: a measure, not a verdict)
+# make's own variables (EX=, N= of `make loopbench`) stay out of the runs measured.
+QUIET_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 # Runs in the copy: one edit, then the engine's steps, each timed in-process.
 PHASES = r"""
@@ -105,20 +110,29 @@ def edit(path, i):
 
 
 def timed_run(argv, cwd):
+    """(wall seconds, CPU seconds of the run and all it waited for): the
+    CPU time hardly depends on the machine's load, the wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   stdin=subprocess.DEVNULL)
-    return time.monotonic() - start
+                   stdin=subprocess.DEVNULL, env=QUIET_ENV)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def measure_test(top, ex, runs):
-    path = os.path.join(top, "exercises", ex.name, ex.files[0])
-    timed_run(["make", "test", "EX=%02d" % ex.number], top)  # the shared objects, once
-    times = []
+def measure_test(tops, ex, runs):
+    """[(median wall seconds, median CPU seconds) of `make test` after an
+    edit] for each copy, their runs taken in turn."""
+    argv = ["make", "test", "EX=%02d" % ex.number]
+    for top in tops:
+        timed_run(argv, top)  # the shared objects, once
+    times = [[] for _ in tops]
     for i in range(runs):
-        edit(path, i)
-        times.append(timed_run(["make", "test", "EX=%02d" % ex.number], top))
-    return statistics.median(times)
+        for top, got in zip(tops, times):
+            edit(os.path.join(top, "exercises", ex.name, ex.files[0]), i)
+            got.append(timed_run(argv, top))
+    return [tuple(statistics.median(x) for x in zip(*t)) for t in times]
 
 
 def where(top, ex, runs):
@@ -126,9 +140,9 @@ def where(top, ex, runs):
     py = sys.executable
     samples = {k: [] for k in ORDER}
     for i in range(runs):
-        samples["interpreter start"].append(timed_run([py, "-S", "-c", "pass"], top))
+        samples["interpreter start"].append(timed_run([py, "-S", "-c", "pass"], top)[0])
         samples["make and preflight"].append(
-            timed_run(["make", "-n", "test", "EX=%02d" % ex.number], top))
+            timed_run(["make", "-n", "test", "EX=%02d" % ex.number], top)[0])
         proc = subprocess.run([py, "-S", "-c", PHASES, "%02d" % ex.number, str(i)], cwd=top,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
@@ -160,9 +174,10 @@ def measure_watch(top, ex, runs):
     """Median seconds from a save to the redrawn screen, or None."""
     path = os.path.join(top, "exercises", ex.name, ex.files[0])
     master, slave = pty.openpty()
-    env = dict(os.environ, KATA_LANG="en", LANG="C.UTF-8", COLUMNS="100", LINES="200")
+    env = dict(KATA_LANG="en", LANG="C.UTF-8", COLUMNS="100", LINES="200")
     proc = subprocess.Popen(["make", "--no-print-directory", "watch", "EX=%02d" % ex.number],
-                            cwd=top, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            cwd=top, stdin=slave, stdout=slave, stderr=slave,
+                            env=dict(QUIET_ENV, **env),
                             start_new_session=True)
     os.close(slave)
     times, buf = [], b""
@@ -189,10 +204,12 @@ def load():
         return " ".join(f.read().split()[:3])
 
 
-def report_line(ex, test, watch):
-    def cell(v, goal):
-        return "%5.2f s %-4s" % (v, "ok" if v <= goal else "SLOW") if v is not None else "   n/a    "
-    print("%-14s  %s  %s" % (ex.name, cell(test, GOALS["test"]), cell(watch, GOALS["watch"])))
+def cell(v, goal):
+    return "%5.2f s %-4s" % (v, "ok" if v <= goal else "SLOW") if v is not None else "   n/a    "
+
+
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)  # the copies are removed on the way out
 
 
 def main(args):
@@ -203,27 +220,39 @@ def main(args):
     print("loopbench: the learner's loop, median of %d runs per exercise, the reference solutions "
           "in place of the learner's files" % runs)
     print("machine: %d CPUs, load average %s (1, 5, 15 min) at the start"
-          % (len(os.sched_getaffinity(0)), load()))
+          % (len(os.sched_getaffinity(0)), load()), flush=True)
     print("goals: `make test` after a one-line edit <= %.1f s; a save to the redrawn verdict in "
           "`make watch` <= %.1f s\n" % (GOALS["test"], GOALS["watch"]))
-    origin = os.path.abspath(os.environ.get("KATA_LOOPBENCH_FROM") or ROOT)
-    print("measuring the engine and course of %s\n" % course.shown(origin))
-    top = make_copy(origin)
+    origins = [os.path.abspath(ROOT)]
+    if os.environ.get("KATA_LOOPBENCH_FROM"):  # before (that checkout) and after (this one)
+        origins.insert(0, os.path.abspath(os.environ["KATA_LOOPBENCH_FROM"]))
+    for tag, origin in zip("AB", origins):
+        print("%s: the engine and course of %s" % (tag, course.shown(origin)))
+    signal.signal(signal.SIGTERM, _stop)
+    tops = []
     try:
-        print("%-14s  %-11s  %-11s" % ("exercise", "make test", "watch"))
+        tops = [make_copy(origin) for origin in origins]
+        tags = "AB"[:len(tops)]
+        print("\n(make test: wall time, and the CPU time it used, which load hardly changes)")
+        print("%-14s  " % "exercise" + "  ".join("%-11s  %-6s  %-11s" % (t + " make test", t + " CPU",
+                                                                       t + " watch")
+                                                 for t in tags), flush=True)
         phases = []
         for ex in exercises:
-            test = measure_test(top, ex, runs)
-            watch = measure_watch(top, ex, runs)
-            report_line(ex, test, watch)
-            phases.append((ex, where(top, ex, runs)))
+            tests = measure_test(tops, ex, runs)
+            watches = [measure_watch(top, ex, runs) for top in tops]
+            print("%-14s  " % ex.name + "  ".join("%s  %4.2f s  %s" % (cell(t[0], GOALS["test"]), t[1],
+                                                                    cell(w, GOALS["watch"]))
+                                                  for t, w in zip(tests, watches)), flush=True)
+            phases += [(t + " " + ex.name, where(top, ex, runs)) for t, top in zip(tags, tops)]
         print("\nwhere the time of `make test EX=NN` goes after an edit (medians, seconds; "
               "`make and preflight` is `make -n`, the engine not started):")
-        print("%-14s  " % "exercise" + "  ".join("%s" % k for k in ORDER))
-        for ex, took in phases:
-            print("%-14s  " % ex.name + "  ".join("%*.3f" % (len(k), took.get(k, float("nan")))
-                                                    for k in ORDER))
+        print("%-16s  " % "exercise" + "  ".join("%s" % k for k in ORDER))
+        for name, took in phases:
+            print("%-16s  " % name + "  ".join("%*.3f" % (len(k), took.get(k, float("nan")))
+                                                for k in ORDER))
     finally:
-        shutil.rmtree(top, ignore_errors=True)
+        for top in tops:
+            shutil.rmtree(top, ignore_errors=True)
     print("\nmachine: load average %s at the end" % load())
     return 0
