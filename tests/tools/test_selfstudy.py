@@ -121,6 +121,13 @@ class Watchers(unittest.TestCase):
         self.assertEqual(watch.fs_type("/proc/self"), "proc")
 
 
+def _as_from_a_terminal():
+    """In the child: Ctrl-C and Ctrl-\\ as a terminal's shell leaves them,
+    whatever this test run inherited (a shell's background job ignores them)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class Session:
     """`make watch` run as a terminal would run it: its own process group
     (Ctrl-C reaches make and the engine alike), output read as it comes."""
@@ -131,13 +138,14 @@ class Session:
             master, slave = pty.openpty()
             self.proc = subprocess.Popen(["make", "--no-print-directory", "-C", repo, "watch"],
                                          stdin=slave, stdout=slave, stderr=slave, env=env,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_as_from_a_terminal)
             os.close(slave)
             self.fd = master
         else:
             self.proc = subprocess.Popen(["make", "--no-print-directory", "-C", repo, "watch"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                         preexec_fn=_as_from_a_terminal)
             self.fd = self.proc.stdout.fileno()
 
     def key(self, ch):
