@@ -64,11 +64,12 @@ one() {
     if [ ! -x "$root/bin/sh" ]; then
         rm -rf "$root"
         if ! nice mmdebstrap --variant=minbase --include=make,ca-certificates,git \
-            ${arch:+--arch="$arch"} "$rel" "$root" http://deb.debian.org/debian >"$log" 2>&1; then
-            echo "$name: the root did not build (mmdebstrap failed, see $log)" >>"$summary"
+            ${arch:+--arch="$arch"} "$rel" "$root" http://deb.debian.org/debian >"$log.build" 2>&1; then
+            echo "$name: the root did not build (mmdebstrap failed, see $log.build)" >>"$summary"
             return 0
         fi
     fi
+    : >"$log"
     rm -rf "$root/root/kata"
     git clone -q --no-local "$top" "$root/root/kata"
     # The commands, in order; each one's status in the log, the first failing one named.
@@ -85,32 +86,41 @@ step() {
 failed=""
 step make deps || failed="make deps"
 if [ -z "\$failed" ] || [ $keep_going = 1 ]; then
-    step make test EX=01 || failed="\${failed:-make test EX=01}"
+    # The stub fails its tests by design: the run must report them all.
+    step make test EX=01 >/tmp/ex01.out 2>&1
+    cat /tmp/ex01.out
+    grep -Eq '^0 of [0-9]+ tests pass' /tmp/ex01.out || failed="\${failed:-make test EX=01}"
 fi
 if [ -z "\$failed" ] || [ $keep_going = 1 ]; then
     step make deps KATA_DEV=1 || failed="\${failed:-make deps KATA_DEV=1}"
     step nice $check_cmd || failed="\${failed:-$check_cmd}"
 fi
+printf '=== versions: gcc %s, Criterion %s, valgrind %s, clang-format %s\\n' \\
+    "\$(gcc -dumpfullversion 2>/dev/null || echo -)" \\
+    "\$(pkg-config --modversion criterion 2>/dev/null || echo -)" \\
+    "\$(valgrind --version 2>/dev/null | sed s/valgrind-//)" \\
+    "\$(clang-format --version 2>/dev/null | sed 's/.*version \\([0-9.]*\\).*/\\1/')"
 echo "=== failed: \${failed:-none}"
 EOF
+    # pivot_root, not a bare chroot: the kernel refuses new user namespaces
+    # to a chrooted process, and bubblewrap (the grading sandbox) needs them.
+    mkdir -p "$root/.old-root"
     # shellcheck disable=SC2016 # expanded by the inner shell
     unshare --mount --pid --fork --propagation private sh -c '
         r=$1
+        mount --bind "$r" "$r"
         mount -t proc proc "$r/proc"
         mount --rbind /dev "$r/dev"
         mount --rbind /sys "$r/sys"
         mount -t tmpfs tmpfs "$r/tmp"
         cp /etc/resolv.conf "$r/etc/resolv.conf"
-        exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        cd "$r" && pivot_root . .old-root && umount -l /.old-root || exit 97
+        exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
             TERM=dumb LANG=C.UTF-8 /bin/sh /root/distro-steps.sh' sh "$root" >>"$log" 2>&1 || true
     took=$(($(date +%s) - start))
     failed=$(sed -n 's/^=== failed: //p' "$log" | tail -n 1)
     last=$(grep -E '^check: [0-9]+ passed' "$log" | tail -n 1 || true)
-    # shellcheck disable=SC2016 # expanded inside the root
-    versions=$(chroot "$root" sh -c 'printf "gcc %s, Criterion %s, valgrind %s" \
-        "$(gcc -dumpfullversion 2>/dev/null || echo -)" \
-        "$(pkg-config --modversion criterion 2>/dev/null || echo -)" \
-        "$(valgrind --version 2>/dev/null | sed s/valgrind-// || echo -)"')
+    versions=$(sed -n 's/^=== versions: //p' "$log" | tail -n 1)
     if [ "$failed" = none ]; then
         echo "$name: green in ${took} s ($versions; ${last:-no check line})" >>"$summary"
     else
