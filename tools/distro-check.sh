@@ -115,8 +115,8 @@ EOF
         mount -t tmpfs tmpfs "$r/tmp"
         cp /etc/resolv.conf "$r/etc/resolv.conf"
         cd "$r" && pivot_root . .old-root && umount -l /.old-root || exit 97
-        exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-            TERM=dumb LANG=C.UTF-8 /bin/sh /root/distro-steps.sh' sh "$root" >>"$log" 2>&1 || true
+        env="PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8"
+        exec /usr/bin/env -i $env /bin/sh /root/distro-steps.sh' sh "$root" >>"$log" 2>&1 || true
     took=$(($(date +%s) - start))
     failed=$(sed -n 's/^=== failed: //p' "$log" | tail -n 1)
     last=$(grep -E '^check: [0-9]+ passed' "$log" | tail -n 1 || true)

@@ -220,6 +220,16 @@ MESSAGES = {
     "grade.hidden": (" (hidden)", "（隐藏测试）"),
     "grade.more failing": ("... and %d more failing in %s (all of them: the results file)",
                            "……还有 %d 个未通过的测试在 %s 中（全部见结果文件）"),
+    # Gradescope's grading within its budget (tools/engine/instructor/gradescope.py)
+    "gs.stopped": ("the grading of %s was stopped after %d s, its share of the autograder's time: "
+                   "something in it hangs or runs far too long (a lock never released, a child "
+                   "never reaped, an endless loop)",
+                   "%s 的评分在 %d 秒后被停止了，这是它在自动评分总时间里的份额：其中有东西卡住了"
+                   "或者运行得太久（锁一直没有释放、子进程一直没有回收、死循环）"),
+    "gs.not reached": ("not graded: the autograder's time ran out before %s",
+                       "没有评分：还没轮到 %s，自动评分的时间就用完了"),
+    "gs.failed": ("the grading of %s failed (status %s): please tell your instructor",
+                  "%s 的评分出错了（状态 %s）：请告诉你的老师"),
     "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),
