@@ -209,6 +209,11 @@ MESSAGES = {
     "report.crashed": ("the test crashed: %s", "测试崩溃了：%s"),
     "report.out of time": ("the test ran out of time (Criterion's limit)",
                            "测试超时了（Criterion 的时间限制）"),
+    "report.unreadable": ("the run ended, but Criterion's report of it cannot be read (its XML is "
+                          "broken: this machine's Criterion, not your code); no test of it can count "
+                          "as passed",
+                          "运行结束了，但 Criterion 的报告无法读取（它的 XML 已损坏：这是本机 Criterion "
+                          "的问题，不是你的代码的问题）；这次运行的测试都不能算作通过"),
     "report.failed": ("the test failed", "测试未通过"),
     # make grade (tools/engine/instructor/points.py)
     "grade.hg test": ("%s helgrind: no data race or lock-order error in your code",
