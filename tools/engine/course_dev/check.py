@@ -8,14 +8,13 @@ The last line is 'check: N passed, N failed'."""
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import build, course, report, ui
+from engine import build, course, machine, report, ui
 from engine.course import ROOT
 
 KATA = os.path.join(ROOT, "tools", "kata.py")
@@ -282,22 +281,6 @@ def c_sources():
     return sorted(found)
 
 
-# The clang-format whose output the style is (Debian 12's): each major
-# version formats a few constructs its own way, so another one is not asked.
-CLANG_FORMAT_MAJOR = 14
-
-
-def clang_format_major():
-    """The installed clang-format's major version, or None."""
-    try:
-        out = subprocess.run(["clang-format", "--version"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, timeout=30).stdout.decode(errors="replace")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r"version (\d+)\.", out)
-    return int(m.group(1)) if m else None
-
-
 def run_clang_format(exercises, tally):
     """Every C file of the repository follows its .clang-format."""
     files = c_sources()
@@ -307,11 +290,10 @@ def run_clang_format(exercises, tally):
         tally.record(False, "C files follow .clang-format",
                      "clang-format is not installed: run `make deps KATA_DEV=1`")
         return
-    major = clang_format_major()
-    if major != CLANG_FORMAT_MAJOR:
+    if machine.clang_format_major() != machine.CLANG_FORMAT_MAJOR:
         print("  %s C files follow .clang-format: not checked with clang-format %s (the style is "
-              "clang-format %d's, which formats some constructs differently)"
-              % (ui.paint("skip", "yellow"), major, CLANG_FORMAT_MAJOR))
+              "%d's; others format some constructs differently)" % (
+                  ui.paint("skip", "yellow"), machine.clang_format_major(), machine.CLANG_FORMAT_MAJOR))
         return
     style = os.path.join(ROOT, ".clang-format")
     if not os.path.isfile(style):
