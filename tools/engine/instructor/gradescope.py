@@ -166,6 +166,7 @@ def grade_in_child(ex, src, seconds):
             except subprocess.TimeoutExpired:
                 pass
         procs.kill_descendants()  # this process is a subreaper: orphans included
+        proc.poll()
     with open(log, encoding="utf-8", errors="replace") as f:
         print(f.read().rstrip())
     if rc is None:
@@ -193,7 +194,8 @@ def run(root, budget=BUDGET_SECONDS):
         waiting = [unfinished(ex, lang.t("gs.not reached", ex.name)) for ex in exercises]
         _write(results, waiting, head, start)
         for i, ex in enumerate(exercises):
-            left = budget - (time.monotonic() - start)
+            # what a stopped grader may take beyond its share, kept for each one to come
+            left = budget - (time.monotonic() - start) - STOP_SECONDS * (len(exercises) - i)
             share = left * points.timeout_for(ex) / sum(points.timeout_for(e) for e in exercises[i:])
             graded.append(grade_in_child(ex, src, max(share, 1.0)))
             data = _write(results, graded + waiting[i + 1:], head, start)
