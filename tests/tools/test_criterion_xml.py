@@ -3,7 +3,8 @@ writes it (src/io/xml.c of each): 2.3's unescaped messages, 2.4.0/2.4.1's
 first line in CDATA and later lines bare, 2.4.2's single CDATA with "&#10;"
 for its newlines. Each fixture holds the same tests, messages with "<", "&"
 and "]]>" among them; a run whose report nothing can be read from falls back
-to the harness's markers and never blames the learner's exit().
+to the harness's markers and never blames the learner's exit(); a run
+stopped before any report keeps what the watchdog of each test wrote.
 
     python3 -S -m unittest tests.tools.test_criterion_xml
 """
@@ -113,6 +114,29 @@ class Unreadable(unittest.TestCase):
         rep = report.verdicts(["quirks::passes"], b"<testsuites><oops", tempfile.gettempdir(),
                               procs.Outcome(returncode=-11), 5, environ=english())
         self.assertEqual(rep.failure, report.Outcome.CRASH)
+
+
+
+class Stopped(unittest.TestCase):
+    """A run stopped before Criterion wrote any report: a test its own
+    watchdog ended keeps the harness's words on where it was stuck."""
+
+    def test_the_watchdogs_words_survive_the_stop(self):
+        marks = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, marks)
+        with open(os.path.join(marks, "quirks::lt_first.timeout"), "w") as f:
+            f.write("timed out after 3 s: spinning in a loop that never ends\n")
+        rep = report.verdicts(["quirks::lt_first", "quirks::passes"], os.path.join(marks, "none.xml"),
+                              marks, procs.Outcome(returncode=-9, timed_out=True), 6,
+                              environ=english())
+        got = {r.test: r for r in rep.results}
+        self.assertEqual(got["quirks::lt_first"].message,
+                         "timed out after 3 s: spinning in a loop that never ends")
+        stopped = lang.t("report.timed out", 6, environ=english())
+        self.assertEqual(got["quirks::passes"].message, stopped)
+        self.assertEqual(rep.problem, stopped)
+        self.assertEqual(rep.failure, report.Outcome.TIMEOUT)
+        self.assertFalse(any(r.passed for r in rep.results))
 
 
 if __name__ == "__main__":

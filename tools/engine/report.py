@@ -251,7 +251,11 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
     try:
         found = parse_xml(xml_path)
     except OSError:
-        return RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+        failed = RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+        if outcome.timed_out:  # a test its own watchdog ended says where it was stuck
+            failed.results = [Result(r.test, False, _marker(marks_dir, r.test, ".timeout") or r.message)
+                              for r in failed.results]
+        return failed
     except ET.ParseError:  # written, but not in any form a Criterion writes
         if outcome.timed_out or (outcome.returncode or 0) < 0:
             return RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
