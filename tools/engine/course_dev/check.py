@@ -238,11 +238,13 @@ def report_exercise(ex, wrongs, jobs, tally):
         name = "wrong/" + os.path.basename(w)[:-len(".diff")]
         res = jobs[w].result()
         by_test = {r["test"]: r for r in res["results"]}
-        slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True)
-                   and not report.was_skipped(by_test.get(t, {}))]
-        caught = [t for t in info["fail"] if t not in slipped]
-        label = ("%s rejected by %s" % (name, ", ".join(caught) or "helgrind") if not slipped
-                 else "%s must fail %s" % (name, ", ".join(info["fail"])))
+        skipped = [t for t in info["fail"] if report.was_skipped(by_test.get(t, {}))]
+        slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True) and t not in skipped]
+        caught = [t for t in info["fail"] if t not in slipped + skipped]
+        label = ("%s must fail %s" % (name, ", ".join(info["fail"])) if slipped
+                 else "%s rejected by %s" % (name, ", ".join(caught)) if caught
+                 else "%s: its tests skip on this machine (%s)" % (name, ", ".join(skipped)) if skipped
+                 else "%s rejected by helgrind" % name)
         tally.record(not slipped, label,
                      "%s (%s) passed: %s" % (name, info["what"], ", ".join(slipped)))
         if info["helgrind"]:
