@@ -126,15 +126,23 @@ class Stopped(unittest.TestCase):
         self.addCleanup(shutil.rmtree, marks)
         with open(os.path.join(marks, "quirks::lt_first.timeout"), "w") as f:
             f.write("timed out after 3 s: spinning in a loop that never ends\n")
-        rep = report.verdicts(["quirks::lt_first", "quirks::passes"], os.path.join(marks, "none.xml"),
-                              marks, procs.Outcome(returncode=-9, timed_out=True), 6,
-                              environ=english())
+        # no file (a run folder's report.xml), or nothing through the sandbox's pipe
+        for xml in (os.path.join(marks, "none.xml"), b""):
+            self.check_stopped(report.verdicts(["quirks::lt_first", "quirks::passes"], xml, marks,
+                                               procs.Outcome(returncode=-9, timed_out=True), 6,
+                                               environ=english()))
+        # no test reached its watchdog: the stop is all there is to say (code before main?)
+        rep = report.verdicts(["quirks::passes"], b"", tempfile.gettempdir(),
+                              procs.Outcome(returncode=-9, timed_out=True), 6, environ=english())
+        self.assertEqual(rep.results[0].message, lang.t("report.timed out", 6, environ=english()))
+
+    def check_stopped(self, rep):
         got = {r.test: r for r in rep.results}
         self.assertEqual(got["quirks::lt_first"].message,
                          "timed out after 3 s: spinning in a loop that never ends")
-        stopped = lang.t("report.timed out", 6, environ=english())
-        self.assertEqual(got["quirks::passes"].message, stopped)
-        self.assertEqual(rep.problem, stopped)
+        self.assertEqual(got["quirks::passes"].message,
+                         lang.t("report.stopped later", 6, environ=english()))
+        self.assertEqual(rep.problem, lang.t("report.timed out", 6, environ=english()))
         self.assertEqual(rep.failure, report.Outcome.TIMEOUT)
         self.assertFalse(any(r.passed for r in rep.results))
 

@@ -172,6 +172,10 @@ MESSAGES = {
                          "results (code that hangs, perhaps before main or in a constructor)",
                          "测试程序运行了 %g 秒被叫停，始终没有报告结果（有代码卡住了，"
                          "也许是在 main 之前，或者在某个构造函数里）"),
+    "report.stopped later": ("the test program was stopped after %g s, before this test reported: "
+                             "other tests were stuck (each says where) and used up the run's time",
+                             "测试程序运行了 %g 秒被叫停，这个测试还没报告结果：别的测试卡住了"
+                             "（各自说明了卡在哪里），把整次运行的时间用完了"),
     "report.killed": ("the test program was killed before it reported its results: %s",
                       "测试程序还没报告结果就被杀掉了：%s"),
     "report.exit 0": ("the test program exited with status 0 without reporting its results: "

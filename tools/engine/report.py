@@ -251,14 +251,10 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
     try:
         found = parse_xml(xml_path)
     except OSError:
-        failed = RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
-        if outcome.timed_out:  # a test its own watchdog ended says where it was stuck
-            failed.results = [Result(r.test, False, _marker(marks_dir, r.test, ".timeout") or r.message)
-                              for r in failed.results]
-        return failed
+        return _stopped(expected, marks_dir, outcome, seconds, environ)
     except ET.ParseError:  # written, but not in any form a Criterion writes
         if outcome.timed_out or (outcome.returncode or 0) < 0:
-            return RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+            return _stopped(expected, marks_dir, outcome, seconds, environ)
         return _from_markers(expected, marks_dir, environ)
     for tid in expected:
         report.results.append(_one(tid, found.get(tid), marks_dir, environ))
@@ -270,6 +266,17 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
         report.problem = lang.t("report.leftovers", shown, environ=environ)
         report.failure = Outcome.LEFTOVERS
     return report
+
+
+def _stopped(expected, marks_dir, outcome, seconds, environ=None):
+    """A run that ended before it reported: every test fails with how it
+    ended, except a test its own watchdog ended, which says where it was stuck."""
+    failed = RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+    stuck = {t: _marker(marks_dir, t, ".timeout") for t in expected} if outcome.timed_out else {}
+    if any(stuck.values()):  # the tests did run: the others ran out of the run's time
+        later = lang.t("report.stopped later", seconds, environ=environ)
+        failed.results = [Result(t, False, stuck[t] or later) for t in expected]
+    return failed
 
 
 def _from_markers(expected, marks_dir, environ=None):
