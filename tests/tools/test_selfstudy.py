@@ -129,6 +129,8 @@ class Session:
         self.buf = b""
         if tty:
             master, slave = pty.openpty()
+            # a terminal that can clear its screen, whatever TERM this runs under (CI: dumb)
+            env = dict(env, TERM="xterm")
             self.proc = subprocess.Popen(["make", "--no-print-directory", "-C", repo, "watch"],
                                          stdin=slave, stdout=slave, stderr=slave, env=env,
                                          start_new_session=True)
