@@ -22,6 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* mallinfo2 is new in glibc 2.33 (Debian 12); before, mallinfo counts in int. */
+#if defined(__GLIBC__) && !__GLIBC_PREREQ(2, 33)
+#define mallinfo2 mallinfo
+#endif
+
 #define MAX_REPEATS 9
 
 static int repeats = 5;

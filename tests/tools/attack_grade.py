@@ -434,7 +434,10 @@ class Runner:
         return apply
 
     def run(self, argv, bound, log):
-        env = dict(os.environ, KATA_ATTACK_ENV_CANARY=self.can.env, LC_ALL="C.UTF-8")
+        # No byte code written by the grader's own Python: any .pyc that
+        # appears in the copy is then the submission's, a change like any other.
+        env = dict(os.environ, KATA_ATTACK_ENV_CANARY=self.can.env, LC_ALL="C.UTF-8",
+                   PYTHONDONTWRITEBYTECODE="1")
         env.pop("MAKEFLAGS", None)
         if self.user:
             env.update(HOME=self.work, USER=TEST_USER, LOGNAME=TEST_USER)

@@ -26,3 +26,7 @@ for d in /autograder/source/tests/*/hidden; do
         chmod -R go-rwx "$d"
     fi
 done
+# A broken image fails here too, not on the students: the stubs, graded as
+# a submission, must compile, run and fail every test for their own reason.
+cd /autograder/source
+python3 -S tools/gradescope.py --smoke

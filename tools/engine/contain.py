@@ -30,6 +30,9 @@ CLONE_NEWNS = 0x00020000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_BIND = 0x4000, 1 << 18, 2, 4, 0x1000
 # The folders every user may write to: each gets its own small tmpfs.
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+# The resident-memory watchdog of a graded run, MB, unless the exercise's
+# memory_mb is more. Gradescope's grading lowers it to fit its machine.
+TOTAL_MEMORY_MB = 1024
 
 
 def _tasks_of(uid):
@@ -253,7 +256,7 @@ class Grading:
 
     def limits(self, ex, seconds):
         return Limits(processes=ex.processes, memory=ex.memory_mb << 20,
-                      total_memory=max(ex.memory_mb, 1024) << 20, cpu=int(seconds) + 10,
+                      total_memory=max(ex.memory_mb, TOTAL_MEMORY_MB) << 20, cpu=int(seconds) + 10,
                       uid=grading_uid(self.slot), keep=(ROOT,), sandboxed=self.sandboxed)
 
     def close(self):

@@ -172,6 +172,10 @@ MESSAGES = {
                          "results (code that hangs, perhaps before main or in a constructor)",
                          "测试程序运行了 %g 秒被叫停，始终没有报告结果（有代码卡住了，"
                          "也许是在 main 之前，或者在某个构造函数里）"),
+    "report.stopped later": ("the test program was stopped after %g s, before this test reported: "
+                             "other tests were stuck (each says where) and used up the run's time",
+                             "测试程序运行了 %g 秒被叫停，这个测试还没报告结果：别的测试卡住了"
+                             "（各自说明了卡在哪里），把整次运行的时间用完了"),
     "report.killed": ("the test program was killed before it reported its results: %s",
                       "测试程序还没报告结果就被杀掉了：%s"),
     "report.exit 0": ("the test program exited with status 0 without reporting its results: "
@@ -209,6 +213,11 @@ MESSAGES = {
     "report.crashed": ("the test crashed: %s", "测试崩溃了：%s"),
     "report.out of time": ("the test ran out of time (Criterion's limit)",
                            "测试超时了（Criterion 的时间限制）"),
+    "report.unreadable": ("the run ended, but Criterion's report of it cannot be read (its XML is "
+                          "broken: this machine's Criterion, not your code); no test of it can count "
+                          "as passed",
+                          "运行结束了，但 Criterion 的报告无法读取（它的 XML 已损坏：这是本机 Criterion "
+                          "的问题，不是你的代码的问题）；这次运行的测试都不能算作通过"),
     "report.failed": ("the test failed", "测试未通过"),
     # make grade (tools/engine/instructor/points.py)
     "grade.hg test": ("%s helgrind: no data race or lock-order error in your code",
@@ -220,6 +229,16 @@ MESSAGES = {
     "grade.hidden": (" (hidden)", "（隐藏测试）"),
     "grade.more failing": ("... and %d more failing in %s (all of them: the results file)",
                            "……还有 %d 个未通过的测试在 %s 中（全部见结果文件）"),
+    # Gradescope's grading within its budget (tools/engine/instructor/gradescope.py)
+    "gs.stopped": ("the grading of %s was stopped after %d s, its share of the autograder's time: "
+                   "something in it hangs or runs far too long (a lock never released, a child "
+                   "never reaped, an endless loop)",
+                   "%s 的评分在 %d 秒后被停止了，这是它在自动评分总时间里的份额：其中有东西卡住了"
+                   "或者运行得太久（锁一直没有释放、子进程一直没有回收、死循环）"),
+    "gs.not reached": ("not graded: the autograder's time ran out before %s",
+                       "没有评分：还没轮到 %s，自动评分的时间就用完了"),
+    "gs.failed": ("the grading of %s failed (status %s): please tell your instructor",
+                  "%s 的评分出错了（状态 %s）：请告诉你的老师"),
     "grade.run failed": ("%s\n(the whole run failed: %s)", "%s\n（整次运行失败了：%s）"),
     # a run that ended before its tests reported (tools/engine/run.py)
     "run.code no compile": ("your code does not compile:", "你的代码无法编译："),

@@ -67,3 +67,19 @@ def require_criterion():
 def require_valgrind():
     if not shutil.which("valgrind"):
         raise UsageError("valgrind is not installed (needed for helgrind): run `make deps`")
+
+
+# The clang-format whose output the repository's style is (Debian 12's): each
+# major version formats a few constructs its own way, so no other is asked.
+CLANG_FORMAT_MAJOR = 14
+
+
+def clang_format_major():
+    """The installed clang-format's major version, or None."""
+    try:
+        out = subprocess.run(["clang-format", "--version"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=30).stdout.decode(errors="replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"version (\d+)\.", out)
+    return int(m.group(1)) if m else None

@@ -148,9 +148,73 @@ def _strip_location(text):
     return "\n".join(ln for ln in lines if ln.strip()).strip()
 
 
+# Criterion's XML, as each version writes a failing test's messages (its
+# src/io/xml.c), every line of a message ending in "&#10;":
+#   2.3     the text as it is: a "<" or "&" in a message breaks the XML;
+#   2.4.0, 2.4.1  the first line in CDATA, later lines as they are, indented
+#           by 8 spaces: "]]>" in the first line or "<" in a later one breaks it;
+#   2.4.2+  the whole message in one CDATA, its newlines written "&#10;"
+#           (so they stay "&#10;" once parsed): only "]]>" breaks it.
+# Well-formed XML is read with ElementTree; the broken forms with CASE_RE,
+# which knows the one layout every version writes.
+CONTINUATION = " " * 8
+SUITE_TAG_RE = re.compile(r'<testsuite name="([^"]*)"')
+CASE_RE = re.compile(r'<testcase name="([^"]*)"[^>]*? status="([A-Z]*)"[^>]*>(.*?)</testcase>',
+                     re.S)
+FAILURE_RE = re.compile(r'<failure type="assert" message="[^"]*">(.*)</failure>', re.S)
+ERROR_RE = re.compile(r'<error type="(\w+)"')
+CDATA_RE = re.compile(r"<!\[CDATA\[(.*?)\]\]>(?=&#10;)", re.S)
+
+
+def _message(text):
+    """A failure's text as the learner should read it, in every version's
+    form: newlines for "&#10;", Criterion's continuation indent removed."""
+    lines = (text or "").replace("&#10;", "\n").splitlines()
+    lines = [ln[len(CONTINUATION):] if ln.startswith(CONTINUATION) else ln for ln in lines]
+    return _strip_location("\n".join(lines))
+
+
+def _entry(found, tid, entry):
+    # A second test of the same name (one defined in submitted code) can
+    # only take a pass away, never give one.
+    if tid not in found or found[tid][0] == "PASSED":
+        found[tid] = entry
+
+
+def _parse_tree(data):
+    found = {}
+    for suite in ET.fromstring(data).iter("testsuite"):
+        for case in suite.iter("testcase"):
+            tid = "%s::%s" % (suite.get("name"), case.get("name"))
+            msgs = [_message(fail.text or fail.get("message", "")) for fail in case.iter("failure")]
+            kind = ""
+            for err in case.iter("error"):
+                kind = err.get("type", "error")
+            _entry(found, tid, (case.get("status", ""), "\n".join(m for m in msgs if m), kind))
+    return found
+
+
+def _parse_broken(text):
+    """The XML of a Criterion that did not escape a message (see above)."""
+    found = {}
+    starts = [(m.start(), m.group(1)) for m in SUITE_TAG_RE.finditer(text)]
+    for i, (start, suite) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        for case in CASE_RE.finditer(text, start, end):
+            body = case.group(3)
+            fail = FAILURE_RE.search(body)
+            message = _message(CDATA_RE.sub(lambda m: m.group(1), fail.group(1))) if fail else ""
+            err = ERROR_RE.search(body)
+            _entry(found, "%s::%s" % (suite, case.group(1)),
+                   (case.group(2), message, err.group(1) if err else ""))
+    return found
+
+
 def parse_xml(path):
-    """{suite::name: (status, message)} from Criterion's XML report (a file,
-    read with readback.safe_read, or the report's bytes themselves)."""
+    """{suite::name: (status, message, error kind)} from Criterion's XML
+    report (a file, read with readback.safe_read, or the report's bytes),
+    in the form of any Criterion from 2.3 on; ET.ParseError when nothing in
+    it can be read."""
     if isinstance(path, bytes):
         data = path
     else:
@@ -158,23 +222,13 @@ def parse_xml(path):
             data = readback.safe_read(path, REPORT_BYTES)
         except readback.Unreadable as e:
             raise OSError(str(e))
-    found = {}
-    for suite in ET.fromstring(data).iter("testsuite"):
-        for case in suite.iter("testcase"):
-            tid = "%s::%s" % (suite.get("name"), case.get("name"))
-            status = case.get("status", "")
-            msgs = []
-            for fail in case.iter("failure"):
-                msgs.append(_strip_location(fail.text or fail.get("message", "")))
-            kind = ""
-            for err in case.iter("error"):
-                kind = err.get("type", "error")
-            entry = (status, "\n".join(m for m in msgs if m), kind)
-            # A second test of the same name (one defined in submitted code)
-            # can only take a pass away, never give one.
-            if tid not in found or found[tid][0] == "PASSED":
-                found[tid] = entry
-    return found
+    try:
+        return _parse_tree(data)
+    except ET.ParseError as e:
+        found = _parse_broken(data.decode("utf-8", "replace"))
+        if not found:
+            raise e
+        return found
 
 
 def _run_problem(outcome, seconds, environ=None):
@@ -196,10 +250,12 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
     report = RunReport()
     try:
         found = parse_xml(xml_path)
-    except (OSError, ET.ParseError):
-        found = None
-    if found is None:
-        return RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+    except OSError:
+        return _stopped(expected, marks_dir, outcome, seconds, environ)
+    except ET.ParseError:  # written, but not in any form a Criterion writes
+        if outcome.timed_out or (outcome.returncode or 0) < 0:
+            return _stopped(expected, marks_dir, outcome, seconds, environ)
+        return _from_markers(expected, marks_dir, environ)
     for tid in expected:
         report.results.append(_one(tid, found.get(tid), marks_dir, environ))
     if outcome.leftovers:
@@ -209,6 +265,30 @@ def verdicts(expected, xml_path, marks_dir, outcome, seconds, environ=None):
             for p, v in sorted(outcome.leftovers.items())[:5])
         report.problem = lang.t("report.leftovers", shown, environ=environ)
         report.failure = Outcome.LEFTOVERS
+    return report
+
+
+def _stopped(expected, marks_dir, outcome, seconds, environ=None):
+    """A run that ended before it reported: every test fails with how it
+    ended, except a test its own watchdog ended, which says where it was stuck."""
+    failed = RunReport.failed_run(expected, *_run_problem(outcome, seconds, environ))
+    stuck = {t: _marker(marks_dir, t, ".timeout") for t in expected} if outcome.timed_out else {}
+    if any(stuck.values()):  # the tests did run: the others ran out of the run's time
+        later = lang.t("report.stopped later", seconds, environ=environ)
+        failed.results = [Result(t, False, stuck[t] or later) for t in expected]
+    return failed
+
+
+def _from_markers(expected, marks_dir, environ=None):
+    """A run that ended and wrote a report nothing can be read from: each
+    test fails, with the reason its harness markers give, else the report's."""
+    report = RunReport(problem=lang.t("report.unreadable", environ=environ),
+                       failure=Outcome.NO_REPORT)
+    for tid in expected:
+        r = _one(tid, ("", "", ""), marks_dir, environ)
+        if r.passed or r.message == lang.t("report.failed", environ=environ):
+            r = Result(tid, False, report.problem)
+        report.results.append(r)
     return report
 
 

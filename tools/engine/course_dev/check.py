@@ -14,7 +14,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import build, course, report, ui
+from engine import build, course, machine, report, ui
 from engine.course import ROOT
 
 KATA = os.path.join(ROOT, "tools", "kata.py")
@@ -238,11 +238,13 @@ def report_exercise(ex, wrongs, jobs, tally):
         name = "wrong/" + os.path.basename(w)[:-len(".diff")]
         res = jobs[w].result()
         by_test = {r["test"]: r for r in res["results"]}
-        slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True)
-                   and not report.was_skipped(by_test.get(t, {}))]
-        caught = [t for t in info["fail"] if t not in slipped]
-        label = ("%s rejected by %s" % (name, ", ".join(caught) or "helgrind") if not slipped
-                 else "%s must fail %s" % (name, ", ".join(info["fail"])))
+        skipped = [t for t in info["fail"] if report.was_skipped(by_test.get(t, {}))]
+        slipped = [t for t in info["fail"] if by_test.get(t, {}).get("passed", True) and t not in skipped]
+        caught = [t for t in info["fail"] if t not in slipped + skipped]
+        label = ("%s must fail %s" % (name, ", ".join(info["fail"])) if slipped
+                 else "%s rejected by %s" % (name, ", ".join(caught)) if caught
+                 else "%s: its tests skip on this machine (%s)" % (name, ", ".join(skipped)) if skipped
+                 else "%s rejected by helgrind" % name)
         tally.record(not slipped, label,
                      "%s (%s) passed: %s" % (name, info["what"], ", ".join(slipped)))
         if info["helgrind"]:
@@ -289,6 +291,11 @@ def run_clang_format(exercises, tally):
     if not shutil.which("clang-format"):
         tally.record(False, "C files follow .clang-format",
                      "clang-format is not installed: run `make deps KATA_DEV=1`")
+        return
+    if machine.clang_format_major() != machine.CLANG_FORMAT_MAJOR:
+        print("  %s C files follow .clang-format: not checked with clang-format %s (the style is "
+              "%d's; others format some constructs differently)" % (
+                  ui.paint("skip", "yellow"), machine.clang_format_major(), machine.CLANG_FORMAT_MAJOR))
         return
     style = os.path.join(ROOT, ".clang-format")
     if not os.path.isfile(style):

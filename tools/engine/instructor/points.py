@@ -131,28 +131,37 @@ def _review(ex, src):
 
 # ---- one submission ------------------------------------------------------------
 
-def grade(exercises, src=None, hidden_dir=None, slot=0):
+def require_grading():
+    """Stops with one line when this machine cannot grade."""
     require_compiler()
     require_criterion()
     try:
         sandbox.require_sandbox()
     except sandbox.Refused as e:
         raise UsageError(str(e))
+
+
+def grade(exercises, src=None, hidden_dir=None, slot=0):
+    require_grading()
     start = time.monotonic()
     graded = [grade_exercise(ex, src, hidden_dir, slot) for ex in exercises]
+    return graded, results_of(graded, time.monotonic() - start, slot)
+
+
+def results_of(graded, seconds, slot=0):
+    """results.json's content for the graded exercises."""
     total = round(sum(g["score"] for g in graded), 2)
-    out = {"score": total, "execution_time": round(time.monotonic() - start, 1),
-           "output": formats.table(graded, total, colour=False),
-           "stdout_visibility": "hidden",
-           "tests": [{k: v for k, v in t.items() if k not in ("hidden", "test", "exercise")}
-                     for g in graded for t in g["tests"]],
-           "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
-                          "grading_uid": contain.grading_uid(slot),
-                          "sandbox": sandbox.mode(),
-                          "review": {g["exercise"]: g["review"] for g in graded if g["review"]},
-                          "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
-                                        for g in graded}}}
-    return graded, out
+    return {"score": total, "execution_time": round(seconds, 1),
+            "output": formats.table(graded, total, colour=False),
+            "stdout_visibility": "hidden",
+            "tests": [{k: v for k, v in t.items() if k not in ("hidden", "test", "exercise")}
+                      for g in graded for t in g["tests"]],
+            "extra_data": {"max_score": round(sum(g["max_score"] for g in graded), 2),
+                           "grading_uid": contain.grading_uid(slot),
+                           "sandbox": sandbox.mode(),
+                           "review": {g["exercise"]: g["review"] for g in graded if g["review"]},
+                           "exercises": {g["exercise"]: {"score": g["score"], "max_score": g["max_score"]}
+                                         for g in graded}}}
 
 
 def cmd_grade(args):

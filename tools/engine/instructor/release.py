@@ -21,7 +21,8 @@ from engine.instructor import points
 # Tools that need solutions/ or grade for the instructor.
 INSTRUCTOR_ONLY = ("tools/engine/instructor/release.py", "tools/engine/instructor/gradescope.py",
                    "tools/gradescope.py", "tools/autograder", "tools/stability.py",
-                   "tools/engine/course_dev/stability.py")
+                   "tools/engine/course_dev/stability.py", "tools/gradescope_measure.py",
+                   "tools/engine/course_dev/gradescope_budget.py")
 TOP_FILES_SKIPPED = ("compile_commands.json",)
 WORKFLOW = os.path.join(".github", "workflows", "feedback.yml")
 
