@@ -667,6 +667,163 @@ __attribute__((constructor)) static void atk_rawb(void)
 }
 ''')
 
+# ---- run time: system calls made by code built at run time ------------------------
+# The object policy judges the object as compiled: only the exercise's library
+# calls, no system-call instruction. Machine code written into an executable
+# mapping at run time (mmap is one of 01's calls) passes it, so each of these
+# makes its system calls from such a page: what stops them is the run's
+# containment alone (the user, the sandbox, the written-bytes watchdog, the
+# guard). No kit: the kit's own library calls would be refused first.
+JIT = r"""
+#include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
+/* ATTACK: a system-call trampoline written at run time, out of the policy's sight:
+ * mov rax,rdi; mov rdi,rsi; mov rsi,rdx; mov rdx,rcx; mov r10,r8; syscall; ret */
+typedef long (*atk_sc_fn)(long, long, long, long, long);
+static long atk_sc(long nr, long a, long b, long c, long d)
+{
+    static atk_sc_fn fn;
+    static const unsigned char code[] = {0x48, 0x89, 0xf8, 0x48, 0x89, 0xf7, 0x48, 0x89, 0xd6,
+                                         0x48, 0x89, 0xca, 0x4d, 0x89, 0xc2, 0x0f, 0x05, 0xc3};
+    if (!fn) {
+        unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        for (size_t i = 0; i < sizeof code; i++)
+            p[i] = code[i];
+        fn = (atk_sc_fn)(void *)p;
+    }
+    return fn(nr, a, b, c, d);
+}
+/* A name with a number at the end, without the C library. */
+__attribute__((unused)) static void atk_name(char *out, const char *head, long n)
+{
+    size_t i = 0;
+    while (head[i]) {
+        out[i] = head[i];
+        i++;
+    }
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        out[i++] = digits[--k];
+    out[i] = '\0';
+}
+static int atk_once;
+"""
+
+
+def jit_case(name, what, body, **kw):
+    case(name, "runtime", what, only="01-isolation", bare=JIT + body,
+         hook="atk_attack();", **kw)
+
+
+jit_case("c13_jit_many_files", "60000 empty files in the run's folder, by system calls built at run time", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    for (long i = 0; i < 60000; i++) {
+        char path[64];
+        atk_name(path, "f", i);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0); /* open(O_WRONLY|O_CREAT) */
+        if (fd < 0)
+            return;
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""")
+jit_case("c13_jit_big_total", "eight 60 MB files in the run's folder (each under the file size cap, 480 MB in all)", r"""
+static char atk_block[1 << 20];
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    for (long i = 0; i < 8; i++) {
+        char path[64];
+        atk_name(path, "big", i);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0);
+        if (fd < 0)
+            return;
+        for (int m = 0; m < 60; m++)
+            atk_sc(1, fd, (long)atk_block, sizeof atk_block, 0);
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""", disk="yes")
+jit_case("c13_jit_world_writable", "a file in /tmp, /var/tmp, /dev/shm, /run/lock and /dev/mqueue, a POSIX message queue and System V shared memory", r"""
+static void atk_attack(void)
+{
+    static const char *const dirs[] = {"/tmp/kata-attack-jit-", "/var/tmp/kata-attack-jit-",
+                                       "/dev/shm/kata-attack-jit-", "/run/lock/kata-attack-jit-",
+                                       "/dev/mqueue/kata-attack-jit-"};
+    if (atk_once++)
+        return;
+    long uid = atk_sc(102, 0, 0, 0, 0); /* getuid */
+    for (int i = 0; i < 5; i++) {
+        char path[96];
+        atk_name(path, dirs[i], uid);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0);
+        if (fd >= 0)
+            atk_sc(3, fd, 0, 0, 0);
+    }
+    char q[64];
+    atk_name(q, "kata-attack-jit-mq-", uid);
+    atk_sc(240, (long)q, 0102, 0600, 0); /* mq_open(O_RDWR|O_CREAT) */
+    atk_sc(29, 0, 1 << 20, 01600, 0);   /* shmget(IPC_PRIVATE, 1 MB, IPC_CREAT|0600) */
+}
+""")
+jit_case("c13_jit_daemon", "fork, setsid and wait for ever, the test process ending at once (exit_group) so no harness clean-up runs", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    if (fork() == 0) {
+        atk_sc(112, 0, 0, 0, 0); /* setsid */
+        if (fork() == 0)
+            for (;;)
+                atk_sc(34, 0, 0, 0, 0); /* pause */
+        atk_sc(231, 0, 0, 0, 0);
+    }
+    atk_sc(231, 0, 0, 0, 0); /* exit_group(0): no clean-up of its children */
+}
+""")
+jit_case("c13_jit_kill_all", "kill(-1, SIGKILL) by a system call built at run time", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    atk_sc(62, -1, 9, 0, 0);
+}
+""")
+jit_case("c13_jit_read_secret", "open the root-only canary and the solutions by system calls; write what it read to the run's output", r"""
+static char atk_buf[1 << 16];
+static void atk_attack(void)
+{
+    static const char *const victims[] = {"/srv/kata-canary/secret",
+                                          "solutions/01-isolation/isolation.c",
+                                          "../solutions/01-isolation/isolation.c"};
+    if (atk_once++)
+        return;
+    for (int i = 0; i < 3; i++) {
+        long fd = atk_sc(2, (long)victims[i], 0, 0, 0);
+        if (fd < 0)
+            continue;
+        long n = atk_sc(0, fd, (long)atk_buf, sizeof atk_buf, 0);
+        if (n > 0)
+            atk_sc(1, 2, (long)atk_buf, n, 0);
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""", canary="yes")
+
+
 # ---- 10: grade-all ---------------------------------------------------------------
 case("c10_fifo_named_c", 10, "grade-all: the student's join.c is a FIFO (made by the runner)",
      mode="grade-all", setup="fifo:02-join/join.c")
@@ -752,6 +909,8 @@ def write_case(name, spec, files):
             attacked = spec.get("only") in (None, ex)
             if attacked and spec.get("replace"):
                 text = spec["replace"](ex, f, stub)
+            elif attacked and spec.get("bare"):  # no kit: the case's own code only
+                text = "/* ==== the attack ==== */\n" + spec["bare"] + "\n" + hooked(text, spec["hook"])
             elif attacked and (spec.get("all") or spec.get("hook")):
                 attack = "\n/* ==== the attack ==== */\n" + spec.get("all", "")
                 if spec.get("hook"):  # the attack first: the stub's functions call it

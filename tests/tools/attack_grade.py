@@ -358,7 +358,14 @@ class Runner:
             self.user = pwd.getpwnam(TEST_USER)
             subprocess.run(["chown", "-R", "%d:%d" % (self.user.pw_uid, self.user.pw_gid), self.repo],
                            check=True)
+        if self.users_mode():
+            # mode users refuses a repository other users can read: shut, as
+            # its one-line refusal tells an instructor to
+            os.chmod(self.repo, 0o700)
         self.digest = tree_digest(self.repo)
+
+    def users_mode(self):
+        return os.environ.get("KATA_SANDBOX") == "users" and not self.user
 
     def cleanup(self):
         self.release_planted()
@@ -581,11 +588,15 @@ class Runner:
         scores["the submission"] = pts
         if data and data.get("extra_data", {}).get("grading_uid") is not None:
             uids.add(data["extra_data"]["grading_uid"])
-        return rc, secs, [table, _read(results), _read(os.path.join(out, "junit.xml"))]
+        # what the run printed (kept by the grader, not shown): a canary there
+        # was read by the graded code, shown or not
+        logs = [_read(os.path.join(d, "output.log")) for d, _, f in
+                os.walk(os.path.join(self.repo, "build")) if "output.log" in f]
+        return rc, secs, [table, _read(results), _read(os.path.join(out, "junit.xml"))] + logs
 
     def grade_all(self, name, ini, out, bound, scores, uids, breaches):
         subs = os.path.join(self.work, "subs-" + name)
-        os.makedirs(subs)
+        os.makedirs(subs, mode=0o700 if self.users_mode() else 0o777)
         student = ini.get("student", "mallory").replace("\\n", "\n")
         case = os.path.join(self.repo, ATTACKS_REL, name)
         mallory = os.path.join(subs, student)

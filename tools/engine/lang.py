@@ -243,6 +243,18 @@ MESSAGES = {
                           "run may have", "它同时启动了超过 %d 个进程（fork 炸弹？），这是一次运行允许的上限"),
     "contain.memory": ("its processes used more than %d MB of memory together, the most a run "
                        "may use", "它的进程一共用了超过 %d MB 内存，这是一次运行允许的上限"),
+    "contain.written": ("it wrote more than %d MB or %d files in all, the most a run may write",
+                        "它一共写了超过 %d MB 或 %d 个文件，这是一次运行允许写入的上限"),
+    "contain.reachable": ("no sandbox here (no user namespaces), so graded code runs as a grading "
+                          "user that could read %s like any other user: shut it to other users "
+                          "first (chmod o-rwx %s) and grade again",
+                          "这里没有沙箱（不能使用用户命名空间），被评分的代码以评分用户身份运行，"
+                          "它能像其他用户一样读取 %s：请先禁止其他用户访问（chmod o-rwx %s），"
+                          "然后重新评分"),
+    "sandbox.guard gone": ("it ended the sandbox's guard, which counts the processes a run leaves "
+                           "behind (kill(-1)?), so nothing says the run ended cleanly",
+                           "它结束了沙箱里负责清点遗留进程的看守进程（kill(-1)？），"
+                           "因此无法确认这次运行是否干净地结束"),
     # make helgrind (tools/engine/run.py, learner/views.py)
     "hg.ended": ("The helgrind run was ended: %s.", "helgrind 运行被终止了：%s。"),
     "hg.scenario failed graded": ("The scenario itself failed under helgrind (exit status %s).",

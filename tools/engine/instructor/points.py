@@ -138,6 +138,8 @@ def grade(exercises, src=None, hidden_dir=None, slot=0):
         sandbox.require_sandbox()
     except sandbox.Refused as e:
         raise UsageError(str(e))
+    if sandbox.mode() == "users" and contain.grading_uid(slot) is not None:
+        contain.require_shut([ROOT, hidden_dir])
     start = time.monotonic()
     graded = [grade_exercise(ex, src, hidden_dir, slot) for ex in exercises]
     total = round(sum(g["score"] for g in graded), 2)
