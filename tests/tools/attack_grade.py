@@ -3,7 +3,7 @@ case, whether the grader held: 0 points, nothing left behind, nothing
 leaked, nothing hung.
 
   python3 -S tests/tools/attack_grade.py [CASE ...] [--as-user] [--drop-sys-admin]
-                                         [--repo DIR] [--bound S] [--list]
+                                         [--repo DIR] [--bound S] [--list] [--gradescope]
 
 Run as root (it plants a root-only canary and may create a test user).
 It grades a copy of the repository (default: the one holding this file),
@@ -16,6 +16,9 @@ never the repository itself, and cleans up after every case. Options:
   --bound S         seconds one grading may take (default 150; grade-all 300)
   --list            list the cases and stop
   --keep            keep the work folder (the logs of every grading)
+  --gradescope      grade each submission ("grade" cases) the way Gradescope
+                    does: the autograder zip (make gradescope) unpacked in a
+                    folder laid out like /autograder, its run_autograder run
 
 Each case prints `ok  NAME` or `BREACH NAME: what`; the last line is
 `N passed, N failed`. Exit status 0 when every case passed."""
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REPO = os.path.dirname(os.path.dirname(HERE))
@@ -486,7 +490,9 @@ class Runner:
         scores, outputs, uids = {}, [], set()
         try:
             self.plant(ini, breaches)
-            if mode == "grade":
+            if mode == "grade" and self.args.gradescope:
+                rc, secs, texts = self.grade_gradescope(name, ini, out, bound, scores, uids)
+            elif mode == "grade":
                 rc, secs, texts = self.grade_one(name, ini, out, bound, scores, uids)
             elif mode == "grade-all":
                 rc, secs, texts = self.grade_all(name, ini, out, bound, scores, uids, breaches)
@@ -593,6 +599,51 @@ class Runner:
         logs = [_read(os.path.join(d, "output.log")) for d, _, f in
                 os.walk(os.path.join(self.repo, "build")) if "output.log" in f]
         return rc, secs, [table, _read(results), _read(os.path.join(out, "junit.xml"))] + logs
+
+    def gradescope_zip(self):
+        """The autograder zip of the copy (hidden canary included), once."""
+        z = os.path.join(self.work, "autograder.zip")
+        if not os.path.exists(z):
+            log = os.path.join(self.work, "gradescope-zip.log")
+            rc, _ = self.run(["make", "--no-print-directory", "gradescope", "OUT=" + z], 300, log)
+            if rc != 0:
+                fail("make gradescope failed: %s" % _read(log)[-300:])
+        return z
+
+    def grade_gradescope(self, name, ini, out, bound, scores, uids):
+        """The case as a Gradescope submission: a folder laid out like
+        /autograder (source/ the unpacked zip, submission/ the case's files,
+        results/), graded by the zip's own run_autograder."""
+        # one unpacked source for every case (its build/ kept: the tree's
+        # objects once), a fresh submission/ and results/ for each
+        root = os.path.join(self.work, "gradescope")
+        source = os.path.join(root, "source")
+        if not os.path.isdir(source):
+            with zipfile.ZipFile(self.gradescope_zip()) as z:
+                for info in z.infolist():
+                    z.extract(info, source)
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode:
+                        os.chmod(os.path.join(source, info.filename), mode)
+        stale = [os.path.join(root, d) for d in ("submission", "results")]
+        for d, dirs, _ in os.walk(os.path.join(source, "build")):
+            stale += [os.path.join(d, x) for x in dirs if x.startswith("graded-")
+                      or (d.endswith("build") and x == "submission")]
+            dirs[:] = [x for x in dirs if not x.startswith("graded-")]
+        subprocess.run(["rm", "-rf", "--one-file-system"] + stale)
+        shutil.copytree(os.path.join(self.repo, ATTACKS_REL, name), os.path.join(root, "submission"),
+                        symlinks=True, ignore=shutil.ignore_patterns("case.ini"))
+        os.makedirs(os.path.join(root, "results"))
+        log = os.path.join(out, "run_autograder.log")
+        rc, secs = self.run(["sh", os.path.join(source, "run_autograder"), root], bound, log)
+        results = os.path.join(root, "results", "results.json")
+        pts, data = self._score(results)
+        scores["the submission"] = pts
+        if data and data.get("extra_data", {}).get("grading_uid") is not None:
+            uids.add(data["extra_data"]["grading_uid"])
+        logs = [_read(os.path.join(d, "output.log")) for d, _, f in
+                os.walk(os.path.join(source, "build")) if "output.log" in f]
+        return rc, secs, [_read(log), _read(results)] + logs
 
     def grade_all(self, name, ini, out, bound, scores, uids, breaches):
         subs = os.path.join(self.work, "subs-" + name)
@@ -783,6 +834,8 @@ def main(argv=None):
     ap.add_argument("--bound", type=int, default=0)
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) for a look")
+    ap.add_argument("--gradescope", action="store_true",
+                    help="grade each submission through the autograder zip's run_autograder")
     args = ap.parse_args(argv)
     # The corpus is written afresh from the stubs of the tree being attacked.
     gen = subprocess.run([sys.executable, "-S", os.path.join(args.repo, "tests", "tools",
@@ -801,6 +854,8 @@ def main(argv=None):
         fail("no case matches %s" % " ".join(args.cases))
     if os.geteuid() != 0:
         fail("run as root: it plants a root-only canary (and --as-user makes a user)")
+    if args.gradescope and args.as_user:
+        fail("--gradescope grades as Gradescope does, as root: leave out --as-user")
     if args.as_user and args.drop_sys_admin:
         fail("--as-user and --drop-sys-admin are two different modes: pick one")
     signal.signal(signal.SIGTERM, signal.default_int_handler)
