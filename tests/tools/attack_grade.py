@@ -45,6 +45,9 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REPO = os.path.dirname(os.path.dirname(HERE))
 ATTACKS_REL = os.path.join("tests", "tools", "fixtures", "attacks")
+# lang.MESSAGES["run.code refused"], in either language: what a case the
+# object policy must refuse (refused = yes) has to be told
+REFUSED_WORDS = ("your code was refused before any test ran", "你的代码在运行任何测试之前就被拒绝了")
 # The attacks name these; in this runner's copy of the corpus they are
 # rewritten to names of its own, so that runners never meet.
 CORPUS_CANARY_DIR = "/srv/kata-canary"
@@ -489,7 +492,7 @@ class Runner:
         sampler = Sampler()
         scores, outputs, uids = {}, [], set()
         try:
-            self.plant(ini, breaches)
+            self.plant(ini, breaches, name)
             if mode == "grade" and self.args.gradescope:
                 rc, secs, texts = self.grade_gradescope(name, ini, out, bound, scores, uids)
             elif mode == "grade":
@@ -519,6 +522,9 @@ class Runner:
                 continue
             if any(token.lower() in t.lower() for t in outputs):  # as lower-cases words
                 breaches.append("the %s canary is in the output" % what)
+        if ini.get("refused") == "yes" and not any(
+                w in t for t in outputs for w in REFUSED_WORDS):
+            breaches.append("the object policy did not refuse the code")
         if self.user:
             uids.add(self.user.pw_uid)
         self.check_leftovers(before, uids, breaches)
@@ -544,8 +550,17 @@ class Runner:
         self.clean_build()
         return breaches, secs, scores
 
-    def plant(self, ini, breaches):
+    def plant(self, ini, breaches, name=""):
         setup = ini.get("setup", "")
+        if setup.startswith("many-files:"):
+            # a submission folder holding many files beside the stubs
+            _, ex, n = setup.split(":")
+            folder = os.path.join(self.repo, ATTACKS_REL, name, ex)
+            for i in range(int(n)):
+                p = os.path.join(folder, "m%06d.c" % i)
+                with open(p, "w") as f:
+                    f.write("int m%06d;\n" % i)
+                self.planted.append(p)
         if setup in ("lock-symlinks", "lock-fifos"):
             # /run/lock is shared: one runner plants there at a time.
             shared = open(SHARED_LOCK, "a")
