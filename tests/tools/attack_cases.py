@@ -987,8 +987,8 @@ case("c14_odd_names", "submission", "files named -o, with a newline and not UTF-
      extra={"01-isolation/-o": ("file", "int x;\n"), "01-isolation/a\nb.c": ("file", "int y;\n"),
             b"01-isolation/\xff\xfe.c".decode("utf-8", "surrogateescape"): ("file", "int z;\n"),
             "02-join/join.c": ("dir", None)})
-case("c14_many_submission_files", "submission", "100000 files beside the stubs in the submission (made by the runner)",
-     setup="many-files:01-isolation:100000")
+case("c14_many_submission_files", "submission", "30000 files beside the stubs in the submission (made by the runner)",
+     setup="many-files:01-isolation:30000")
 
 jit_case("c14_jit_sigstop", "SIGSTOP to its parent, its own process group and every process it may signal", r"""
 static void atk_attack(void)
