@@ -37,8 +37,7 @@ FILE_BYTES = 64 << 20   # any file the compiler or linker writes (procs: RLIMIT_
 def _words(output):
     """The compiler's words, or ours when it hit the file size limit."""
     if "File size limit exceeded" in output:
-        return ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
-                ".fill, .rept or array in the object): graded code stays small" % (FILE_BYTES >> 20))
+        return lang.t("build.too big", FILE_BYTES >> 20)
     return output
 
 
@@ -200,7 +199,7 @@ def _link(objs, out, ldflags, libs, harness_objs=()):
     status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
     if status != 0:
         machine = status is not None and machine_link_error(output, harness_objs)
-        raise BuildError(_words(output) or "the link took too long", not machine, machine=machine)
+        raise BuildError(_words(output) or lang.t("build.link time"), not machine, machine=machine)
     os.replace(tmp, out)
 
 
@@ -443,7 +442,7 @@ class Box:
         try:
             data = readback.safe_read(self.host(name), PROGRAM_BYTES + 1)
         except readback.Unreadable as e:
-            raise BuildError("the link made no program (%s)" % e, True)
+            raise BuildError(lang.t("build.no program", e), True)
         if len(data) > PROGRAM_BYTES:
             raise BuildError(_words("File size limit exceeded"), True)
         with open(dest, "wb") as f:
@@ -463,8 +462,7 @@ def _no_link_below(path, top):
     top = os.path.abspath(top)
     while d.startswith(top + os.sep):
         if os.path.islink(d):
-            raise BuildError("%s is a symbolic link: a submission is read as plain files and "
-                             "folders only" % course.shown(d), True, refused=True)
+            raise BuildError(lang.t("build.link", course.shown(d)), True, refused=True)
         d = os.path.dirname(d)
 
 
@@ -477,7 +475,7 @@ def read_submitted(p, top):
     except readback.Unreadable as e:
         raise BuildError("%s: %s" % (course.shown(p), e), True, refused=True)
     if len(body) > SOURCE_BYTES:
-        raise BuildError("%s is bigger than %d KB" % (course.shown(p), SOURCE_BYTES >> 10), True,
+        raise BuildError(lang.t("build.source too big", course.shown(p), SOURCE_BYTES >> 10), True,
                          refused=True)
     return body
 
@@ -546,7 +544,7 @@ def build_boxed(ex, src, box, test_sources=None, helgrind=False, calls=None):
         script.append(shlex.join(["cp", tmp, out]))
     status, output = box.run(["sh", "-c", "\n".join(script)], name="link")
     if status != 0:
-        raise BuildError(_words(output) or "the link took too long", True)
+        raise BuildError(_words(output) or lang.t("build.link time"), True)
     for what in programs:  # out of the run's reach before any run
         box.programs[what] = box.seal(box.inside("out", what + "-program"))
     return box.programs
@@ -589,9 +587,7 @@ def _box_compile(box, staged):
         student_objs.append((s, o))
     status, output = box.run(["sh", "-c", "\n".join(script)], name="compile")
     if status is None:
-        raise BuildError("your code took more than %d s to compile (or waited for input): a "
-                         "source file that makes the compiler work without end"
-                         % COMPILE_SECONDS, True)
+        raise BuildError(lang.t("build.compile time", COMPILE_SECONDS), True)
     if status != 0:
-        raise BuildError(_words(output) or "the compiler failed (out of memory?)", True)
+        raise BuildError(_words(output) or lang.t("build.compiler failed"), True)
     return student_objs

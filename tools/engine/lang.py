@@ -300,6 +300,20 @@ MESSAGES = {
     "policy.include": ("your code includes %s: graded code may include the exercise's headers and "
                        "system headers, nothing else",
                        "你的代码包含了 %s：评分的代码只能包含练习自带的头文件和系统头文件，别的都不行"),
+    # building graded code (tools/engine/build.py)
+    "build.too big": ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
+                      ".fill, .rept or array in the object): graded code stays small",
+                      "你的代码让编译器或链接器写出了超过 %d MB 的文件（目标文件里有巨大的 .fill、"
+                      ".rept 或数组）：评分的代码应当很小"),
+    "build.no program": ("the link made no program (%s)", "链接没有生成程序（%s）"),
+    "build.link": ("%s is a symbolic link: a submission is read as plain files and folders only",
+                   "%s 是一个符号链接：提交的内容只按普通文件和文件夹读取"),
+    "build.source too big": ("%s is bigger than %d KB", "%s 超过了 %d KB"),
+    "build.compile time": ("your code took more than %d s to compile (or waited for input): a source "
+                           "file that makes the compiler work without end",
+                           "你的代码编译了超过 %d 秒（或者在等待输入）：这个源文件让编译器没完没了地工作"),
+    "build.link time": ("the link took too long", "链接花的时间太长了"),
+    "build.compiler failed": ("the compiler failed (out of memory?)", "编译器失败了（内存不够？）"),
     "review.item": ("%s: %s (%s)", "%s：%s（%s）"),
     "review.proc": ("a /proc path in a string", "字符串里有 /proc 路径"),
     "review.environment": ("reads the environment", "读取环境变量"),
