@@ -52,6 +52,14 @@ static void remember(int fd, ino_t ino, int *acc)
     }
 }
 
+static void count_new_pipe_end(int fd, ino_t ino, int *acc)
+{
+    for (int i = 0; i < nknown; i++)
+        if (known[i].fd == fd && known[i].ino == ino)
+            return;
+    (*acc)++;
+}
+
 static void count_new_read_end(int fd, ino_t ino, int *acc)
 {
     for (int i = 0; i < nknown; i++)
@@ -197,11 +205,14 @@ KATA_TEST(pipe_result, failed_child_gives_minus_one)
  * when the process limit is reached, and counts the attempt. */
 pid_t __real_fork(void);
 static int fail_forks, forks_refused;
+static int pipe_ends_at_fork; /* new pipe ends the caller held when its fork was refused */
 
 pid_t __wrap_fork(void)
 {
     if (fail_forks) {
         forks_refused++;
+        pipe_ends_at_fork = 0;
+        for_each_pipe(count_new_pipe_end, &pipe_ends_at_fork);
         errno = EAGAIN;
         return -1;
     }
@@ -210,7 +221,8 @@ pid_t __wrap_fork(void)
 
 struct refused_run {
     ssize_t got;
-    int refused; /* forks the wrapper refused */
+    int refused;   /* forks the wrapper refused */
+    int pipe_ends; /* new pipe ends held at the refused fork */
 };
 
 static void run_refused(void *arg, void *out)
@@ -218,15 +230,18 @@ static void run_refused(void *arg, void *out)
     (void)arg;
     struct refused_run *r = out;
     char buf[4096];
+    nknown = 0;
+    for_each_pipe(remember, NULL);
     fail_forks = 1;
     r->got = compute_in_child(small_work, buf, sizeof buf);
     fail_forks = 0;
     r->refused = forks_refused;
+    r->pipe_ends = pipe_ends_at_fork;
 }
 
 KATA_TEST(pipe_result, failed_fork_gives_minus_one_and_closes_the_pipe)
 {
-    struct refused_run r = {0, 0};
+    struct refused_run r = {0, 0, 0};
     /* The helper also fails the test if the pipe's descriptors stay open. */
     struct kata_proc p = kata_run_in_child(run_refused, NULL, &r, sizeof r, helper_seconds());
     assert_helper_completed(p, "compute_in_child");
@@ -242,6 +257,13 @@ KATA_TEST(pipe_result, failed_fork_gives_minus_one_and_closes_the_pipe)
                        "fork 失败了（EAGAIN），compute_in_child 却返回了 %zd：fork 返回 -1 时"
                        "并没有子进程，要关掉管道的两端，然后返回 -1",
                        r.got));
+    cr_assert(r.pipe_ends >= 2,
+              KATA_MSG("compute_in_child called fork before it made its pipe (%d new pipe ends "
+                       "were open at the fork): make the pipe first, so that the child "
+                       "inherits the end it writes the result into, then fork",
+                       "compute_in_child 在建管道之前就调用了 fork（fork 时只有 %d 个新的管道端）："
+                       "要先建管道，子进程才能继承它用来写结果的那一端，然后再 fork",
+                       r.pipe_ends));
 }
 
 /* ---- a result larger than the pipe holds ---------------------------------- */

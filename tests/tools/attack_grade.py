@@ -3,7 +3,7 @@ case, whether the grader held: 0 points, nothing left behind, nothing
 leaked, nothing hung.
 
   python3 -S tests/tools/attack_grade.py [CASE ...] [--as-user] [--drop-sys-admin]
-                                         [--repo DIR] [--bound S] [--list]
+                                         [--repo DIR] [--bound S] [--list] [--gradescope]
 
 Run as root (it plants a root-only canary and may create a test user).
 It grades a copy of the repository (default: the one holding this file),
@@ -16,6 +16,9 @@ never the repository itself, and cleans up after every case. Options:
   --bound S         seconds one grading may take (default 150; grade-all 300)
   --list            list the cases and stop
   --keep            keep the work folder (the logs of every grading)
+  --gradescope      grade each submission ("grade" cases) the way Gradescope
+                    does: the autograder zip (make gradescope) unpacked in a
+                    folder laid out like /autograder, its run_autograder run
 
 Each case prints `ok  NAME` or `BREACH NAME: what`; the last line is
 `N passed, N failed`. Exit status 0 when every case passed."""
@@ -37,10 +40,14 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_REPO = os.path.dirname(os.path.dirname(HERE))
 ATTACKS_REL = os.path.join("tests", "tools", "fixtures", "attacks")
+# lang.MESSAGES["run.code refused"], in either language: what a case the
+# object policy must refuse (refused = yes) has to be told
+REFUSED_WORDS = ("your code was refused before any test ran", "你的代码在运行任何测试之前就被拒绝了")
 # The attacks name these; in this runner's copy of the corpus they are
 # rewritten to names of its own, so that runners never meet.
 CORPUS_CANARY_DIR = "/srv/kata-canary"
@@ -358,7 +365,14 @@ class Runner:
             self.user = pwd.getpwnam(TEST_USER)
             subprocess.run(["chown", "-R", "%d:%d" % (self.user.pw_uid, self.user.pw_gid), self.repo],
                            check=True)
+        if self.users_mode():
+            # mode users refuses a repository other users can read: shut, as
+            # its one-line refusal tells an instructor to
+            os.chmod(self.repo, 0o700)
         self.digest = tree_digest(self.repo)
+
+    def users_mode(self):
+        return os.environ.get("KATA_SANDBOX") == "users" and not self.user
 
     def cleanup(self):
         self.release_planted()
@@ -481,8 +495,10 @@ class Runner:
         sampler = Sampler()
         scores, outputs, uids = {}, [], set()
         try:
-            self.plant(ini, breaches)
-            if mode == "grade":
+            self.plant(ini, breaches, name)
+            if mode == "grade" and self.args.gradescope:
+                rc, secs, texts = self.grade_gradescope(name, ini, out, bound, scores, uids)
+            elif mode == "grade":
                 rc, secs, texts = self.grade_one(name, ini, out, bound, scores, uids)
             elif mode == "grade-all":
                 rc, secs, texts = self.grade_all(name, ini, out, bound, scores, uids, breaches)
@@ -509,6 +525,9 @@ class Runner:
                 continue
             if any(token.lower() in t.lower() for t in outputs):  # as lower-cases words
                 breaches.append("the %s canary is in the output" % what)
+        if ini.get("refused") == "yes" and not any(
+                w in t for t in outputs for w in REFUSED_WORDS):
+            breaches.append("the object policy did not refuse the code")
         if self.user:
             uids.add(self.user.pw_uid)
         self.check_leftovers(before, uids, breaches)
@@ -534,8 +553,17 @@ class Runner:
         self.clean_build()
         return breaches, secs, scores
 
-    def plant(self, ini, breaches):
+    def plant(self, ini, breaches, name=""):
         setup = ini.get("setup", "")
+        if setup.startswith("many-files:"):
+            # a submission folder holding many files beside the stubs
+            _, ex, n = setup.split(":")
+            folder = os.path.join(self.repo, ATTACKS_REL, name, ex)
+            for i in range(int(n)):
+                p = os.path.join(folder, "m%06d.c" % i)
+                with open(p, "w") as f:
+                    f.write("int m%06d;\n" % i)
+                self.planted.append(p)
         if setup in ("lock-symlinks", "lock-fifos"):
             # /run/lock is shared: one runner plants there at a time.
             shared = open(SHARED_LOCK, "a")
@@ -584,11 +612,60 @@ class Runner:
         scores["the submission"] = pts
         if data and data.get("extra_data", {}).get("grading_uid") is not None:
             uids.add(data["extra_data"]["grading_uid"])
-        return rc, secs, [table, _read(results), _read(os.path.join(out, "junit.xml"))]
+        # what the run printed (kept by the grader, not shown): a canary there
+        # was read by the graded code, shown or not
+        logs = [_read(os.path.join(d, "output.log")) for d, _, f in
+                os.walk(os.path.join(self.repo, "build")) if "output.log" in f]
+        return rc, secs, [table, _read(results), _read(os.path.join(out, "junit.xml"))] + logs
+
+    def gradescope_zip(self):
+        """The autograder zip of the copy (hidden canary included), once."""
+        z = os.path.join(self.work, "autograder.zip")
+        if not os.path.exists(z):
+            log = os.path.join(self.work, "gradescope-zip.log")
+            rc, _ = self.run(["make", "--no-print-directory", "gradescope", "OUT=" + z], 300, log)
+            if rc != 0:
+                fail("make gradescope failed: %s" % _read(log)[-300:])
+        return z
+
+    def grade_gradescope(self, name, ini, out, bound, scores, uids):
+        """The case as a Gradescope submission: a folder laid out like
+        /autograder (source/ the unpacked zip, submission/ the case's files,
+        results/), graded by the zip's own run_autograder."""
+        # one unpacked source for every case (its build/ kept: the tree's
+        # objects once), a fresh submission/ and results/ for each
+        root = os.path.join(self.work, "gradescope")
+        source = os.path.join(root, "source")
+        if not os.path.isdir(source):
+            with zipfile.ZipFile(self.gradescope_zip()) as z:
+                for info in z.infolist():
+                    z.extract(info, source)
+                    mode = (info.external_attr >> 16) & 0o777
+                    if mode:
+                        os.chmod(os.path.join(source, info.filename), mode)
+        stale = [os.path.join(root, d) for d in ("submission", "results")]
+        for d, dirs, _ in os.walk(os.path.join(source, "build")):
+            stale += [os.path.join(d, x) for x in dirs if x.startswith("graded-")
+                      or (d.endswith("build") and x == "submission")]
+            dirs[:] = [x for x in dirs if not x.startswith("graded-")]
+        subprocess.run(["rm", "-rf", "--one-file-system"] + stale)
+        shutil.copytree(os.path.join(self.repo, ATTACKS_REL, name), os.path.join(root, "submission"),
+                        symlinks=True, ignore=shutil.ignore_patterns("case.ini"))
+        os.makedirs(os.path.join(root, "results"))
+        log = os.path.join(out, "run_autograder.log")
+        rc, secs = self.run(["sh", os.path.join(source, "run_autograder"), root], bound, log)
+        results = os.path.join(root, "results", "results.json")
+        pts, data = self._score(results)
+        scores["the submission"] = pts
+        if data and data.get("extra_data", {}).get("grading_uid") is not None:
+            uids.add(data["extra_data"]["grading_uid"])
+        logs = [_read(os.path.join(d, "output.log")) for d, _, f in
+                os.walk(os.path.join(source, "build")) if "output.log" in f]
+        return rc, secs, [_read(log), _read(results)] + logs
 
     def grade_all(self, name, ini, out, bound, scores, uids, breaches):
         subs = os.path.join(self.work, "subs-" + name)
-        os.makedirs(subs)
+        os.makedirs(subs, mode=0o700 if self.users_mode() else 0o777)
         student = ini.get("student", "mallory").replace("\\n", "\n")
         case = os.path.join(self.repo, ATTACKS_REL, name)
         mallory = os.path.join(subs, student)
@@ -775,6 +852,8 @@ def main(argv=None):
     ap.add_argument("--bound", type=int, default=0)
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs) for a look")
+    ap.add_argument("--gradescope", action="store_true",
+                    help="grade each submission through the autograder zip's run_autograder")
     args = ap.parse_args(argv)
     # The corpus is written afresh from the stubs of the tree being attacked.
     gen = subprocess.run([sys.executable, "-S", os.path.join(args.repo, "tests", "tools",
@@ -793,6 +872,8 @@ def main(argv=None):
         fail("no case matches %s" % " ".join(args.cases))
     if os.geteuid() != 0:
         fail("run as root: it plants a root-only canary (and --as-user makes a user)")
+    if args.gradescope and args.as_user:
+        fail("--gradescope grades as Gradescope does, as root: leave out --as-user")
     if args.as_user and args.drop_sys_admin:
         fail("--as-user and --drop-sys-admin are two different modes: pick one")
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -254,6 +254,67 @@ class HelgrindSummary(unittest.TestCase):
         self.assertIn("没有找到 helgrind 日志", helgrind_summary.summarize([], ["x.c"], environ=ZH).text)
 
 
+class PolicyWords(unittest.TestCase):
+    """The object policy's findings and the review list follow the language."""
+
+    CODE = ('#include "answer.c"\n__attribute__((constructor)) static void a(void) {}\n'
+            'extern void kata_end(void) __attribute__((weak));\n'
+            'int system(const char *);\n'
+            'int f(void) { __asm__ volatile("syscall"); if (kata_end) kata_end(); '
+            'return system("x"); }\n')
+    REVIEWED = ('int f(void) { char *h = getenv("HOME"); const char *p = "/proc/self/fd/5";\n'
+                '    dup2(1, 5); close(2); write(7, "x", 1); signal(2, 0); return h && p; }\n')
+
+    def setUp(self):
+        self.d = tempfile.mkdtemp(prefix="kata-lang-policy-")
+
+    def tearDown(self):
+        shutil.rmtree(self.d)
+
+    def sentences(self, env):
+        import subprocess
+        from unittest import mock
+        from engine import policy
+        src, obj = os.path.join(self.d, "x.c"), os.path.join(self.d, "x.o")
+        with open(os.path.join(self.d, "answer.c"), "w") as f:
+            f.write("int answer(void) { return 42; }\n")
+        with open(src, "w") as f:
+            f.write(self.CODE)
+        subprocess.run([course.CC, "-c", "-MD", "-MF", obj + ".d", src, "-o", obj], check=True,
+                       stderr=subprocess.DEVNULL)
+        with open(obj + ".d") as f:
+            deps = f.read()
+        with open(os.path.join(self.d, "r.c"), "w") as f:
+            f.write(self.REVIEWED)
+        with mock.patch.dict(os.environ, english(env), clear=True):
+            found = policy.judge_object(obj, ["fork"], depfile_text=deps, source=src,
+                                        forbidden_prefixes=policy.HARNESS_PREFIXES)
+            return ([x.sentence for x in found], policy.review([os.path.join(self.d, "r.c")]),
+                    policy.check_includes([src]))
+
+    def test_every_finding_in_chinese(self):
+        found, reviewed, include = self.sentences(ZH)
+        self.assertGreaterEqual(len(found), 6, found)
+        self.assertEqual(len(reviewed), 6, reviewed)
+        for text in found + reviewed + [include]:
+            self.assertTrue(chinese(text), text)
+            self.assertNotRegex(re.sub(r"`[^`]*`|\([^()]*\)|（[^（）]*）", "", text),
+                                r"[a-z]{3,} [a-z]{3,}", text)
+        self.assertIn("你的代码里有一条 `syscall` 指令", "\n".join(found))
+
+    def test_english_is_unchanged(self):
+        found, reviewed, include = self.sentences(EN)
+        self.assertIn("your code contains a `syscall` instruction: graded code makes system calls "
+                      "through the C library", found)
+        self.assertIn("your code uses `system`, which this exercise does not need (its calls: fork)",
+                      found)
+        self.assertIn("r.c: an unusual descriptor number (write(7, ...))", reviewed)
+        self.assertIn('r.c: a /proc path in a string ("/proc/self/fd/5")', reviewed)
+        self.assertTrue(include.endswith('includes "answer.c": graded code may include the exercise\'s '
+                                         'headers and system headers by name ("x.h", <sys/x.h>), '
+                                         'nothing else'), include)
+
+
 class ThroughMake(unittest.TestCase):
     """What a learner types: the title and the verdict of a crash in Chinese."""
 

@@ -85,6 +85,41 @@ class Sandbox(unittest.TestCase):
         self.assertEqual(nets, "3", "only the loopback device: " + out)   # two header lines
         self.assertLess(int(pids), 5, out)
 
+    def guarded(self, script):
+        """(status, the guard's verdict) of `script` run under the guard."""
+        if os.geteuid() == 0:
+            os.chown(self.out, UID, UID)
+        r, w = os.pipe()
+        argv = sandbox.command(sandbox.guarded(["sh", "-c", script], w),
+                               uid=UID if os.geteuid() == 0 else None, rw_dir=(self.out, "/out"),
+                               tmp_mb=8, cwd="/out", env={"PATH": "/usr/bin:/bin"})
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, preexec_fn=_drop, timeout=60, pass_fds=(w,))
+        os.close(w)
+        with os.fdopen(r, "rb") as f:
+            return p.returncode, sandbox.guard_verdict(f.read())
+
+    @namespaces
+    def test_the_guard_names_what_a_run_left_behind(self):
+        status, left = self.guarded("sleep 30 & sleep 31 & exit 3")
+        self.assertEqual(status, 3)   # the program's own status passes through
+        self.assertEqual(len(left), 2, left)   # named sh or sleep, as far as each got
+
+    @namespaces
+    def test_the_guard_sees_nothing_left_by_a_clean_run(self):
+        self.assertEqual(self.guarded("sleep 0.1 & wait"), (0, {}))
+
+    @namespaces
+    def test_a_run_that_kills_the_guard_reports_no_verdict(self):
+        status, left = self.guarded("kill -9 -1; sleep 1")
+        self.assertIsNone(left)
+
+    def test_the_guard_verdict_is_read_strictly(self):
+        self.assertEqual(sandbox.guard_verdict(b"left 1 12:S:sleep\n"), {12: ("S", "sleep")})
+        for forged in (b"", b"left 0\nleft 0\n", b"left 2\n", b"left x\n", b"ok\n",
+                       b"left 1 a:S:x\n"):
+            self.assertIsNone(sandbox.guard_verdict(forged), forged)
+
     @namespaces
     def test_the_compiler_works_inside_and_asm_cannot_read_secrets(self):
         d = tempfile.mkdtemp(prefix="kata-sbx-src-")

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import contain, course, policy, procs, readback, sandbox
+from engine import contain, course, lang, policy, procs, readback, sandbox
 from engine.course import BUILD, CC, ROOT, UsageError
 
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"]
@@ -37,8 +37,7 @@ FILE_BYTES = 64 << 20   # any file the compiler or linker writes (procs: RLIMIT_
 def _words(output):
     """The compiler's words, or ours when it hit the file size limit."""
     if "File size limit exceeded" in output:
-        return ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
-                ".fill, .rept or array in the object): graded code stays small" % (FILE_BYTES >> 20))
+        return lang.t("build.too big", FILE_BYTES >> 20)
     return output
 
 
@@ -200,7 +199,7 @@ def _link(objs, out, ldflags, libs, harness_objs=()):
     status, output = procs.run_capture(cmd, COMPILE_SECONDS, cwd=ROOT)
     if status != 0:
         machine = status is not None and machine_link_error(output, harness_objs)
-        raise BuildError(_words(output) or "the link took too long", not machine, machine=machine)
+        raise BuildError(_words(output) or lang.t("build.link time"), not machine, machine=machine)
     os.replace(tmp, out)
 
 
@@ -309,29 +308,51 @@ def compile_commands(exercises):
 BOX = "/kata"           # where a box's folders appear inside the sandbox
 SOURCE_BYTES = 1 << 20  # a submitted .c file
 OUTPUT_BYTES = 64 << 10  # the compiler's words kept
+PROGRAM_BYTES = FILE_BYTES  # a linked test program
 
 
 class Box:
     """One grading's folders, in a fresh private folder outside the
     repository (so the grading user reaches it wherever the clone is):
-      in/       root's copies the sandbox reads: the exercise's headers, the
-                harness objects, the learner's staged files (ro at /kata/in)
-      out/      the only folder the sandbox may write (rw at /kata/out)
-      private/  the grader's own: logs, the report read from its channel"""
+      in/       root's copies the run reads: the exercise's headers, the
+                harness objects, the learner's staged files, and once
+                linked, the programs (read-only at /kata/in in the sandbox)
+      out/      the only folder the run may write (rw at /kata/out)
+      private/  the grader's own: logs, the report read from its channel
+    The box's top folder is root's, mode 0710 to the grading user's group:
+    no other grading user (a classmate's run) can enter it.
 
-    def __init__(self, uid):
-        self.uid = uid
+    With `sandboxed` (mode "namespaces") the box's commands run in
+    bubblewrap and see it at /kata; without (mode "users", as root) they
+    run directly as the grading user (contain.Limits) and see it where it
+    is: `root` is the box's folder as its commands name it."""
+
+    def __init__(self, uid, sandboxed=True):
+        self.uid, self.sandboxed = uid, sandboxed
         self.path = contain.reachable_folder("kata-box-")
+        self.root = BOX if sandboxed else self.path
         self.inp, self.out = os.path.join(self.path, "in"), os.path.join(self.path, "out")
         self.private = os.path.join(self.path, "private")
-        for d in ("ex", "common", "obj", "src"):
+        for d in ("ex", "common", "obj", "src", "bin"):
             os.makedirs(os.path.join(self.inp, d), mode=0o755)
         os.chmod(self.inp, 0o755)
         os.mkdir(self.out, 0o700)
         os.mkdir(self.private, 0o700)
+        # where the box's tools write scratch files: the sandbox's capped
+        # /tmp, or without it a folder of the run's own (removed with the box)
+        self.scratch = "/tmp" if sandboxed else os.path.join(self.out, "tmp")
+        if not sandboxed:
+            os.mkdir(self.scratch, 0o700)
         if uid is not None:
-            os.chown(self.out, uid, uid)
-        self.programs = {}   # "test", "helgrind": paths inside, once built
+            for d in (self.out, self.scratch) if not sandboxed else (self.out,):
+                os.chown(d, uid, uid)
+            os.chown(self.path, 0, uid)
+            os.chmod(self.path, 0o710)
+        self.programs = {}   # "test", "helgrind": paths as the box's commands name them
+
+    def inside(self, *parts):
+        """A path of the box as its commands name it."""
+        return "/".join((self.root,) + parts)
 
     def put(self, src, folder, name=None, head=b""):
         """Copies a trusted file into in/<folder>/; returns its path inside."""
@@ -341,34 +362,94 @@ class Box:
         with open(dest, "wb") as f:
             f.write(head + data)
         os.chmod(dest, 0o644)
-        return "%s/in/%s/%s" % (BOX, folder, os.path.basename(dest))
+        return self.inside("in", folder, os.path.basename(dest))
 
-    def command(self, argv, env=None, tmp_mb=64):
-        base = {"PATH": "/usr/bin:/bin", "HOME": BOX + "/out", "LC_ALL": "C.UTF-8"}
-        return sandbox.command(argv, uid=self.uid, ro_binds=[(self.inp, BOX + "/in")],
-                               rw_dir=(self.out, BOX + "/out"), tmp_mb=tmp_mb,
-                               cwd=BOX + "/out", env=dict(base, **(env or {})))
+    def spawn(self, argv, env=None, tmp_mb=64):
+        """{argv, env, cwd} for procs.run: `argv` run by the box's rules."""
+        base = {"PATH": "/usr/bin:/bin", "HOME": self.inside("out"), "LC_ALL": "C.UTF-8"}
+        env = dict(base, **(env or {}))
+        if not self.sandboxed:
+            env["TMPDIR"] = self.scratch   # valgrind's files stay in the run's folder
+            return {"argv": list(argv), "env": env, "cwd": self.out}
+        return {"argv": sandbox.command(argv, uid=self.uid, ro_binds=[(self.inp, BOX + "/in")],
+                                        rw_dir=(self.out, BOX + "/out"), tmp_mb=tmp_mb,
+                                        cwd=BOX + "/out", env=env),
+                "env": None, "cwd": None}
 
     def limits(self, seconds, memory=2 << 30, processes=64):
         return contain.Limits(processes=processes, memory=memory, total_memory=2 * memory,
-                            cpu=int(seconds) + 1, uid=self.uid, sandboxed=True)
+                              cpu=int(seconds) + 1, uid=self.uid, sandboxed=self.sandboxed,
+                              keep=(self.path,), written=(self.out,))
 
     def run(self, argv, seconds=COMPILE_SECONDS, name="tool"):
-        """Runs a tool in the sandbox; (status or None on time-out, output)."""
+        """Runs a tool in the box; (status or None on time-out, output)."""
         log = os.path.join(self.private, name + ".log")
-        outcome = procs.run(self.command(argv), seconds, log, contain=self.limits(seconds),
-                            file_size=FILE_BYTES)
+        spawn = self.spawn(argv)
+        outcome = procs.run(spawn["argv"], seconds, log, env=spawn["env"], cwd=spawn["cwd"],
+                            contain=self.limits(seconds), file_size=FILE_BYTES)
         try:
             text = readback.safe_read(log, OUTPUT_BYTES).decode(errors="replace")
         except readback.Unreadable:
             text = ""
         if outcome.timed_out:
             return None, text
-        return (outcome.returncode if not outcome.limit else -1), text
+        if outcome.limit:
+            return -1, (text + "\n" + outcome.limit).strip()
+        return outcome.returncode, text
+
+    def run_program(self, argv, timeout, log, limits, env=None, pass_fds=()):
+        """A graded program (the tests, helgrind) run from the box. In the
+        sandbox it runs under the guard (sandbox.guarded), whose verdict
+        names the processes still there after it ended (outcome.leftovers)
+        before the sandbox is torn down; a run that silenced the guard ends
+        with a limit. Without the sandbox, procs.run finds them (the engine
+        is their subreaper)."""
+        if not self.sandboxed:
+            spawn = self.spawn(argv, env)
+            return procs.run(spawn["argv"], timeout, log, env=spawn["env"], cwd=spawn["cwd"],
+                             contain=limits, pass_fds=pass_fds)
+        r, w = os.pipe()
+        os.set_inheritable(w, True)
+        spawn = self.spawn(sandbox.guarded(argv, w), env, tmp_mb=limits.tmp_size >> 20)
+        try:
+            outcome = procs.run(spawn["argv"], timeout, log, contain=limits,
+                                pass_fds=tuple(pass_fds) + (w,))
+        finally:
+            os.close(w)
+        os.set_blocking(r, False)
+        try:
+            data = os.read(r, 1 << 16)
+        except BlockingIOError:
+            data = b""
+        finally:
+            os.close(r)
+        if not (outcome.timed_out or outcome.limit):
+            left = sandbox.guard_verdict(data)
+            if left is None:
+                outcome.limit = lang.t("sandbox.guard gone")
+            elif left:
+                outcome.leftovers = left
+        return outcome
 
     def host(self, inside):
-        """The host path of a path inside under /kata/out."""
-        return os.path.join(self.out, os.path.relpath(inside, BOX + "/out"))
+        """The host path of a path the box's commands name under out/."""
+        return os.path.join(self.out, os.path.relpath(inside, self.inside("out")))
+
+    def seal(self, name):
+        """Moves a program the run linked in out/ to root's in/bin/, where
+        no later run of the box can change it; returns its path inside."""
+        dest = os.path.join(self.inp, "bin", os.path.basename(name))
+        try:
+            data = readback.safe_read(self.host(name), PROGRAM_BYTES + 1)
+        except readback.Unreadable as e:
+            raise BuildError(lang.t("build.no program", e), True)
+        if len(data) > PROGRAM_BYTES:
+            raise BuildError(_words("File size limit exceeded"), True)
+        with open(dest, "wb") as f:
+            f.write(data)
+        os.chmod(dest, 0o755)
+        os.unlink(self.host(name))
+        return self.inside("in", "bin", os.path.basename(name))
 
     def remove(self):
         shutil.rmtree(self.path, ignore_errors=True)
@@ -381,8 +462,7 @@ def _no_link_below(path, top):
     top = os.path.abspath(top)
     while d.startswith(top + os.sep):
         if os.path.islink(d):
-            raise BuildError("%s is a symbolic link: a submission is read as plain files and "
-                             "folders only" % course.shown(d), True, refused=True)
+            raise BuildError(lang.t("build.link", course.shown(d)), True, refused=True)
         d = os.path.dirname(d)
 
 
@@ -395,7 +475,7 @@ def read_submitted(p, top):
     except readback.Unreadable as e:
         raise BuildError("%s: %s" % (course.shown(p), e), True, refused=True)
     if len(body) > SOURCE_BYTES:
-        raise BuildError("%s is bigger than %d KB" % (course.shown(p), SOURCE_BYTES >> 10), True,
+        raise BuildError(lang.t("build.source too big", course.shown(p), SOURCE_BYTES >> 10), True,
                          refused=True)
     return body
 
@@ -411,7 +491,7 @@ def _stage_submitted(box, paths, top):
         with open(dest, "wb") as f:
             f.write(head + body)
         os.chmod(dest, 0o644)
-        staged.append("%s/in/src/%s" % (BOX, os.path.basename(p)))
+        staged.append(box.inside("in", "src", os.path.basename(p)))
     return staged
 
 
@@ -425,7 +505,7 @@ def _policy(box, objs, calls, taken, support):
         except readback.Unreadable:
             deps = ""
         for f in policy.judge_object(obj, calls, taken=taken, support=support, depfile_text=deps,
-                                 headers_dirs=(BOX + "/in/ex",), source=src,
+                                 headers_dirs=(box.inside("in", "ex"),), source=src,
                                  forbidden=policy.FORBIDDEN_CALLS,
                                         forbidden_prefixes=policy.HARNESS_PREFIXES,
                                  run=lambda argv: box.run(argv, name="policy")):
@@ -457,14 +537,16 @@ def build_boxed(ex, src, box, test_sources=None, helgrind=False, calls=None):
         programs["helgrind"] = (hg + support, ex.ldflags)
     script = ["set -e"]
     for what, (others, flags) in programs.items():
-        out = "%s/out/%s-program" % (BOX, what)
+        out = box.inside("out", what + "-program")
+        tmp = box.scratch + "/" + what
         script.append(shlex.join([CC, "-pthread"] + [o for _, o in student_objs]
-                                 + [inside[s] for s in others] + flags + ["-o", "/tmp/" + what]))
-        script.append(shlex.join(["cp", "/tmp/" + what, out]))
-        box.programs[what] = out
+                                 + [inside[s] for s in others] + flags + ["-o", tmp]))
+        script.append(shlex.join(["cp", tmp, out]))
     status, output = box.run(["sh", "-c", "\n".join(script)], name="link")
     if status != 0:
-        raise BuildError(_words(output) or "the link took too long", True)
+        raise BuildError(_words(output) or lang.t("build.link time"), True)
+    for what in programs:  # out of the run's reach before any run
+        box.programs[what] = box.seal(box.inside("out", what + "-program"))
     return box.programs
 
 
@@ -492,21 +574,20 @@ def _box_tree_objects(ex, box, sources):
 
 def _box_compile(box, staged):
     """The learner's files compiled in the sandbox: [(source, object)] inside."""
-    cflags = CFLAGS + ["-I", BOX + "/in/ex", "-I", BOX + "/in/common"]
+    cflags = CFLAGS + ["-I", box.inside("in", "ex"), "-I", box.inside("in", "common")]
     student_objs, script = [], ["set -e"]
     for s in staged:
         base = os.path.basename(s)[:-2]
-        o = "%s/out/%s.o" % (BOX, base)
-        script.append(shlex.join([CC] + cflags + ["-MD", "-MF", "/tmp/%s.o.d" % base, "-c", s,
-                                                  "-o", "/tmp/%s.o" % base]))
-        # compiled in the capped /tmp: a huge object fills that, not the disk
-        script.append(shlex.join(["cp", "/tmp/%s.o" % base, "/tmp/%s.o.d" % base, BOX + "/out/"]))
+        o = box.inside("out", base + ".o")
+        tmp = "%s/%s.o" % (box.scratch, base)
+        script.append(shlex.join([CC] + cflags + ["-MD", "-MF", tmp + ".d", "-c", s, "-o", tmp]))
+        # compiled in the capped /tmp (or the run's own folder, its bytes
+        # watched): a huge object fills that, not the disk
+        script.append(shlex.join(["cp", tmp, tmp + ".d", box.inside("out") + "/"]))
         student_objs.append((s, o))
     status, output = box.run(["sh", "-c", "\n".join(script)], name="compile")
     if status is None:
-        raise BuildError("your code took more than %d s to compile (or waited for input): a "
-                         "source file that makes the compiler work without end"
-                         % COMPILE_SECONDS, True)
+        raise BuildError(lang.t("build.compile time", COMPILE_SECONDS), True)
     if status != 0:
-        raise BuildError(_words(output) or "the compiler failed (out of memory?)", True)
+        raise BuildError(_words(output) or lang.t("build.compiler failed"), True)
     return student_objs

@@ -5,8 +5,15 @@ account needed), which may write only the run's own folder.
 
 procs.run applies a Limits (enter() in the child, watch() beside the run);
 run.py passes a Grading (the limits of one exercise, the grading user) on the
-grading path and nothing on the learner's."""
+grading path and nothing on the learner's. Without the sandbox (mode
+"users"), the files the grading user writes are bounded in bytes and count
+wherever it may write (Limits.written) and swept afterwards (sweep), and the
+repository must be shut to other users (require_shut).
 
+Why so long: each limit is set (enter), watched (watch) and undone (sweep)
+here, for the grading user this module also chooses; apart they would drift."""
+
+import ctypes
 import fcntl
 import os
 import resource
@@ -15,8 +22,7 @@ import shutil
 import stat
 import tempfile
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from engine import lang, procs
 from engine.course import ROOT, UsageError
@@ -33,6 +39,11 @@ SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 # The resident-memory watchdog of a graded run, MB, unless the exercise's
 # memory_mb is more. Gradescope's grading lowers it to fit its machine.
 TOTAL_MEMORY_MB = 1024
+# Every place any user may write; without the sandbox, what the grading user
+# owns there counts as the run's (Limits.written) and is swept afterwards.
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+WRITE_BYTES = 256 << 20   # all the files a run writes, together
+WRITE_FILES = 2000
 
 
 def _tasks_of(uid):
@@ -73,7 +84,13 @@ class Limits:
                repository cloned into /tmp) is bound back in.
     uid, gid   as root: the run's user and group (never root).
     sandboxed  the program is bwrap (sandbox.command), which makes its own
-               private mounts: no private /tmp here, the user switch only."""
+               private mounts: no private /tmp here, the user switch only.
+    written    folders the run may write (its box's out/): a watchdog ends
+               the run when they, and without the sandbox everything the
+               grading user owns in the world-writable places
+               (WORLD_WRITABLE), hold more than `write_bytes` bytes or
+               `write_files` files together (the file size cap is per
+               file); sweep() removes the latter afterwards."""
     processes: int = 256
     memory: int = 1 << 30
     total_memory: int = 1 << 30
@@ -85,6 +102,9 @@ class Limits:
     gid: int = None
     keep: tuple = ()
     sandboxed: bool = False
+    written: tuple = ()
+    write_bytes: int = WRITE_BYTES
+    write_files: int = WRITE_FILES
 
     def _private_tmp(self, libc, d):
         """A fresh tmpfs over `d`; a kept folder inside it (the repository
@@ -123,6 +143,9 @@ class Limits:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if self.open_files:
             resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
+        # POSIX message queues outlive a run outside an IPC namespace, and
+        # no exercise needs one: none may be made
+        resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
         if self.memory:
             resource.setrlimit(resource.RLIMIT_AS, (self.memory, self.memory))
         if self.cpu:
@@ -136,15 +159,115 @@ class Limits:
             return lang.t("contain.memory", self.total_memory >> 20)
         return None
 
+    def over_written(self):
+        """Why the run's files are more than it may write, or None."""
+        places = list(self.written)
+        if self.uid is not None and not self.sandboxed:
+            places += owned_in_shared(self.uid)
+        files, size = 0, 0
+        for top in places:
+            n, b = _usage(top, self.write_files + 1 - files)
+            files, size = files + n, size + b
+            if files > self.write_files or size > self.write_bytes:
+                return lang.t("contain.written", self.write_bytes >> 20, self.write_files)
+        return None
+
     def watch(self, proc, outcome, done):
         """In a thread of the engine while the run lasts: ends the run when
-        it has too many processes or too much memory."""
+        it has too many processes, too much memory or too many bytes or
+        files written (looked at every fifth round, and once at the end)."""
+        rounds = 0
         while not done.wait(0.05):
+            rounds += 1
             why = self.crossed([p for p, v in procs.descendants().items() if v[0] != "Z"])
+            if not why and self.written and rounds % 5 == 0:
+                why = self.over_written()
             if why:
                 outcome.limit = why
                 _end(proc, done)
                 return
+        if self.written:
+            outcome.limit = self.over_written() or ""
+
+
+def _usage(top, most):
+    """(files, bytes) below `top` (itself included when it is a file),
+    counting at most `most` entries; never follows a link."""
+    files, size, stack = 0, 0, [top]
+    while stack and files < most:
+        d = stack.pop()
+        try:
+            st = os.lstat(d)
+        except OSError:
+            continue
+        files += 1
+        size += st.st_blocks * 512
+        if stat.S_ISDIR(st.st_mode):
+            try:
+                with os.scandir(d) as it:
+                    stack += [e.path for e in it]
+            except OSError:
+                pass
+    return files - (1 if os.path.isdir(top) else 0), size
+
+
+def owned_in_shared(uid):
+    """What the grading user owns at the top of the world-writable places."""
+    found, places = [], list(WORLD_WRITABLE)
+    while places:
+        d = places.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    if st.st_uid == uid:
+                        found.append(e.path)
+                    elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002 and d in WORLD_WRITABLE:
+                        places.append(e.path)   # /tmp/.X11-unix and the like
+        except OSError:
+            pass
+    return found
+
+
+def sweep(uid):
+    """Removes what the grading user left in the world-writable places and
+    its System V IPC objects (it is this grader's own user, and none of its
+    processes is left)."""
+    for p in owned_in_shared(uid):
+        try:
+            if stat.S_ISDIR(os.lstat(p).st_mode):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                os.unlink(p)
+        except OSError:
+            pass
+    _sweep_ipc(uid)
+
+
+IPC_RMID = 0
+SYSV = (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl"))
+
+
+def _sweep_ipc(uid):
+    """Removes the System V objects the grading user owns or made
+    (/proc/sysvipc lists them; their uid and cuid columns)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, call in SYSV:
+        try:
+            with open("/proc/sysvipc/" + kind) as f:
+                rows = f.read().splitlines()
+        except OSError:
+            continue
+        head = rows[0].split() if rows else []
+        for row in rows[1:]:
+            f = dict(zip(head, row.split()))
+            ident = row.split()[1] if len(row.split()) > 1 else ""   # shmid, semid, msqid
+            if str(uid) in (f.get("uid"), f.get("cuid")) and ident.isdigit():
+                ident = int(ident)
+                if kind == "sem":
+                    libc.semctl(ident, 0, IPC_RMID)
+                else:
+                    getattr(libc, call)(ident, IPC_RMID, None)
 
 
 def _end(proc, done):
@@ -254,15 +377,55 @@ class Grading:
     def sandboxed(self):
         return self.mode == "namespaces"
 
+    @property
+    def boxed(self):
+        """Built and run from a box (build.Box): in the sandbox, or as root
+        as the grading user; not by a non-root grader without one."""
+        return self.sandboxed or (self.mode == "users" and grading_uid(self.slot) is not None)
+
     def limits(self, ex, seconds):
+        box = (self.box.path,) if self.box is not None else ()
         return Limits(processes=ex.processes, memory=ex.memory_mb << 20,
                       total_memory=max(ex.memory_mb, TOTAL_MEMORY_MB) << 20, cpu=int(seconds) + 10,
-                      uid=grading_uid(self.slot), keep=(ROOT,), sandboxed=self.sandboxed)
+                      uid=grading_uid(self.slot), keep=(ROOT,) + box, sandboxed=self.sandboxed,
+                      written=(self.box.out,) if self.box is not None else ())
 
     def close(self):
         if self.box is not None:
             self.box.remove()
             self.box = None
+        uid = grading_uid(self.slot)
+        if uid is not None and not self.sandboxed:
+            sweep(uid)
+
+
+def reachable_by_others(path):
+    """Could a user with no group of its own here (the grading user) reach
+    `path`: every folder from / down to it searchable by others?"""
+    p = os.path.abspath(path)
+    parts = [p] + [d for d in _parents(p)]
+    for d in parts:
+        try:
+            if not os.stat(d).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _parents(p):
+    while p != os.sep:
+        p = os.path.dirname(p)
+        yield p
+
+
+def require_shut(paths):
+    """Mode "users" (no sandbox): the grading user sees the machine's files
+    as any user does, so the repository (solutions/, hidden tests) and the
+    instructor's folders must be shut to other users. Refuses in one line."""
+    for path in paths:
+        if path and os.path.isdir(path) and reachable_by_others(path):
+            raise UsageError(lang.t("contain.reachable", os.path.abspath(path), os.path.abspath(path)))
 
 
 def writable_by(path, uid):
@@ -280,49 +443,3 @@ def reachable_folder(prefix):
     path = tempfile.mkdtemp(prefix=prefix, dir="/tmp" if os.path.isdir("/tmp") else None)
     os.chmod(path, 0o711)
     return path
-
-
-@contextmanager
-def staged_run(limits, files):
-    """Without the sandbox, as root: the programs a graded run executes,
-    copied into a fresh folder the grading user can enter wherever the
-    repository is (a clone inside a 0700 folder such as /root stays shut to
-    it), with `run/` the only place it may write. Yields (folder, limits that
-    keep the folder through the private /tmp, {name: copied path});
-    removes the folder afterwards."""
-    if limits is None or limits.uid is None:
-        yield None, limits, dict(files)
-        return
-    top = reachable_folder("kata-run-")
-    try:
-        copies = {}
-        for name, path in files.items():
-            dest = os.path.join(top, name)
-            shutil.copyfile(path, dest)
-            os.chmod(dest, 0o755)
-            copies[name] = dest
-        writable_by(os.path.join(top, "run"), limits.uid)
-        yield top, replace(limits, keep=tuple(limits.keep) + (top,)), copies
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
-
-
-def staged_environ(top):
-    """The environment of a run staged by staged_run: the grader's, less a
-    TMPDIR the grading user may not be able to enter (valgrind writes there)."""
-    env = dict(os.environ)
-    if top:
-        env.pop("TMPDIR", None)
-    return env
-
-
-def check_reachable(path, uid):
-    """As root: can the grading user reach and run `path`?"""
-    if uid is None:
-        return
-    d = os.path.dirname(os.path.abspath(path))
-    while d != os.sep:
-        if not os.stat(d).st_mode & 0o001:
-            raise UsageError("the grading user (uid %d) cannot enter %s: make the folders above "
-                             "the repository searchable (chmod o+x) or grade as another user" % (uid, d))
-        d = os.path.dirname(d)

@@ -262,6 +262,88 @@ MESSAGES = {
                           "run may have", "它同时启动了超过 %d 个进程（fork 炸弹？），这是一次运行允许的上限"),
     "contain.memory": ("its processes used more than %d MB of memory together, the most a run "
                        "may use", "它的进程一共用了超过 %d MB 内存，这是一次运行允许的上限"),
+    "contain.written": ("it wrote more than %d MB or %d files in all, the most a run may write",
+                        "它一共写了超过 %d MB 或 %d 个文件，这是一次运行允许写入的上限"),
+    "contain.reachable": ("no sandbox here (no user namespaces), so graded code runs as a grading "
+                          "user that could read %s like any other user: shut it to other users "
+                          "first (chmod o-rwx %s) and grade again",
+                          "这里没有沙箱（不能使用用户命名空间），被评分的代码以评分用户身份运行，"
+                          "它能像其他用户一样读取 %s：请先禁止其他用户访问（chmod o-rwx %s），"
+                          "然后重新评分"),
+    # the object policy and the review list (tools/engine/policy.py)
+    "policy.include by name": ("%s includes %s: graded code may include the exercise's headers and "
+                               "system headers by name (\"x.h\", <sys/x.h>), nothing else",
+                               "%s 包含了 %s：评分的代码只能按名字包含练习自带的头文件和系统头文件"
+                               "（\"x.h\"、<sys/x.h>），别的都不行"),
+    "policy.replaces": ("your code defines `%s`, a name the C library or the test harness already "
+                        "uses: a global of that name replaces theirs in the whole program. Rename "
+                        "it, or make it static.",
+                        "你的代码定义了 `%s`，这个名字 C 库或测试框架已经在用了：同名的全局符号会在"
+                        "整个程序里顶替掉它们的那个。请改个名字，或者把它声明为 static。"),
+    "policy.harness": ("your code uses `%s`, which belongs to the test harness or the tests, or "
+                       "looks symbols up by name: exercises never need it.",
+                       "你的代码用到了 `%s`：它属于测试框架或测试代码，或者是按名字查找符号的函数，"
+                       "练习从来用不到它。"),
+    "policy.not elf": ("the compiler's output is not an ELF object", "编译器的输出不是 ELF 目标文件"),
+    "policy.ctor": ("your code has a %s section: code that runs before or after the tests (a "
+                    "constructor or destructor) is not allowed in graded code",
+                    "你的代码里有 %s 节：在测试之前或之后运行的代码（构造函数或析构函数）"
+                    "不允许出现在评分的代码里"),
+    "policy.code outside text": ("your code puts machine code in section %s: graded code keeps its "
+                                 "code in .text",
+                                 "你的代码把机器码放进了 %s 节：评分的代码只能把代码放在 .text 里"),
+    "policy.versioned": ("your code names `%s`, a versioned symbol: graded code calls library "
+                         "functions by their plain names",
+                         "你的代码用到了带版本号的符号 `%s`：评分的代码只能用普通的名字调用库函数"),
+    "policy.ifunc": ("your code makes `%s` an indirect function (ifunc): its resolver would run "
+                     "before the tests; use a plain function",
+                     "你的代码把 `%s` 做成了间接函数（ifunc）：它的解析函数会在测试之前运行；"
+                     "请改用普通函数"),
+    "policy.weak": ("your code makes `%s` weak: graded code defines and calls functions plainly "
+                    "(no __attribute__((weak)) or .weak)",
+                    "你的代码把 `%s` 声明成了弱符号：评分的代码只能以普通方式定义和调用函数"
+                    "（不用 __attribute__((weak)) 或 .weak）"),
+    "policy.harness call": ("your code uses `%s`, which belongs to the test harness or looks "
+                            "symbols up by name: exercises never need it",
+                            "你的代码用到了 `%s`：它属于测试框架，或者是按名字查找符号的函数，"
+                            "练习从来用不到它"),
+    "policy.not needed": ("your code uses `%s`, which this exercise does not need (its calls: %s)",
+                          "你的代码用到了 `%s`，这个练习用不到它（它需要的调用：%s）"),
+    "policy.taken": ("your code defines `%s`, a name the C library or the test harness already "
+                     "uses: rename it, or make it static",
+                     "你的代码定义了 `%s`，这个名字 C 库或测试框架已经在用了：请改个名字，"
+                     "或者把它声明为 static"),
+    "policy.syscall": ("your code contains a `%s` instruction: graded code makes system calls "
+                       "through the C library",
+                       "你的代码里有一条 `%s` 指令：评分的代码只能通过 C 库进行系统调用"),
+    "policy.include": ("your code includes %s: graded code may include the exercise's headers and "
+                       "system headers, nothing else",
+                       "你的代码包含了 %s：评分的代码只能包含练习自带的头文件和系统头文件，别的都不行"),
+    # building graded code (tools/engine/build.py)
+    "build.too big": ("your code makes the compiler or linker write a file bigger than %d MB (a huge "
+                      ".fill, .rept or array in the object): graded code stays small",
+                      "你的代码让编译器或链接器写出了超过 %d MB 的文件（目标文件里有巨大的 .fill、"
+                      ".rept 或数组）：评分的代码应当很小"),
+    "build.no program": ("the link made no program (%s)", "链接没有生成程序（%s）"),
+    "build.link": ("%s is a symbolic link: a submission is read as plain files and folders only",
+                   "%s 是一个符号链接：提交的内容只按普通文件和文件夹读取"),
+    "build.source too big": ("%s is bigger than %d KB", "%s 超过了 %d KB"),
+    "build.compile time": ("your code took more than %d s to compile (or waited for input): a source "
+                           "file that makes the compiler work without end",
+                           "你的代码编译了超过 %d 秒（或者在等待输入）：这个源文件让编译器没完没了地工作"),
+    "build.link time": ("the link took too long", "链接花的时间太长了"),
+    "build.compiler failed": ("the compiler failed (out of memory?)", "编译器失败了（内存不够？）"),
+    "review.item": ("%s: %s (%s)", "%s：%s（%s）"),
+    "review.proc": ("a /proc path in a string", "字符串里有 /proc 路径"),
+    "review.environment": ("reads the environment", "读取环境变量"),
+    "review.signals": ("signal or sigaction games", "用 signal、sigaction 等摆弄信号"),
+    "review.dup": ("dup2/dup3 of a descriptor", "用 dup2/dup3 改动描述符"),
+    "review.close std": ("closes a standard descriptor", "关闭了标准输入、输出或错误描述符"),
+    "review.fd number": ("an unusual descriptor number", "直接写了不寻常的描述符编号"),
+    "sandbox.guard gone": ("it ended the sandbox's guard, which counts the processes a run leaves "
+                           "behind (kill(-1)?), so nothing says the run ended cleanly",
+                           "它结束了沙箱里负责清点遗留进程的看守进程（kill(-1)？），"
+                           "因此无法确认这次运行是否干净地结束"),
     # make helgrind (tools/engine/run.py, learner/views.py)
     "hg.ended": ("The helgrind run was ended: %s.", "helgrind 运行被终止了：%s。"),
     "hg.scenario failed graded": ("The scenario itself failed under helgrind (exit status %s).",

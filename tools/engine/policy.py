@@ -29,7 +29,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from engine import course, readback
+from engine import course, lang, readback
 from engine.course import BUILD, CC
 
 INCLUDE_RE = re.compile(r"^[ \t]*(?:#|%:)[ \t]*include\w*[ \t]*(.*)$", re.M)
@@ -53,9 +53,7 @@ def check_includes(paths):
         for arg in INCLUDE_RE.findall(text):
             arg = arg.strip()
             if not ALLOWED_INCLUDE.fullmatch(arg) or ".." in arg:
-                return ("%s includes %s: graded code may include the exercise's headers and "
-                        "system headers by name (\"x.h\", <sys/x.h>), nothing else"
-                        % (course.shown(p), arg[:80]))
+                return lang.t("policy.include by name", course.shown(p), arg[:80])
     return None
 
 
@@ -126,13 +124,10 @@ def check_symbols(student_objs, other_objs, support_objs=()):
     taken = library_symbols() | tests_own | set().union(*(each[p][0] for p in support_objs))
     problems = []
     for name in sorted(defined & taken):
-        problems.append("your code defines `%s`, a name the C library or the test harness "
-                        "already uses: a global of that name replaces theirs in the whole "
-                        "program. Rename it, or make it static." % name)
+        problems.append(lang.t("policy.replaces", name))
     for name in sorted(undefined):
         if name.startswith(HARNESS_PREFIXES) or name in FORBIDDEN_CALLS or name in tests_own:
-            problems.append("your code uses `%s`, which belongs to the test harness or the "
-                            "tests, or looks symbols up by name: exercises never need it." % name)
+            problems.append(lang.t("policy.harness", name))
     return problems
 
 
@@ -202,7 +197,7 @@ def judge_object(obj, calls, taken=frozenset(), support=frozenset(), depfile_tex
     st, text = run(["readelf", "-S", "-W", obj])
     if st != 0:
         return [Finding("not an object", "readelf cannot read it",
-                        "the compiler's output is not an ELF object")]
+                        lang.t("policy.not elf"))]
     found = _judge_sections(text)
     _, text = run(["readelf", "-s", "-W", obj])
     found += _judge_symbols(text, calls, taken, support, forbidden, forbidden_prefixes)
@@ -218,13 +213,10 @@ def _judge_sections(text):
     for name, flags in sections(text):
         if FORBIDDEN_SECTIONS.match(name):
             found.append(Finding("section " + name, "constructors and destructors",
-                                 "your code has a %s section: code that runs before or after "
-                                 "the tests (a constructor or destructor) is not allowed in "
-                                 "graded code" % name))
+                                 lang.t("policy.ctor", name)))
         elif "X" in flags and not name.startswith(".text"):
             found.append(Finding("section " + name, "code outside .text",
-                                 "your code puts machine code in section %s: graded code "
-                                 "keeps its code in .text" % name))
+                                 lang.t("policy.code outside text", name)))
     return found
 
 
@@ -236,32 +228,24 @@ def _judge_symbols(text, calls, taken, support, forbidden, forbidden_prefixes):
             continue
         if "@" in name:
             found.append(Finding("symbol " + name, "versioned names",
-                                 "your code names `%s`, a versioned symbol: graded code calls "
-                                 "library functions by their plain names" % name))
+                                 lang.t("policy.versioned", name)))
         if typ == "IFUNC":
             found.append(Finding("symbol " + name, "GNU indirect functions",
-                                 "your code makes `%s` an indirect function (ifunc): its "
-                                 "resolver would run before the tests; use a plain function"
-                                 % name))
+                                 lang.t("policy.ifunc", name)))
         if bind == "WEAK":
             found.append(Finding("symbol " + name, "weak symbols",
-                                 "your code makes `%s` weak: graded code defines and calls "
-                                 "functions plainly (no __attribute__((weak)) or .weak)" % name))
+                                 lang.t("policy.weak", name)))
         if ndx == "UND":
             if name in forbidden or name.startswith(tuple(forbidden_prefixes)):
                 found.append(Finding("call " + name, "the harness's own names",
-                                     "your code uses `%s`, which belongs to the test harness "
-                                     "or looks symbols up by name: exercises never need it"
-                                     % name))
+                                     lang.t("policy.harness call", name)))
             elif calls is not None and name not in allowed:
                 found.append(Finding("call " + name, "library calls of this exercise",
-                                     "your code uses `%s`, which this exercise does not need "
-                                     "(its calls: %s)" % (name, " ".join(sorted(calls)) or "-")))
+                                     lang.t("policy.not needed", name,
+                                            " ".join(sorted(calls)) or "-")))
         elif name in taken:
             found.append(Finding("symbol " + name, "names of the library and harness",
-                                 "your code defines `%s`, a name the C library or the "
-                                 "test harness already uses: rename it, or make it static"
-                                 % name))
+                                 lang.t("policy.taken", name)))
     return found
 
 
@@ -272,8 +256,7 @@ def _judge_code(text):
         if ins not in seen:
             seen.add(ins)
             found.append(Finding("instruction " + ins, "system calls go through the library",
-                                 "your code contains a `%s` instruction: graded code makes "
-                                 "system calls through the C library" % ins))
+                                 lang.t("policy.syscall", ins)))
     return found
 
 
@@ -285,8 +268,7 @@ def _judge_includes(depfile_text, headers_dirs, source):
                 and "/../" not in dep:
             continue
         found.append(Finding("include " + dep, "headers only",
-                             "your code includes %s: graded code may include the "
-                             "exercise's headers and system headers, nothing else" % dep))
+                             lang.t("policy.include", dep)))
     return found
 
 
@@ -295,15 +277,15 @@ def _judge_includes(depfile_text, headers_dirs, source):
 REVIEW_BYTES = 1 << 20
 STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 REVIEW = (
-    ("reads the environment", re.compile(r"\b(getenv|secure_getenv|environ|__environ|"
+    ("review.environment", re.compile(r"\b(getenv|secure_getenv|environ|__environ|"
                                           r"clearenv|setenv|putenv)\b")),
-    ("signal or sigaction games", re.compile(r"\b(signal|sigaction|sigprocmask|pthread_sigmask|"
+    ("review.signals", re.compile(r"\b(signal|sigaction|sigprocmask|pthread_sigmask|"
                                              r"raise|kill|pthread_kill|sigsetjmp|siglongjmp)"
                                              r"\s*\(")),
-    ("dup2/dup3 of a descriptor", re.compile(r"\b(dup2|dup3)\s*\(")),
-    ("closes a standard descriptor", re.compile(r"\b(close|fclose)\s*\(\s*(0|1|2|std(in|out|err)|"
+    ("review.dup", re.compile(r"\b(dup2|dup3)\s*\(")),
+    ("review.close std", re.compile(r"\b(close|fclose)\s*\(\s*(0|1|2|std(in|out|err)|"
                                                r"STD(IN|OUT|ERR)_FILENO)\s*\)")),
-    ("an unusual descriptor number", re.compile(r"\b(read|write|close|fcntl|dup|dup2|dup3|poll|"
+    ("review.fd number", re.compile(r"\b(read|write|close|fcntl|dup|dup2|dup3|poll|"
                                                 r"fdopen|fstat|lseek|ioctl)\s*\(\s*"
                                                 r"(?:[3-9]|[1-9]\d+)\s*[,)]")),
 )
@@ -321,7 +303,7 @@ def review(paths):
     dup2 or close of the standard descriptors, descriptor numbers written
     as numbers. Read from the source text (comments gone), so it is a
     pointer for a person, never a verdict. Returns ["file: what (words)"]."""
-    found = []
+    found, sep = [], lang.t("report.list sep")
     for p in paths:
         try:  # never through a link, never a FIFO: the submission is hostile
             text = _preprocessor_view(readback.safe_read(p, REVIEW_BYTES).decode("utf-8", "replace"))
@@ -331,10 +313,10 @@ def review(paths):
         procs_paths = sorted({m.group(0)[:40] for m in STRING_RE.finditer(text)
                               if "/proc" in m.group(0)})
         if procs_paths:
-            found.append("%s: a /proc path in a string (%s)" % (name, ", ".join(procs_paths[:3])))
+            found.append(lang.t("review.item", name, lang.t("review.proc"), sep.join(procs_paths[:3])))
         code = STRING_RE.sub('""', text)
-        for what, rx in REVIEW:
+        for key, rx in REVIEW:
             hits = sorted({_shown(m.group(0)) for m in rx.finditer(code)})
             if hits:
-                found.append("%s: %s (%s)" % (name, what, ", ".join(hits[:3])))
+                found.append(lang.t("review.item", name, lang.t(key), sep.join(hits[:3])))
     return found

@@ -22,8 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from engine import build, helgrind_summary, lang, places, policy, procs, readback, report
-from engine.contain import (check_reachable, grading_uid, staged_environ, staged_run,
-                            writable_by)
+from engine.contain import grading_uid, writable_by
 from engine.course import ROOT, UsageError
 from engine.report import Outcome, RunReport
 
@@ -71,7 +70,7 @@ def run_tests(ex, src=None, sources=None, grading=None):
             problem = lang.t(key) + "\n" + e.output.rstrip()
             short = None if grading else lang.t("run.did not compile")
             return RunReport.failed_run(expected, failure, problem, short)
-        if grading is not None and grading.sandboxed:
+        if grading is not None and grading.boxed:
             return _run_boxed(ex, grading, expected, d)
         return _run_program(ex, binary, expected, d, grading)
 
@@ -81,9 +80,9 @@ def _build_tests(ex, src, sources, grading):
         bad = policy.check_includes(ex.student_paths(src))
         if bad:
             raise build.BuildError(bad, True)
-        if grading.sandboxed:
+        if grading.boxed:
             if grading.box is None:
-                grading.box = build.Box(grading_uid(grading.slot))
+                grading.box = build.Box(grading_uid(grading.slot), sandboxed=grading.sandboxed)
             return build.build_boxed(ex, src, grading.box, test_sources=sources,
                                      helgrind=bool(ex.helgrind_source()), calls=ex.calls)["test"]
     return build.build(ex, src, test_sources=sources, variant=variant(src, grading),
@@ -99,28 +98,25 @@ def _not_submitted(ex, expected, error, grading):
 
 
 def _run_program(ex, binary, expected, d, grading):
-    """Runs a built test program; its verdicts from the report it wrote."""
+    """Runs a built test program (the learner's, or a grading without a box:
+    a non-root grader that opted in, KATA_UNSANDBOXED=1); its verdicts from
+    the report it wrote."""
     limits = grading.limits(ex, ex.timeout) if grading is not None else None
-    with staged_run(limits, {"test": binary}) as (top, limits, programs):
-        run_dir = os.path.join(top, "run") if top else os.path.join(d, "run") if limits else d
-        marks, xml = os.path.join(run_dir, "marks"), os.path.join(run_dir, "report.xml")
-        if limits:
-            check_reachable(programs["test"], limits.uid)
-            writable_by(run_dir, limits.uid)
-            writable_by(marks, limits.uid)
-        else:
-            writable_by(marks, None)
-            if os.path.exists(xml):
-                os.remove(xml)
-        # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
-        env = dict(staged_environ(top), KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
-                   LC_ALL="C.UTF-8", KATA_LANG=lang.code())
-        outcome = procs.run([programs["test"], "--xml=" + xml], ex.timeout,
-                            os.path.join(d, "output.log"), env=env, cwd=top and run_dir or ROOT,
-                            contain=limits)
-        if outcome.limit:  # what ended the run says more than how each test ended
-            return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
-        rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
+    run_dir = os.path.join(d, "run") if limits else d
+    marks, xml = os.path.join(run_dir, "marks"), os.path.join(run_dir, "report.xml")
+    if limits:
+        writable_by(run_dir, None)
+    writable_by(marks, None)
+    if os.path.exists(xml):
+        os.remove(xml)
+    # KATA_LANG passes the learner's language on: LC_ALL below would hide LANG.
+    env = dict(os.environ, KATA_MARKS=marks, KATA_TEST_SECONDS="%g" % ex.test_seconds,
+               LC_ALL="C.UTF-8", KATA_LANG=lang.code())
+    outcome = procs.run([binary, "--xml=" + xml], ex.timeout, os.path.join(d, "output.log"),
+                        env=env, cwd=ROOT, contain=limits)
+    if outcome.limit:  # what ended the run says more than how each test ended
+        return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
+    rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
     # offsets and error numbers of the messages in words (places.py)
     return places.in_words(rep, binary)
 
@@ -154,13 +150,11 @@ def _run_boxed(ex, grading, expected, d):
     got = []
     reader = threading.Thread(target=_drain, args=(r, REPORT_BYTES, got), daemon=True)
     reader.start()
-    env = {"KATA_MARKS": build.BOX + "/out/marks", "KATA_TEST_SECONDS": "%g" % ex.test_seconds,
+    env = {"KATA_MARKS": box.inside("out", "marks"), "KATA_TEST_SECONDS": "%g" % ex.test_seconds,
            "KATA_LANG": lang.code()}
-    argv = box.command([box.programs["test"], "--xml=/dev/fd/%d" % w], env=env,
-                       tmp_mb=limits.tmp_size >> 20)
     try:
-        outcome = procs.run(argv, ex.timeout, os.path.join(d, "output.log"), contain=limits,
-                            pass_fds=(w,))
+        outcome = box.run_program([box.programs["test"], "--xml=/dev/fd/%d" % w], ex.timeout,
+                                  os.path.join(d, "output.log"), limits, env=env, pass_fds=(w,))
     finally:
         os.close(w)
     reader.join(10)
@@ -189,20 +183,21 @@ def run_helgrind(ex, src=None, grading=None):
     d = var_dir(ex, src, grading)
     with _locked(d):
         limits = grading.limits(ex, ex.helgrind_timeout) if grading is not None else None
-        boxed = grading is not None and grading.sandboxed
+        boxed = grading is not None and grading.boxed
         if boxed and "helgrind" not in getattr(grading.box, "programs", {}):
             # built beside the test program by run_tests; not there: its build failed
             return HelgrindRun(False, False, 0, lang.t("run.code no compile"))
         if boxed:
             box = grading.box
             logdir = os.path.join(box.out, "helgrind")
-            argv = box.command(["valgrind", "--tool=helgrind",
-                                "--suppressions=%s/in/common/helgrind.supp" % build.BOX,
-                                "--log-file=%s/out/helgrind/helgrind.%%p.log" % build.BOX,
-                                box.programs["helgrind"]], tmp_mb=limits.tmp_size >> 20)
+            argv = ["valgrind", "--tool=helgrind",
+                    "--suppressions=" + box.inside("in", "common", "helgrind.supp"),
+                    "--log-file=" + box.inside("out", "helgrind", "helgrind.%p.log"),
+                    box.programs["helgrind"]]
             writable_by(logdir, limits.uid)
-            outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
-                                contain=limits)
+            outcome = box.run_program(argv, ex.helgrind_timeout, os.path.join(box.private,
+                                                                              "helgrind.log"),
+                                      limits)
             logs = _logs(logdir)
         else:
             try:
@@ -221,25 +216,14 @@ def run_helgrind(ex, src=None, grading=None):
 
 
 def _run_driver(ex, driver, logdir, limits):
-    """The helgrind driver under valgrind, outside the sandbox: as the grading
-    user from a staged copy (contain.staged_run), its logs then kept in
-    `logdir` for the learner to read."""
+    """The helgrind driver under valgrind without a box (the learner's run,
+    or a non-root grader that opted in); its logs kept in `logdir`."""
     writable_by(logdir, None)
-    with staged_run(limits, {"driver": driver, "helgrind.supp": SUPPRESSIONS}) as (
-            top, limits, programs):
-        run_dir = os.path.join(top, "run") if top else logdir
-        if limits and not top:
-            writable_by(run_dir, limits.uid)
-        argv = ["valgrind", "--tool=helgrind", "--suppressions=" + programs["helgrind.supp"],
-                "--log-file=" + os.path.join(run_dir, "helgrind.%p.log"), programs["driver"]]
-        outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"),
-                            env=staged_environ(top), cwd=run_dir if top else ROOT, contain=limits)
-        logs = _logs(run_dir)
-    if top:
-        for i, text in enumerate(logs, 1):
-            with open(os.path.join(logdir, "helgrind.%d.log" % i), "w") as f:
-                f.write(text if isinstance(text, str) else text.decode(errors="replace"))
-    return outcome, logs
+    argv = ["valgrind", "--tool=helgrind", "--suppressions=" + SUPPRESSIONS,
+            "--log-file=" + os.path.join(logdir, "helgrind.%p.log"), driver]
+    outcome = procs.run(argv, ex.helgrind_timeout, os.path.join(logdir, "output.log"), cwd=ROOT,
+                        contain=limits)
+    return outcome, _logs(logdir)
 
 
 def _logs(logdir):

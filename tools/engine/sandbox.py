@@ -26,6 +26,7 @@ contain.py: run.py and build.py choose it, contain.Limits switches the user)."""
 import os
 import shutil
 import subprocess
+import sys
 
 from engine import procs
 
@@ -92,6 +93,83 @@ def command(argv, *, uid=None, ro_binds=(), rw_dir=None, tmp_mb=64, cwd=None, en
     for k, v in sorted((env or {}).items()):
         cmd += ["--setenv", k, v]
     return cmd + ["--"] + list(argv)
+
+
+# The guard: the sandbox's first program, which runs the graded program and,
+# once it ended, names every process of the sandbox still there (the PID
+# namespace holds only the run's) on a descriptor of its own, before it ends
+# them all; bwrap then sees the graded program's own status. Non-dumpable, so
+# the run (the same user) can neither open its descriptors through /proc nor
+# trace it; a subreaper, so the run's orphans wait for it as zombies instead
+# of being reaped by bwrap's init by chance. A run that kills it reports no
+# verdict, and a missing verdict fails the run (guard_verdict).
+GUARD = r"""
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None)
+libc.prctl(4, 0, 0, 0, 0)
+libc.prctl(36, 1, 0, 0, 0)
+fd = int(sys.argv[1])
+os.set_inheritable(fd, False)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+status = os.waitpid(pid, 0)[1]
+me, left = os.getpid(), []
+for e in sorted(os.listdir("/proc")):
+    if e.isdigit() and int(e) not in (1, me):
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                t = f.read()
+        except OSError:
+            continue
+        name = t[t.index("(") + 1:t.rindex(")")].replace(" ", "_").replace(":", "_")
+        left.append("%s:%s:%s" % (e, t[t.rindex(")") + 2], name))
+os.write(fd, ("left %d %s\n" % (len(left), " ".join(left[:50]))).encode())
+os.close(fd)
+try:
+    os.kill(-1, signal.SIGKILL)
+except OSError:
+    pass
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(me, os.WTERMSIG(status))
+os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+"""
+
+
+def _python():
+    """A Python the sandbox sees (its /usr)."""
+    exe = os.path.realpath(sys.executable)
+    return exe if exe.startswith("/usr/") else "/usr/bin/python3"
+
+
+def guarded(argv, fd):
+    """`argv` run under the guard, which reports on descriptor `fd`."""
+    return [_python(), "-S", "-c", GUARD, str(fd)] + list(argv)
+
+
+def guard_verdict(data):
+    """The guard's report: {pid: (state, name)} of the processes left, or
+    None when it made none (the run ended it)."""
+    lines = data.decode("ascii", "replace").splitlines()
+    if len(lines) != 1 or not lines[0].startswith("left "):
+        return None
+    words = lines[0].split()
+    if len(words) < 2 or not words[1].isdigit():
+        return None
+    left = {}
+    for w in words[2:]:
+        pid, _, rest = w.partition(":")
+        state, _, name = rest.partition(":")
+        if not pid.isdigit():
+            return None
+        left[int(pid)] = (state, name)
+    if int(words[1]) and not left:
+        return None
+    return left
 
 
 def _as_probe_user():

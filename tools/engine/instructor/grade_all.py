@@ -7,7 +7,8 @@ own; grades.csv and each student's results.json and grade.log.
 Whatever a student's folder holds (a link, a FIFO named like a .c file, a
 tree thousands of folders deep, a name that is the CSV's), that student's
 failure is a row of the CSV with its reason in the `note` column, and the
-others are graded."""
+others are graded. Without the sandbox (mode "users") the class's folder,
+like the repository, must be shut to other users (contain.require_shut)."""
 
 import csv
 import json
@@ -17,7 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import build, course, procs
+from engine import build, contain, course, procs, sandbox
 from engine.course import ROOT, UsageError
 from engine.instructor import points
 from engine.instructor.submissions import find
@@ -33,6 +34,9 @@ def grade_all(submissions, out_dir, hidden_dir=None, jobs=0, quiet=False):
                       if os.path.isdir(os.path.join(submissions, s)) and not s.startswith("."))
     if not students:
         raise UsageError("SUBMISSIONS=%s holds no folders (one folder per student)" % submissions)
+    if sandbox.mode() == "users":
+        # the class's own folders too: one student's run must not read another's
+        contain.require_shut([ROOT, submissions, hidden_dir])
     os.makedirs(out_dir, exist_ok=True)
     # Two graders per core: a grading run spends much of its time waiting
     # (watchdogs, sleeps in tests, valgrind start-up), and no verdict depends

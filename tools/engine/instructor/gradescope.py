@@ -22,7 +22,7 @@ import tempfile
 import time
 import zipfile
 
-from engine import build, contain, course, lang, procs, report, ui
+from engine import build, contain, course, lang, procs, report, sandbox, ui
 from engine.course import ROOT, UsageError
 from engine.instructor import formats, points, release
 from engine.instructor.submissions import locate
@@ -186,6 +186,11 @@ def run(root, budget=BUDGET_SECONDS):
     try:
         points.require_grading()
         procs.become_subreaper()
+        if sandbox.mode() == "users" and os.geteuid() == 0:
+            # no sandbox in this container: the grading user would see the
+            # autograder's files (hidden tests) as any user does. The container
+            # is this submission's alone: shut them (contain.require_shut).
+            os.chmod(ROOT, os.stat(ROOT).st_mode & 0o770)
         src = os.path.join(build.BUILD, "submission")
         submission = os.path.join(root, "submission")
         got = locate(submission, exercises, src) if os.path.isdir(submission) else {}
