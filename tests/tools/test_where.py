@@ -1,0 +1,95 @@
+"""Where a crash or a hang is, thread by thread (tests/common/stuck.c, the
+harness's crash handler, places.where_words): a learner's file with a crash
+in a thread, an endless loop, a deadlock; each report names the function
+and file:line of the learner's code, in English and in Chinese, in `make
+test` and in `make helgrind` (whose driver reports a hang itself, in
+seconds, instead of running into its time limit)."""
+
+import os
+import re
+import shutil
+import unittest
+
+from tests.tools import minirepo
+
+WHERE = os.path.join(minirepo.FIXTURES, "where")
+ZH = dict(os.environ, KATA_LANG="zh")
+
+
+def line_of(case, marker):
+    """The line of work.c in fixtures/where/<case> that holds `marker`."""
+    with open(os.path.join(WHERE, case, "01-fixture", "work.c")) as f:
+        for n, text in enumerate(f, 1):
+            if marker in text:
+                return n
+    raise AssertionError("no %r in %s" % (marker, case))
+
+
+class Where(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = minirepo.make_repo()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo)
+
+    def run_make(self, target, case, env=None):
+        status, out, _ = minirepo.make(self.repo, target, "EX=01",
+                                       "SRC=" + os.path.join(WHERE, case), env=env)
+        self.assertNotEqual(status, 0, out)
+        return re.sub(r"\s*\n\s+", " ", out)  # the report's lines joined: wrapping aside
+
+    def test_a_crash_names_the_faulting_line_and_every_other_thread(self):
+        bad, join = line_of("crash", "crash:"), line_of("crash", "joins")
+        out = self.run_make("test", "crash")
+        self.assertRegex(out, r"thread \d+ \(\"test\"\), at work\.c:%d in sum_half\(\): it used a "
+                         r"NULL pointer" % bad)
+        self.assertRegex(out, r"The test's other threads at that moment: main thread \d+ "
+                         r"\(\"test\"\), at work\.c:%d in work_sum\(\)" % join)
+        self.assertNotIn("kata-at", out)
+        out = self.run_make("test", "crash", env=ZH)
+        self.assertRegex(out, r"线程 \d+（\"test\"），在 work\.c:%d 的 sum_half\(\) 里：它用了一个 "
+                         r"NULL 指针" % bad)
+
+    def test_an_endless_loop_names_the_loop(self):
+        loop, join = line_of("loop", "loop:"), line_of("loop", "joins")
+        out = self.run_make("test", "loop")
+        self.assertRegex(out, r"thread \d+ \(\"test\"\), at work\.c:(%d|%d) in sum_half\(\): "
+                         r"running" % (loop, loop + 1))
+        self.assertRegex(out, r"main thread \d+ \(\"test\"\), at work\.c:%d in work_sum\(\): "
+                         r"waiting in pthread_join" % join)
+        out = self.run_make("test", "loop", env=ZH)
+        self.assertRegex(out, r"线程 \d+（\"test\"），在 work\.c:(%d|%d) 的 sum_half\(\) 里：正在运行"
+                         % (loop, loop + 1))
+
+    def test_a_deadlock_names_where_each_thread_waits(self):
+        lock = line_of("dead", "deadlock:")
+        out = self.run_make("test", "dead")
+        self.assertEqual(len(re.findall(r"thread \d+ \(\"test\"\), at work\.c:%d in sum_half\(\): "
+                                        r"waiting for the mutex" % lock, out)), 4, out)  # 2 tests
+        self.assertRegex(out, r"Deadlock: threads .* \"test\", at work\.c:%d in sum_half\(\) holds"
+                         % lock)
+        out = self.run_make("test", "dead", env=ZH)
+        self.assertRegex(out, r"线程 \d+（\"test\"），在 work\.c:%d 的 sum_half\(\) 里：在等互斥锁"
+                         % lock)
+
+    def test_a_helgrind_driver_that_hangs_says_who_waits_for_whom(self):
+        lock, join = line_of("dead", "deadlock:"), line_of("dead", "joins")
+        out = self.run_make("helgrind", "dead")
+        self.assertIn("The scenario hung under helgrind and was ended", out)
+        self.assertNotIn("was stopped after", out)  # not the time limit: the driver's watchdog
+        self.assertEqual(len(re.findall(r"thread \d+ \(\"[^\"]*\"\), at work\.c:%d in sum_half\(\): "
+                                        r"waiting for the mutex .{0,40}held by thread" % lock,
+                                        out)), 2, out)
+        self.assertRegex(out, r"main thread \d+ \(\"[^\"]*\"\), at work\.c:%d in work_sum\(\): "
+                         r"waiting in pthread_join" % join)
+        self.assertRegex(out, r"Deadlock: threads")
+        self.assertNotIn("kata-at", out)
+        out = self.run_make("helgrind", "dead", env=ZH)
+        self.assertIn("场景在 helgrind 下卡住了", out)
+        self.assertRegex(out, r"在 work\.c:%d 的 sum_half\(\) 里：在等互斥锁" % lock)
+
+
+if __name__ == "__main__":
+    unittest.main()
