@@ -612,7 +612,7 @@ int kata_describe_process(FILE *out, pid_t pid)
         return 0;
     }
     find_mutex_owners(t, n);
-    pid_t tids[MAX_THREADS];
+    pid_t tids[MAX_THREADS] = {0};
     for (int i = 0; i < n; i++)
         tids[i] = t[i].tid;
     kata_where_ask(tids, n); /* after reading their state: the signal may wake them */

@@ -255,6 +255,9 @@ class Watch(unittest.TestCase):
         for line in report.strip().splitlines():
             self.assertIn(pids.sub("N", line.strip()), pids.sub("N", shown),
                           "make test shows it, make watch must too")
+        # where the endless loop is: its line, on the watch screen too
+        self.assertRegex(re.sub(r"\s+", " ", shown),
+                         r"main thread \d+ \(\"test\"\), at work\.c:[56] in work_sum\(\): running")
         shown = self.watch_once(LINES="12")
         self.assertRegex(shown, r"\.\.\. \d+ more lines: `make test EX=01` shows them all")
         with open(self.work, "w") as f:  # a compile error: the compiler's own words
