@@ -5,9 +5,11 @@ and file:line of the learner's code, in English and in Chinese, in `make
 test` and in `make helgrind` (whose driver reports a hang itself, in
 seconds, instead of running into its time limit)."""
 
+import json
 import os
 import re
 import shutil
+import subprocess
 import unittest
 
 from tests.tools import minirepo
@@ -89,6 +91,51 @@ class Where(unittest.TestCase):
         out = self.run_make("helgrind", "dead", env=ZH)
         self.assertIn("场景在 helgrind 下卡住了", out)
         self.assertRegex(out, r"在 work\.c:%d 的 sum_half\(\) 里：在等互斥锁" % lock)
+
+
+def sandbox_mode():
+    proc = subprocess.run(["python3", "-S", "-c", "import sys; sys.path.insert(0, 'tools'); "
+                           "from engine import sandbox; print(sandbox.mode())"],
+                          cwd=minirepo.ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return proc.stdout.decode().strip()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "grading as another user needs root")
+class GradedWhere(unittest.TestCase):
+    """A graded crash: the places come from addr2line run in the sandbox as
+    the grading user; without the sandbox no tool runs on the graded program
+    and the report goes without places (never a raw token)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = minirepo.make_repo()
+        cls.src = os.path.join(cls.repo, "submitted")
+        shutil.copytree(os.path.join(WHERE, "crash"), cls.src)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo)
+
+    def graded_output(self, mode):
+        env = dict(os.environ, KATA_SANDBOX=mode, KATA_LANG="en")
+        status, out, _ = minirepo.make(self.repo, "grade", "EX=01", "SRC=" + self.src, env=env,
+                                       timeout=300)
+        self.assertNotEqual(status, 0, out)
+        self.assertIn("(sandbox: %s)" % mode, out)
+        with open(os.path.join(self.repo, "build", "grade", "results.json")) as f:
+            return json.load(f)["tests"][0]["output"]
+
+    @unittest.skipUnless(sandbox_mode() == "namespaces", "needs the sandbox (bubblewrap)")
+    def test_in_the_sandbox_the_crash_has_its_line(self):
+        out = self.graded_output("namespaces")
+        self.assertRegex(out, r"thread \d+ \(\"[^\"]*\"\), at work\.c:%d in sum_half\(\): it used "
+                         r"a NULL pointer" % line_of("crash", "crash:"))
+
+    def test_without_the_sandbox_no_tool_runs_and_no_token_stays(self):
+        out = self.graded_output("users")
+        self.assertRegex(out, r"thread \d+ \(\"[^\"]*\"\): it used a NULL pointer")
+        self.assertNotIn("kata-at", out)
+        self.assertNotIn("work.c:", out)
 
 
 if __name__ == "__main__":
