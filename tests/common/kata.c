@@ -565,7 +565,7 @@ static size_t crash_thread_line(pid_t tid, const char *what, size_t used)
     char path[64], comm[32] = "", where[KATA_WHERE_CHARS];
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
     kata_read_small(path, comm, sizeof comm);
-    kata_where(tid, where, sizeof where);
+    kata_where(test_pid, tid, where, sizeof where);
     used += (size_t)snprintf(crash_text + used, sizeof crash_text - used,
                              KATA_TR("    %s %d (\"%s\")%s%s\n", "    %s %d（\"%s\"）%s%s\n"),
                              tid == test_pid ? KATA_TR("main thread", "主线程")
@@ -584,7 +584,7 @@ static void crash_handler(int sig, siginfo_t *si, void *ucontext)
     if (getpid() == test_pid) {
         pid_t me = (pid_t)syscall(SYS_gettid), tids[64];
         int n = crash_threads(tids, 64);
-        kata_where_ask(tids, n);
+        kata_where_ask(test_pid, tids, n);
         char words[512], what[600];
         crash_words(sig, si, words, sizeof words);
         snprintf(what, sizeof what, KATA_TR(": %s", "：%s"), words);

@@ -61,7 +61,7 @@ int kata_peek(const void *addr, void *buf, size_t size)
 
 struct where_slot {
     volatile pid_t tid;
-    volatile int asked, done, n;
+    volatile int done, n;
     void *pc[WHERE_FRAMES];
 };
 static struct where_slot where_slots[WHERE_SLOTS];
@@ -168,60 +168,85 @@ void kata_where_init(void)
     where_ready = 1;
 }
 
-void kata_where_ask(const pid_t *tids, int n)
+/* The slots of process pid (this one, or a child forked from it: the same
+ * addresses) as they are now; 0 on success. */
+static struct where_slot seen_slots[WHERE_SLOTS];
+static pid_t seen_pid;
+
+static int read_slots(pid_t pid)
+{
+    seen_pid = 0;
+    if (pid == getpid())
+        memcpy(seen_slots, where_slots, sizeof seen_slots);
+    else {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/mem", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n = pread(fd, seen_slots, sizeof seen_slots, (off_t)(uintptr_t)where_slots);
+        close(fd);
+        if (n != (ssize_t)sizeof seen_slots)
+            return -1;
+    }
+    seen_pid = pid;
+    return 0;
+}
+
+static const struct where_slot *slot_of(pid_t tid)
+{
+    for (int i = 0; i < WHERE_SLOTS; i++)
+        if (seen_slots[i].tid == tid && seen_slots[i].done)
+            return &seen_slots[i];
+    return NULL;
+}
+
+void kata_where_ask(pid_t pid, const pid_t *tids, int n)
 {
     if (!where_ready)
         return;
     pid_t me = (pid_t)syscall(SYS_gettid);
     int asked = 0;
-    for (int i = 0; i < n; i++) {
-        if (tids[i] == me)
-            continue;
-        struct where_slot *s = NULL;
-        for (int j = 0; j < WHERE_SLOTS && !s; j++)
-            if (where_slots[j].tid == tids[i] ||
-                __sync_bool_compare_and_swap(&where_slots[j].tid, 0, tids[i]))
-                s = &where_slots[j];
-        if (s && !s->done && !s->asked &&
-            syscall(SYS_tgkill, getpid(), tids[i], where_signal()) == 0) {
-            s->asked = 1;
+    for (int i = 0; i < n; i++)
+        if (tids[i] != me && syscall(SYS_tgkill, pid, tids[i], where_signal()) == 0)
             asked++;
-        }
-    }
     /* A thread that blocks the signal never answers: at most half a second. */
     for (int round = 0; round < 500 && asked > 0; round++) {
-        int left = 0;
-        for (int j = 0; j < WHERE_SLOTS; j++)
-            left += where_slots[j].asked && !where_slots[j].done;
-        if (left == 0)
-            break;
+        int answered = 0;
+        if (read_slots(pid) != 0)
+            return;
+        for (int i = 0; i < n; i++)
+            answered += tids[i] != me && slot_of(tids[i]) != NULL;
+        if (answered >= asked)
+            return;
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
 }
 
-void kata_where(pid_t tid, char *out, size_t size)
+void kata_where(pid_t pid, pid_t tid, char *out, size_t size)
 {
     out[0] = '\0';
-    for (int i = 0; i < WHERE_SLOTS; i++) {
-        struct where_slot *s = &where_slots[i];
-        if (s->tid != tid || !s->done)
-            continue;
-        size_t used = 0;
-        int shown = 0;
-        for (int k = 0; k < s->n && used + 24 < size; k++) {
-            uintptr_t a = (uintptr_t)s->pc[k];
-            if (a < prog_lo || a >= prog_hi)
-                continue; /* the C library's or another library's code */
-            used += (size_t)snprintf(out + used, size - used, "%s%#lx",
-                                     shown++ ? " " : " {kata-at ", (unsigned long)(a - prog_bias));
-        }
-        if (shown && used + 2 < size)
-            snprintf(out + used, size - used, "}");
-        else
-            out[0] = '\0';
+    if (seen_pid != pid && read_slots(pid) != 0)
         return;
+    if (pid == getpid())
+        read_slots(pid); /* this process's own: its crash handler may have just written */
+    const struct where_slot *s = slot_of(tid);
+    if (!s)
+        return;
+    size_t used = 0;
+    int shown = 0;
+    for (int k = 0; k < s->n && k < WHERE_FRAMES && used + 24 < size; k++) {
+        uintptr_t a = (uintptr_t)s->pc[k];
+        if (a < prog_lo || a >= prog_hi)
+            continue; /* the C library's or another library's code */
+        used += (size_t)snprintf(out + used, size - used, "%s%#lx", shown++ ? " " : " {kata-at ",
+                                 (unsigned long)(a - prog_bias));
     }
+    if (shown && used + 2 < size)
+        snprintf(out + used, size - used, "}");
+    else
+        out[0] = '\0';
 }
 
 int kata_read_small(const char *path, char *buf, size_t size)
@@ -602,22 +627,30 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
     return cycles;
 }
 
+/* Asks each thread where it is, after reading its state: the signal may
+ * wake it from a wait. */
+static void ask_where(pid_t pid, struct thread_info *t, int n)
+{
+    pid_t tids[MAX_THREADS] = {0};
+    for (int i = 0; i < n; i++)
+        tids[i] = t[i].tid;
+    kata_where_ask(pid, tids, n);
+    for (int i = 0; i < n; i++)
+        kata_where(pid, t[i].tid, t[i].where, sizeof t[i].where);
+}
+
 int kata_describe_process(FILE *out, pid_t pid)
 {
     static struct thread_info t[MAX_THREADS]; /* one report at a time: the watchdog's */
     int n = read_threads(pid, t, MAX_THREADS);
     if (pid != getpid()) {
+        ask_where(pid, t, n);
         for (int i = 0; i < n; i++)
             describe_thread(out, &t[i], t, n, pid);
         return 0;
     }
     find_mutex_owners(t, n);
-    pid_t tids[MAX_THREADS] = {0};
-    for (int i = 0; i < n; i++)
-        tids[i] = t[i].tid;
-    kata_where_ask(tids, n); /* after reading their state: the signal may wake them */
-    for (int i = 0; i < n; i++)
-        kata_where(t[i].tid, t[i].where, sizeof t[i].where);
+    ask_where(pid, t, n);
     for (int i = 0; i < n; i++)
         describe_thread(out, &t[i], t, n, pid);
     return describe_cycles(out, t, n);

@@ -56,17 +56,19 @@ void kata_skip_threads(int (*skip)(pid_t tid));
  * that mutex, where it is), then each cycle of threads waiting for each
  * other; returns how many cycles it found.  In this process it asks the
  * threads where they are (kata_where_ask): call it only just before the
- * process ends. */
+ * process (and the process described) ends. */
 int kata_describe_process(FILE *out, pid_t pid);
 
 /* Installs the signal handler; called once, early (loads what backtrace needs). */
 void kata_where_init(void);
-/* Asks each thread (of this process) where it is, waiting a bounded time. */
-void kata_where_ask(const pid_t *tids, int n);
+/* Asks each thread of process pid (this one, or a process forked from it,
+ * which has the same handler) where it is, waiting a bounded time. */
+void kata_where_ask(pid_t pid, const pid_t *tids, int n);
 /* Records the calling thread's own stack (in a crash handler: async-signal-safe
  * once kata_where_init has run); ucontext: the handler's third argument. */
 void kata_where_here(void *ucontext);
-/* The token of thread tid, with a leading space, or "" (never asked, no answer). */
-void kata_where(pid_t tid, char *out, size_t size);
+/* The token of thread tid of process pid, with a leading space, or ""
+ * (never asked, no answer). */
+void kata_where(pid_t pid, pid_t tid, char *out, size_t size);
 
 #endif
