@@ -449,10 +449,13 @@ static void hyg_end(void)
  * handler records where the crashing thread is and asks every other thread
  * of the test where it is (stuck.c), writes that to the marker
  * <test id>.where, then lets the signal end the process as it would have.
+ * The same in a kata_run_in_child helper, whose death the test reports.
  * Only system calls and plain stores up to the marker; a second crash while
  * the first is reported waits for the process to end. */
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
 static volatile int crash_taken;
+static volatile pid_t crash_tid;    /* the thread reporting its crash */
+static int crash_in_helper;         /* in a kata_run_in_child helper, not the test's process */
 static char crash_stack[64 * 1024]; /* the handler's own: a stack overflow crashes too */
 static char crash_text[12288];
 static char crash_maps[32768];
@@ -565,10 +568,10 @@ static size_t crash_thread_line(pid_t tid, const char *what, size_t used)
     char path[64], comm[32] = "", where[KATA_WHERE_CHARS];
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
     kata_read_small(path, comm, sizeof comm);
-    kata_where(test_pid, tid, where, sizeof where);
+    kata_where(getpid(), tid, where, sizeof where);
     used += (size_t)snprintf(crash_text + used, sizeof crash_text - used,
                              KATA_TR("    %s %d (\"%s\")%s%s\n", "    %s %d（\"%s\"）%s%s\n"),
-                             tid == test_pid ? KATA_TR("main thread", "主线程")
+                             tid == getpid() ? KATA_TR("main thread", "主线程")
                                              : KATA_TR("thread", "线程"),
                              tid, comm, where, what);
     return used < sizeof crash_text ? used : sizeof crash_text - 1;
@@ -576,20 +579,30 @@ static size_t crash_thread_line(pid_t tid, const char *what, size_t used)
 
 static void crash_handler(int sig, siginfo_t *si, void *ucontext)
 {
+    pid_t self = (pid_t)syscall(SYS_gettid);
     if (__sync_lock_test_and_set(&crash_taken, 1)) {
+        if (crash_tid == self) { /* the report itself crashed (a wrecked stack): die now */
+            signal(sig, SIG_DFL);
+            raise(sig);
+            return;
+        }
         for (;;) /* another thread is reporting its crash and will end the process */
             pause();
     }
+    crash_tid = self;
     kata_where_here(ucontext);
-    if (getpid() == test_pid) {
-        pid_t me = (pid_t)syscall(SYS_gettid), tids[64];
+    if (getpid() == test_pid || crash_in_helper) {
+        pid_t me = self, tids[64];
         int n = crash_threads(tids, 64);
-        kata_where_ask(test_pid, tids, n);
+        kata_where_ask(getpid(), tids, n);
         char words[512], what[600];
         crash_words(sig, si, words, sizeof words);
         snprintf(what, sizeof what, KATA_TR(": %s", "：%s"), words);
-        size_t used = (size_t)snprintf(crash_text, sizeof crash_text, "%s\n",
-                                       KATA_TR("Where it crashed:", "崩溃的地方："));
+        size_t used = (size_t)snprintf(
+            crash_text, sizeof crash_text, "%s\n",
+            crash_in_helper ? KATA_TR("Where it crashed, in the process that ran your code:",
+                                      "崩溃的地方，在运行你的代码的进程里：")
+                            : KATA_TR("Where it crashed:", "崩溃的地方："));
         used = crash_thread_line(me, what, used);
         if (n > 1)
             used += (size_t)snprintf(
@@ -758,6 +771,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
         close(data[0]);
         close(escape[0]);
         pid_t me = getpid();
+        crash_in_helper = 1;
         hyg_begin();
         fn(arg, out);
         if (getpid() != me) {

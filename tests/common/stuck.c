@@ -210,8 +210,8 @@ void kata_where_ask(pid_t pid, const pid_t *tids, int n)
     for (int i = 0; i < n; i++)
         if (tids[i] != me && syscall(SYS_tgkill, pid, tids[i], where_signal()) == 0)
             asked++;
-    /* A thread that blocks the signal never answers: at most half a second. */
-    for (int round = 0; round < 500 && asked > 0; round++) {
+    /* A thread that blocks the signal never answers: at most two seconds. */
+    for (int round = 0; round < 2000 && asked > 0; round++) {
         int answered = 0;
         if (read_slots(pid) != 0)
             return;

@@ -247,4 +247,5 @@ def _one(tid, entry, marks_dir, environ=None):
         return Result(tid, False, t("report.crashed", why) + ("\n" + where if where else ""))
     if kind == "timeout":
         return Result(tid, False, t("report.out of time"))
-    return Result(tid, False, message or t("report.failed"))
+    where = _marker(marks_dir, tid, ".where")  # a helper of the test crashed: where
+    return Result(tid, False, (message or t("report.failed")) + ("\n" + where if where else ""))
