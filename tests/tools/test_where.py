@@ -66,6 +66,17 @@ class Where(unittest.TestCase):
         self.assertRegex(out, r"线程 \d+（\"test\"），在 work\.c:(%d|%d) 的 sum_half\(\) 里：正在运行"
                          % (loop, loop + 1))
 
+    def test_an_endless_loop_in_a_forked_child_names_the_childs_line(self):
+        loop, wait = line_of("child", "loop:"), line_of("child", "waits")
+        out = self.run_make("test", "child")
+        self.assertRegex(out, r"main thread \d+ \(\"test\"\), at work\.c:%d in work_sum\(\): "
+                         r"waiting for a child process" % wait)
+        self.assertRegex(out, r"process \d+, forked by process \d+: main thread \d+ \(\"test\"\), "
+                         r"at work\.c:(%d|%d) in sum_to\(\): running" % (loop, loop + 1))
+        self.assertNotIn("kata-at", out)
+        out = self.run_make("test", "child", env=ZH)
+        self.assertRegex(out, r"在 work\.c:(%d|%d) 的 sum_to\(\) 里：正在运行" % (loop, loop + 1))
+
     def test_a_deadlock_names_where_each_thread_waits(self):
         lock = line_of("dead", "deadlock:")
         out = self.run_make("test", "dead")
