@@ -266,6 +266,18 @@ class Watch(unittest.TestCase):
         self.assertIn("work.c:5:15: error: expected expression", shown)
         self.assertIn("return n +;", shown)
 
+    def test_a_crash_and_a_deadlock_on_the_screen_with_their_lines(self):
+        for case, marker, says in (("crash", "crash:", r"it used a NULL pointer"),
+                                   ("dead", "deadlock:", r"waiting for the mutex")):
+            fixture = os.path.join(ROOT, "tests", "tools", "fixtures", "where", case, "01-fixture",
+                                   "work.c")
+            shutil.copy(fixture, self.work)
+            with open(fixture) as f:
+                line = next(n for n, text in enumerate(f, 1) if marker in text)
+            shown = re.sub(r"\s+", " ", self.watch_once(LINES="200"))
+            self.assertRegex(shown, r"thread \d+ \(\"test\"\), at work\.c:%d in sum_half\(\): %s"
+                             % (line, says))
+
     def watch_once(self, **env):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,
