@@ -67,13 +67,13 @@ const char *sname(int state);
 /* Fails unless coro_create worked in the scenario. */
 void expect_created(void);
 
-/* Fails unless the events are exactly `expected`; the message is the lesson
- * (en or zh), then both event lists. */
 /* The trace's tokens that need the test's source to read (S, F, EINVAL,
  * error-38, again=-38, ...) in words, as a line starting with a newline; ""
  * when there are none. */
 const char *events_in_words(const char *expected, const char *got);
 
+/* Fails unless the events are exactly `expected`; the message is the lesson
+ * (en or zh), then both event lists. */
 #define expect_events(expected, en, zh)                                                            \
     do {                                                                                           \
         expect_created();                                                                          \
