@@ -565,15 +565,10 @@ static int crash_threads(pid_t *tids, int max)
 
 static size_t crash_thread_line(pid_t tid, const char *what, size_t used)
 {
-    char path[64], comm[32] = "", where[KATA_WHERE_CHARS];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
-    kata_read_small(path, comm, sizeof comm);
+    char label[64], where[KATA_WHERE_CHARS];
     kata_where(getpid(), tid, where, sizeof where);
-    used += (size_t)snprintf(crash_text + used, sizeof crash_text - used,
-                             KATA_TR("    %s %d (\"%s\")%s%s\n", "    %s %d（\"%s\"）%s%s\n"),
-                             tid == getpid() ? KATA_TR("main thread", "主线程")
-                                             : KATA_TR("thread", "线程"),
-                             tid, comm, where, what);
+    used += (size_t)snprintf(crash_text + used, sizeof crash_text - used, "    %s%s%s\n",
+                             kata_thread_label(getpid(), tid, label, sizeof label), where, what);
     return used < sizeof crash_text ? used : sizeof crash_text - 1;
 }
 

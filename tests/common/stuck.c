@@ -264,6 +264,26 @@ int kata_read_small(const char *path, char *buf, size_t size)
     return (int)n;
 }
 
+/* "main thread 12", "thread 13", or "thread 13 ("name")" when the thread
+ * has a name of its own (pthread_setname_np): the name every thread gets
+ * from its program ("test", "helgrind-amd64-") says nothing.  Only system
+ * calls and snprintf: the crash handler uses it. */
+const char *kata_thread_label(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+    char path[64], comm[32] = "", first[32] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    kata_read_small(path, comm, sizeof comm);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, pid);
+    kata_read_small(path, first, sizeof first);
+    if (tid == pid)
+        snprintf(buf, size, KATA_TR("main thread %d", "主线程 %d"), tid);
+    else if (comm[0] && strcmp(comm, first) != 0)
+        snprintf(buf, size, KATA_TR("thread %d (\"%s\")", "线程 %d（\"%s\"）"), tid, comm);
+    else
+        snprintf(buf, size, KATA_TR("thread %d", "线程 %d"), tid);
+    return buf;
+}
+
 /* State letter and parent pid from /proc/<pid>/stat (or a task's stat). */
 int kata_read_stat(const char *stat_path, char *state, pid_t *ppid)
 {
@@ -360,7 +380,7 @@ static const char *explain_wait(char state, const char *wchan)
 /* What one thread was doing when the watchdog looked. */
 struct thread_info {
     pid_t tid;
-    char comm[32];
+    char label[64]; /* kata_thread_label */
     char state;
     char wchan[64];
     uintptr_t futex;              /* the futex word it sleeps on, if any */
@@ -393,8 +413,7 @@ static int read_threads(pid_t pid, struct thread_info *t, int max)
         ti->read_fd = -1;
         ti->state = '?';
         char path[128], sys[256] = "";
-        snprintf(path, sizeof path, "%s/%d/comm", dir, tid);
-        kata_read_small(path, ti->comm, sizeof ti->comm);
+        kata_thread_label(pid, tid, ti->label, sizeof ti->label);
         snprintf(path, sizeof path, "%s/%d/wchan", dir, tid);
         kata_read_small(path, ti->wchan, sizeof ti->wchan);
         snprintf(path, sizeof path, "%s/%d/stat", dir, tid);
@@ -445,7 +464,7 @@ static const char *mutex_name(uintptr_t addr, char *buf, size_t size)
         else
             snprintf(buf, size, "`%s`+%lu", info.dli_sname, (unsigned long)off);
     } else {
-        snprintf(buf, size, "at %#lx", (unsigned long)addr);
+        snprintf(buf, size, KATA_TR("at %#lx", "%#lx"), (unsigned long)addr);
     }
     return buf;
 }
@@ -536,12 +555,17 @@ static void describe_pipe_read(FILE *out, pid_t pid, int fd)
     fprintf(out, "\n");
 }
 
+/* In Chinese, a space between a thread's number and the word after it. */
+static const char *zh_gap(const char *label)
+{
+    size_t n = strlen(label);
+    return kata_zh() && n && label[n - 1] >= '0' && label[n - 1] <= '9' ? " " : "";
+}
+
 static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
                             int n_threads, pid_t pid)
 {
-    fprintf(out, KATA_TR("    %s %d (\"%s\")%s: ", "    %s %d（\"%s\"）%s："),
-            t->tid == pid ? KATA_TR("main thread", "主线程") : KATA_TR("thread", "线程"), t->tid,
-            t->comm, t->where);
+    fprintf(out, KATA_TR("    %s%s: ", "    %s%s："), t->label, t->where);
     if (t->owner >= 0) {
         char name[96];
         const struct thread_info *o = &all[t->owner];
@@ -554,17 +578,17 @@ static void describe_thread(FILE *out, const struct thread_info *t, const struct
                     mutex_name(t->futex, name, sizeof name));
         else
             fprintf(out,
-                    KATA_TR("waiting for the mutex %s, held by thread %d (\"%s\")\n",
-                            "在等互斥锁 %s，它被线程 %d（\"%s\"）持有\n"),
-                    mutex_name(t->futex, name, sizeof name), o->tid, o->comm);
+                    KATA_TR("waiting for the mutex %s, held by %s%s\n",
+                            "在等互斥锁 %s，它被%s%s持有\n"),
+                    mutex_name(t->futex, name, sizeof name), o->label, zh_gap(o->label));
         return;
     }
     if (t->joins >= 0) {
         const struct thread_info *o = &all[t->joins];
-        fprintf(out,
-                KATA_TR("waiting in pthread_join for thread %d (\"%s\") to end\n",
-                        "在 pthread_join 里等线程 %d（\"%s\"）结束\n"),
-                o->tid, o->comm);
+        fprintf(
+            out,
+            KATA_TR("waiting in pthread_join for %s%s to end\n", "在 pthread_join 里等%s%s结束\n"),
+            o->label, zh_gap(o->label));
         return;
     }
     if (t->read_fd >= 0) {
@@ -602,8 +626,8 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
         fputs(KATA_TR("Deadlock: threads", "死锁：线程"), out);
         j = i;
         do {
-            fprintf(out, "%s \"%s\"",
-                    j == i ? "" : (t[j].owner == i ? KATA_TR(" and", " 和") : ","), t[j].comm);
+            fprintf(out, "%s %d", j == i ? "" : (t[j].owner == i ? KATA_TR(" and", " 和") : ","),
+                    t[j].tid);
             j = t[j].owner;
         } while (j != i);
         fputs(KATA_TR(" wait for each other:", " 互相等待："), out);
@@ -615,13 +639,14 @@ static int describe_cycles(FILE *out, const struct thread_info *t, int n)
             while (t[before].owner != j)
                 before = t[before].owner;
             fprintf(out,
-                    KATA_TR(" \"%s\"%s holds %s and waits for %s;", " \"%s\"%s持有 %s，在等 %s；"),
-                    t[j].comm, t[j].where, mutex_name(t[before].futex, held, sizeof held),
-                    mutex_name(t[j].futex, wanted, sizeof wanted));
+                    KATA_TR(" %s%s holds the mutex %s and waits for the mutex %s%s;",
+                            "%s%s持有互斥锁 %s，在等互斥锁 %s%s；"),
+                    t[j].label, zh_gap(t[j].label), mutex_name(t[before].futex, held, sizeof held),
+                    mutex_name(t[j].futex, wanted, sizeof wanted), t[j].where);
             j = k;
         } while (j != i);
         fputs(KATA_TR(" none of them can go on. Take the locks in one global order.\n",
-                      " 谁也走不下去。请按一个全局统一的顺序加锁。\n"),
+                      "谁也走不下去。请按一个全局统一的顺序加锁。\n"),
               out);
     }
     return cycles;

@@ -45,6 +45,10 @@ int kata_children(pid_t parent, pid_t *pids, int max);
 int kata_descendants(pid_t root, pid_t *out, int max);
 int kata_opened_for_writing(pid_t pid, int fd);
 
+/* "main thread 12", "thread 13", or "thread 13 ("name")" for a thread
+ * named apart from its program; into buf, which it returns. */
+const char *kata_thread_label(pid_t pid, pid_t tid, char *buf, size_t size);
+
 /* Copies size bytes at addr of this process into buf through /proc/self/mem:
  * a read no thread sanitizer or helgrind sees as a load.  0 on success. */
 int kata_peek(const void *addr, void *buf, size_t size);

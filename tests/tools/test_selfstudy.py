@@ -257,7 +257,7 @@ class Watch(unittest.TestCase):
                           "make test shows it, make watch must too")
         # where the endless loop is: its line, on the watch screen too
         self.assertRegex(re.sub(r"\s+", " ", shown),
-                         r"main thread \d+ \(\"test\"\), at work\.c:[56] in work_sum\(\): running")
+                         r"main thread \d+, at work\.c:[56] in work_sum\(\): running")
         shown = self.watch_once(LINES="12")
         self.assertRegex(shown, r"\.\.\. \d+ more lines: `make test EX=01` shows them all")
         with open(self.work, "w") as f:  # a compile error: the compiler's own words
@@ -275,7 +275,7 @@ class Watch(unittest.TestCase):
             with open(fixture) as f:
                 line = next(n for n, text in enumerate(f, 1) if marker in text)
             shown = re.sub(r"\s+", " ", self.watch_once(LINES="200"))
-            self.assertRegex(shown, r"thread \d+ \(\"test\"\), at work\.c:%d in sum_half\(\): %s"
+            self.assertRegex(shown, r"thread \d+, at work\.c:%d in sum_half\(\): %s"
                              % (line, says))
 
     def watch_once(self, **env):
