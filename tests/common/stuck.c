@@ -66,6 +66,7 @@ struct where_slot {
 };
 static struct where_slot where_slots[WHERE_SLOTS];
 static uintptr_t prog_lo, prog_hi, prog_bias; /* the program's code, its load bias */
+static uintptr_t image_lo, image_hi;          /* all of the program's file: code and data */
 static volatile int where_ready;
 
 static int first_object(struct dl_phdr_info *info, size_t size, void *data)
@@ -75,9 +76,15 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *data)
     prog_bias = info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+        if (ph->p_type != PT_LOAD)
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (!image_lo || lo < image_lo)
+            image_lo = lo;
+        if (hi > image_hi)
+            image_hi = hi;
+        if (!(ph->p_flags & PF_X))
+            continue;
         if (!prog_lo || lo < prog_lo)
             prog_lo = lo;
         if (hi > prog_hi)
@@ -463,6 +470,11 @@ static const char *mutex_name(uintptr_t addr, char *buf, size_t size)
             snprintf(buf, size, "`%s`", info.dli_sname);
         else
             snprintf(buf, size, "`%s`+%lu", info.dli_sname, (unsigned long)off);
+    } else if (addr >= image_lo && addr < image_hi) {
+        /* a static variable: its name is in the program's symbol table,
+         * which the engine reads (tools/engine/places.py) */
+        snprintf(buf, size, KATA_TR("at %#lx{kata-data %#lx}", "%#lx{kata-data %#lx}"),
+                 (unsigned long)addr, (unsigned long)(addr - prog_bias));
     } else {
         snprintf(buf, size, KATA_TR("at %#lx", "%#lx"), (unsigned long)addr);
     }

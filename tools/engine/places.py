@@ -8,6 +8,8 @@ thread was when a test hung or crashed, the harness's token
 `{kata-at 0x1a2b 0x1c3d}` (stuck.h: offsets in the program, innermost
 first), becomes the innermost frame in the learner's files: ", in
 transfer() at bank.c:42" (`addr2line -f`), or goes when none is known.
+A static variable's address (`{kata-data 0x40c0}` after it: a mutex the
+report names) becomes the variable's name (`nm -S`).
 
 The program and its messages come from a graded run: hostile input. The
 tools run bounded, on the program's file only; what they cannot resolve
@@ -26,6 +28,9 @@ OFFSET = re.compile(r"\b([A-Za-z_]\w*)\+0x([0-9a-fA-F]+)\b")
 ERRNO = re.compile(r"\b(error-|errno |errno=)(\d+)\b")
 TOOL_SECONDS = 10
 WHERE = re.compile(r" ?\{kata-at ((?:0x[0-9a-fA-F]+ ?)+)\}")
+# A static variable's address, "at 0x55d0c0{kata-data 0x40c0}" (its offset
+# in the program): the variable's name from the symbol table when known.
+DATA = re.compile(r"(?:at )?0x[0-9a-fA-F]+\{kata-data 0x([0-9a-fA-F]+)\}")
 # The harness's own files: a frame there is never the learner's place.
 HARNESS_FILES = frozenset(("kata.c", "stuck.c", "probe.c"))
 
@@ -91,6 +96,36 @@ def frames(binary, addresses, run=None):
     return found
 
 
+def variables(binary, run=None):
+    """[(address, size, name)] of the program's data symbols (`nm -S`)."""
+    found = []
+    for line in (run or _tool)(["nm", "-S", "--defined-only", binary]).splitlines():
+        fields = line.split()
+        if len(fields) == 4 and fields[2] in "bBdDgGsS":
+            try:
+                found.append((int(fields[0], 16), int(fields[1], 16), fields[3]))
+            except ValueError:
+                continue
+    return found
+
+
+def data_words(text, binary, run=None):
+    """Each static variable's address with its name: "`first`", or
+    "`accounts`+48" inside an array or a struct; the bare address when
+    the name is not known."""
+    if "{kata-data" not in (text or ""):
+        return text
+    known = variables(binary, run) if binary and (run or os.path.isfile(binary)) else []
+
+    def name(m):
+        offset = int(m.group(1), 16)
+        for start, size, var in known:
+            if start <= offset < start + max(size, 1):
+                return "`%s`" % var + ("+%d" % (offset - start) if offset > start else "")
+        return m.group(0).split("{")[0]
+    return DATA.sub(name, text)
+
+
 def _chosen(addresses, known, learner):
     """The innermost frame in the learner's files, else in a test's."""
     places = [known[a] for a in addresses if a in known]
@@ -104,6 +139,7 @@ def _chosen(addresses, known, learner):
 def where_words(text, binary, learner=(), run=None):
     """Each `{kata-at ...}` token of `text` as the place it names, in words;
     removed where nothing is known (or binary is None)."""
+    text = data_words(text, binary, run)
     tokens = WHERE.findall(text or "")
     if not tokens:
         return text
