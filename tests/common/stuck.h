@@ -11,6 +11,9 @@
  * (offsets in the program's file, the interrupted instruction first, then
  * return addresses minus one), which the engine turns into the function and
  * file:line of the learner's code (tools/engine/places.py) or removes.
+ * A mutex that is a static variable of the program is written as its
+ * address with {kata-data 0x40c0} (its offset in the file) after it: the
+ * engine names the variable from the symbol table.
  *
  * In a helgrind driver (a program without kata_begin, run under valgrind), a
  * constructor starts
