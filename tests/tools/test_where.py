@@ -118,23 +118,25 @@ def sandbox_mode():
 
 @unittest.skipUnless(os.geteuid() == 0, "grading as another user needs root")
 class GradedWhere(unittest.TestCase):
-    """A graded crash: the places come from addr2line run in the sandbox as
-    the grading user; without the sandbox no tool runs on the graded program
-    and the report goes without places (never a raw token)."""
+    """A graded crash or deadlock: the places (and the mutexes' names) come
+    from addr2line and nm run in the sandbox as the grading user; without
+    the sandbox no tool runs on the graded program and the report goes
+    without them (never a raw token)."""
 
     @classmethod
     def setUpClass(cls):
         cls.repo = minirepo.make_repo()
-        cls.src = os.path.join(cls.repo, "submitted")
-        shutil.copytree(os.path.join(WHERE, "crash"), cls.src)
+        for case in ("crash", "dead"):
+            shutil.copytree(os.path.join(WHERE, case), os.path.join(cls.repo, "submitted", case))
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.repo)
 
-    def graded_output(self, mode):
+    def graded_output(self, mode, case="crash"):
         env = dict(os.environ, KATA_SANDBOX=mode, KATA_LANG="en")
-        status, out, _ = minirepo.make(self.repo, "grade", "EX=01", "SRC=" + self.src, env=env,
+        src = os.path.join(self.repo, "submitted", case)
+        status, out, _ = minirepo.make(self.repo, "grade", "EX=01", "SRC=" + src, env=env,
                                        timeout=300)
         self.assertNotEqual(status, 0, out)
         self.assertIn("(sandbox: %s)" % mode, out)
@@ -147,11 +149,20 @@ class GradedWhere(unittest.TestCase):
         self.assertRegex(out, r"thread \d+, at work\.c:%d in sum_half\(\): it used "
                          r"a NULL pointer" % line_of("crash", "crash:"))
 
+    @unittest.skipUnless(sandbox_mode() == "namespaces", "needs the sandbox (bubblewrap)")
+    def test_in_the_sandbox_a_deadlock_names_its_mutexes(self):
+        out = self.graded_output("namespaces", "dead")
+        self.assertRegex(out, r"thread \d+, at work\.c:%d in sum_half\(\): waiting for the mutex "
+                         r"`(first|second)`" % line_of("dead", "deadlock:"))
+
     def test_without_the_sandbox_no_tool_runs_and_no_token_stays(self):
         out = self.graded_output("users")
         self.assertRegex(out, r"thread \d+: it used a NULL pointer")
         self.assertNotIn("kata-at", out)
         self.assertNotIn("work.c:", out)
+        out = self.graded_output("users", "dead")
+        self.assertRegex(out, r"thread \d+: waiting for the mutex at 0x[0-9a-f]+, held by")
+        self.assertNotIn("kata-", out)
 
 
 if __name__ == "__main__":
