@@ -705,18 +705,24 @@ static int is_still_watcher(pid_t tid)
     return tid == still_watcher;
 }
 
+/* Threads or processes of the scenario seen runnable (state R) by the last
+ * stat_ticks calls: on a loaded machine a runnable thread may wait long for
+ * a CPU, which is no hang. */
+static int seen_runnable;
+
 /* CPU time (clock ticks) of one /proc stat line: utime stime cutime cstime. */
 static long long stat_ticks(const char *path, int with_children)
 {
-    char buf[512];
+    char buf[512], state = '?';
     if (kata_read_small(path, buf, sizeof buf) < 0)
         return 0;
     char *p = strrchr(buf, ')');
     unsigned long long ut = 0, st = 0;
     long long cut = 0, cst = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut,
-                     &st, &cut, &cst) != 4)
+    if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+                     &state, &ut, &st, &cut, &cst) != 5)
         return 0;
+    seen_runnable += state == 'R';
     return (long long)(ut + st) + (with_children ? cut + cst : 0);
 }
 
@@ -796,8 +802,9 @@ static void *watch_still(void *arg)
         struct timespec q = {0, 250000000L};
         while (nanosleep(&q, &q) == -1 && errno == EINTR)
             ;
+        seen_runnable = 0;
         long long now = scenario_ticks();
-        still = now == last ? still + 1 : 0;
+        still = now == last && !seen_runnable ? still + 1 : 0;
         last = now;
         if (still >= 4 * KATA_STILL_SECONDS)
             report_still();
