@@ -87,6 +87,79 @@ const char *sname(int state)
     }
 }
 
+/* One token of an event trace in words, or NULL when it reads by itself. */
+static const char *token_words(const char *tok, char *buf, size_t size)
+{
+    static const struct {
+        const char *tok, *en, *zh;
+    } words[] = {
+        {"S", "S = suspended (it yielded and may be resumed)",
+         "S = 已挂起（它 yield 了，可以再恢复）"},
+        {"R", "R = running", "R = 正在运行"},
+        {"F", "F = finished (its function returned)", "F = 已结束（它的函数返回了）"},
+        {"end", "end = gen_next returned 0: no more values",
+         "end = gen_next 返回 0：没有更多的值了"},
+        {"EINVAL", "EINVAL = resuming a finished (or NULL) coroutine",
+         "EINVAL = 恢复了一个已结束（或为 NULL）的协程"},
+        {"EBUSY", "EBUSY = resuming a coroutine that is running",
+         "EBUSY = 恢复了一个正在运行的协程"},
+        {"EPERM", "EPERM = yielding or awaiting outside any coroutine",
+         "EPERM = 在任何协程之外 yield 或 await"},
+        {"ENOSYS", "ENOSYS = not written yet: what the stub returns",
+         "ENOSYS = 还没写：桩代码的返回值"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(tok, words[i].tok) == 0)
+            return KATA_TR(words[i].en, words[i].zh);
+    /* "error-38" (gen_next's return) or "again=-38": a negative error number */
+    const char *num = strncmp(tok, "error", 5) == 0 ? tok + 5 : strchr(tok, '=');
+    num = num && *num == '=' ? num + 1 : num;
+    char *end;
+    long v = num && *num == '-' ? strtol(num, &end, 10) : 0;
+    if (v >= 0 || *end)
+        return NULL;
+    const char *name = -v == ENOSYS   ? "ENOSYS"
+                       : -v == EBUSY  ? "EBUSY"
+                       : -v == EINVAL ? "EINVAL"
+                       : -v == EPERM  ? "EPERM"
+                                      : NULL;
+    if (!name)
+        return NULL;
+    snprintf(buf, size, KATA_TR("%ld = -%s%s", "%ld = -%s%s"), v, name,
+             -v == ENOSYS ? KATA_TR(" (not written yet: what the stub returns)",
+                                    "（还没写：桩代码的返回值）")
+                          : "");
+    return buf;
+}
+
+const char *events_in_words(const char *expected, const char *got)
+{
+    static char out[1024];
+    char seen[16][64];
+    int nseen = 0;
+    size_t used = 0;
+    out[0] = '\0';
+    const char *texts[2] = {expected, got};
+    for (int t = 0; t < 2; t++)
+        for (const char *p = texts[t]; *p && nseen < 16;) {
+            size_t n = strcspn(p, " ");
+            char tok[64], buf[160];
+            snprintf(tok, sizeof tok, "%.*s", (int)(n < 63 ? n : 63), p);
+            p += n + (p[n] == ' ');
+            const char *w = n ? token_words(tok, buf, sizeof buf) : NULL;
+            int dup = 0;
+            for (int i = 0; i < nseen && w; i++)
+                dup = dup || strcmp(seen[i], w) == 0;
+            if (!w || dup || used + strlen(w) + 8 >= sizeof out)
+                continue;
+            snprintf(seen[nseen++], sizeof seen[0], "%s", w);
+            used += (size_t)snprintf(
+                out + used, sizeof out - used, "%s%s",
+                used ? KATA_TR("; ", "；") : KATA_TR("\n  in words: ", "\n  意思是："), w);
+        }
+    return out;
+}
+
 void expect_created(void)
 {
     cr_assert(strstr(T->text, "create-failed") == NULL,

@@ -67,15 +67,21 @@ const char *sname(int state);
 /* Fails unless coro_create worked in the scenario. */
 void expect_created(void);
 
+/* The trace's tokens that need the test's source to read (S, F, EINVAL,
+ * error-38, again=-38, ...) in words, as a line starting with a newline; ""
+ * when there are none. */
+const char *events_in_words(const char *expected, const char *got);
+
 /* Fails unless the events are exactly `expected`; the message is the lesson
  * (en or zh), then both event lists. */
 #define expect_events(expected, en, zh)                                                            \
     do {                                                                                           \
         expect_created();                                                                          \
         cr_assert(strcmp(T->text, (expected)) == 0,                                                \
-                  KATA_MSG("%s\n  expected events: %.*s\n  your events:     %s",                   \
-                           "%s\n  应有的事件：%.*s\n  实际的事件：%s", KATA_TR(en, zh),            \
-                           (int)strlen(expected) - 1, (expected), shown_events()));                \
+                  KATA_MSG("%s\n  expected events: %.*s\n  your events:     %s%s",                 \
+                           "%s\n  应有的事件：%.*s\n  实际的事件：%s%s", KATA_TR(en, zh),          \
+                           (int)strlen(expected) - 1, (expected), shown_events(),                  \
+                           events_in_words((expected), shown_events())));                          \
     } while (0)
 
 /* The lowest and highest address of the calling thread's stack

@@ -146,15 +146,20 @@ KATA_TEST(loop, loop_waits_in_poll_without_spinning)
     probe_spawn(loop, record_task, &s[1]);
     probe_run(loop);
     struct probe_stats st = probe_stats();
-    cr_assert(st.spins == 0 && st.busy == 0 && st.clock_spins == 0,
-              KATA_MSG("the loop spun: %d poll(timeout 0) that found nothing with nothing ready "
-                       "to run, %d long runs of them, %d long runs of clock readings. Busy "
-                       "polling burns a CPU to do nothing; when no task is ready, poll must wait "
-                       "until the earliest timer is due (timeout = that time - now)",
-                       "事件循环在空转：%d 次 poll(超时为 0) 什么也没等到，而且也没有可运行的任务；"
-                       "%d 段连续空转；%d 段连续读时钟。忙轮询白白烧掉一个 CPU；没有就绪任务时，"
-                       "poll 应该一直等到最早的定时器到期（超时 = 到期时刻 - 现在）",
-                       st.spins, st.busy, st.clock_spins));
+    cr_assert(
+        st.spins == 0 && st.busy == 0 && st.clock_spins == 0,
+        KATA_MSG("the loop spun instead of waiting: it called poll with timeout 0 %d time(s) "
+                 "while no task was ready and nothing had happened since the last poll; "
+                 "%d time(s) it did so more than 1000 times in a row; %d time(s) it read "
+                 "the clock more than 100000 times in a row without waiting at all. Busy "
+                 "polling burns a CPU to do nothing; when no task is ready, poll must wait "
+                 "until the earliest timer is due (timeout = that time - now)",
+                 "事件循环在空转，而不是等待：在没有就绪任务、上次 poll 之后也什么都没发生时，"
+                 "它用超时 0 调用了 %d 次 poll；其中有 %d 回是一口气连续调用了 1000 次以上；"
+                 "还有 %d 回一次也不等、连续读了 100000 次以上的时钟。忙轮询白白烧掉一个 "
+                 "CPU；没有就绪任务时，poll 应该一直等到最早的定时器到期（超时 = 到期时刻 - "
+                 "现在）",
+                 st.spins, st.busy, st.clock_spins));
     cr_assert(
         st.early_polls == 0,
         KATA_MSG("the loop called poll %d time(s) with a timeout that ended before any timer "

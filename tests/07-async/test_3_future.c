@@ -104,11 +104,13 @@ KATA_TEST(future, set_wakes_the_awaiting_task_later_not_inside_set)
     cr_assert(
         woke >= 0 && went_on >= 0 && went_on < woke,
         KATA_MSG(
-            "the awaiting task ran before the setting task went on (events: awaiter "
-            "woke %d, setter went on %d): async_future_set only makes the waiters "
+            "the awaiting task ran before the setting task went on (the awaiter woke as "
+            "event number %d, the setter went on as event number %d, counting from 0; "
+            "-1: never): async_future_set only makes the waiters "
             "ready; the setter keeps the thread until it suspends, and the loop "
             "resumes the waiters afterwards",
-            "等待的任务在设置 future 的任务继续之前就运行了（事件：等待者醒来 %d，设置者继续 %d）："
+            "等待的任务在设置 future 的任务继续之前就运行了（等待者醒来是第 %d 个事件，设置者继续"
+            "是第 %d 个事件，从 0 数起；-1 表示没有发生）："
             "async_future_set 只让等待者就绪；设置者一直占着线程直到它挂起，"
             "之后由事件循环恢复等待者",
             woke, went_on));

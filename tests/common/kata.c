@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "kata.h"
 #include "probe.h"
+#include "stuck.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -46,20 +47,6 @@ double kata_test_seconds(void)
     const char *s = getenv("KATA_TEST_SECONDS");
     double v = s ? atof(s) : 0;
     return v > 0 ? v : 3.0;
-}
-
-int kata_zh(void)
-{
-    const char *lang = getenv("KATA_LANG");
-    if (lang && *lang)
-        return strncmp(lang, "zh", 2) == 0;
-    const char *vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v) /* the first one set decides, as in setlocale */
-            return strncmp(v, "zh", 2) == 0;
-    }
-    return 0;
 }
 
 const char *kata_msg(const char *fmt, ...)
@@ -107,88 +94,16 @@ void kata_skip_reason(const char *why)
     write_marker(".skip", why);
 }
 
-/* ---- /proc helpers ---------------------------------------------------- */
-
-static int read_small(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    return (int)n;
-}
-
-/* State letter and parent pid from /proc/<pid>/stat (or a task's stat). */
-static int read_stat(const char *stat_path, char *state, pid_t *ppid)
-{
-    char buf[512];
-    if (read_small(stat_path, buf, sizeof buf) < 0)
-        return -1;
-    char *p = strrchr(buf, ')'); /* the name may contain spaces and ')' */
-    if (!p || p[1] == '\0')
-        return -1;
-    int pp = 0;
-    if (sscanf(p + 2, "%c %d", state, &pp) != 2)
-        return -1;
-    if (ppid)
-        *ppid = pp;
-    return 0;
-}
-
-int kata_children(pid_t parent, pid_t *pids, int max)
-{
-    DIR *d = opendir("/proc");
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        pid_t pid = (pid_t)atoi(e->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], state;
-        pid_t ppid;
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        if (read_stat(path, &state, &ppid) == 0 && ppid == parent) {
-            if (pids && n < max)
-                pids[n] = pid;
-            n++;
-        }
-    }
-    closedir(d);
-    return n;
-}
-
-static int collect_descendants(pid_t root, pid_t *out, int max)
-{
-    int n = 0;
-    pid_t frontier[256];
-    int nf = kata_children(root, frontier, 256);
-    if (nf > 256)
-        nf = 256;
-    for (int i = 0; i < nf && n < max; i++) {
-        out[n++] = frontier[i];
-        n += collect_descendants(frontier[i], out + n, max - n);
-    }
-    return n;
-}
-
 void kata_kill_descendants(void)
 {
     pid_t pids[512];
     for (int round = 0; round < 50; round++) {
-        int n = collect_descendants(getpid(), pids, 512);
+        int n = kata_descendants(getpid(), pids, 512);
         int alive = 0;
         for (int i = 0; i < n; i++) {
             char path[64], state;
             snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-            if (read_stat(path, &state, NULL) == 0 && state != 'Z') {
+            if (kata_read_stat(path, &state, NULL) == 0 && state != 'Z') {
                 kill(pids[i], SIGKILL);
                 alive++;
             }
@@ -199,327 +114,6 @@ void kata_kill_descendants(void)
             return;
         usleep(2000);
     }
-}
-
-/* ---- describing what a stuck process is doing -------------------------- */
-
-static const char *explain_wait(char state, const char *wchan)
-{
-    if (state == 'R')
-        return KATA_TR("running: still computing, or spinning in a loop that never ends",
-                       "正在运行：还在计算，或者在一个永不结束的循环里打转");
-    if (state == 'Z')
-        return KATA_TR("finished, but never reaped with waitpid (a zombie), or a main thread "
-                       "that ended with pthread_exit",
-                       "已经结束，但从没被 waitpid 回收（僵尸进程），或者是一个以 pthread_exit "
-                       "结束的主线程");
-    if (state == 'T' || state == 't')
-        return KATA_TR("stopped", "已暂停");
-    if (strstr(wchan, "futex"))
-        return KATA_TR("waiting on a mutex, a condition variable or pthread_join",
-                       "在等一个互斥锁、一个条件变量或 pthread_join");
-    if (strstr(wchan, "wait4") || strcmp(wchan, "do_wait") == 0)
-        return KATA_TR("waiting for a child process (wait/waitpid)",
-                       "在等一个子进程（wait/waitpid）");
-    if (strstr(wchan, "pipe_read") || strstr(wchan, "pipe_wait"))
-        return KATA_TR("blocked reading a pipe that nobody writes to (is a write end still "
-                       "open?)",
-                       "卡在读一个没人写的管道上（是不是还有写端没关？）");
-    if (strstr(wchan, "pipe_write"))
-        return KATA_TR("blocked writing to a full pipe that nobody reads",
-                       "卡在往一个没人读的满管道里写");
-    if (strstr(wchan, "nanosleep") || strstr(wchan, "clock_nanosleep"))
-        return KATA_TR("sleeping", "在睡眠");
-    if (strstr(wchan, "poll") || strstr(wchan, "select"))
-        return KATA_TR("waiting in poll/select", "在 poll/select 里等待");
-    if (strstr(wchan, "sigsuspend") || strstr(wchan, "pause") || strstr(wchan, "sigtimedwait"))
-        return KATA_TR("waiting for a signal", "在等一个信号");
-    if (strstr(wchan, "read") || strstr(wchan, "recv"))
-        return KATA_TR("blocked reading", "卡在读操作上");
-    return *wchan && strcmp(wchan, "0") != 0 ? wchan : KATA_TR("blocked", "阻塞中");
-}
-
-/* What one thread was doing when the watchdog looked. */
-struct thread_info {
-    pid_t tid;
-    char comm[32];
-    char state;
-    char wchan[64];
-    uintptr_t futex; /* the futex word it sleeps on, if any */
-    int read_fd;     /* the descriptor it is blocked reading, or -1 */
-    int owner;       /* index of the thread holding that word as a mutex, or -1 */
-    int joins;       /* index of the thread it waits to end (pthread_join), or -1 */
-};
-
-#define MAX_THREADS 64
-
-static int read_threads(pid_t pid, struct thread_info *t, int max)
-{
-    char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%d/task", pid);
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < max) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0 || (pid == getpid() && is_harness_thread(tid)))
-            continue;
-        struct thread_info *ti = &t[n++];
-        memset(ti, 0, sizeof *ti);
-        ti->tid = tid;
-        ti->owner = -1;
-        ti->joins = -1;
-        ti->read_fd = -1;
-        ti->state = '?';
-        char path[128], sys[256] = "";
-        snprintf(path, sizeof path, "%s/%d/comm", dir, tid);
-        read_small(path, ti->comm, sizeof ti->comm);
-        snprintf(path, sizeof path, "%s/%d/wchan", dir, tid);
-        read_small(path, ti->wchan, sizeof ti->wchan);
-        snprintf(path, sizeof path, "%s/%d/stat", dir, tid);
-        read_stat(path, &ti->state, NULL);
-        /* "202 0x55e62444d0c0 0x80 ...": blocked in futex() on that word. */
-        snprintf(path, sizeof path, "%s/%d/syscall", dir, tid);
-        long nr;
-        unsigned long addr;
-        if (read_small(path, sys, sizeof sys) > 0 && sscanf(sys, "%ld %lx", &nr, &addr) == 2) {
-            if (nr == SYS_futex)
-                ti->futex = (uintptr_t)addr;
-            else if (nr == SYS_read && strstr(ti->wchan, "pipe"))
-                ti->read_fd = (int)addr;
-        }
-    }
-    closedir(d);
-    return n;
-}
-
-/* In this process, a futex word that is the lock word of a pthread mutex
- * held by one of our threads tells who waits for whom (glibc records the
- * owner's thread id in the mutex). */
-static void find_mutex_owners(struct thread_info *t, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (!t[i].futex)
-            continue;
-        const pthread_mutex_t *m = (const pthread_mutex_t *)t[i].futex;
-        for (int j = 0; j < n; j++) {
-            if (m->__data.__lock != 0 && t[j].tid == m->__data.__owner)
-                t[i].owner = j;
-            /* pthread_join sleeps on the target's thread-id word until it ends. */
-            else if (j != i && *(const volatile int *)t[i].futex == t[j].tid)
-                t[i].joins = j;
-        }
-    }
-}
-
-static const char *mutex_name(uintptr_t addr, char *buf, size_t size)
-{
-    Dl_info info;
-    if (dladdr((void *)addr, &info) && info.dli_sname && info.dli_saddr) {
-        uintptr_t off = addr - (uintptr_t)info.dli_saddr;
-        if (off == 0)
-            snprintf(buf, size, "`%s`", info.dli_sname);
-        else
-            snprintf(buf, size, "`%s`+%lu", info.dli_sname, (unsigned long)off);
-    } else {
-        snprintf(buf, size, "at %#lx", (unsigned long)addr);
-    }
-    return buf;
-}
-
-/* The pipe behind descriptor fd of process pid, as "pipe:[inode]". */
-static int pipe_of(pid_t pid, int fd, char *buf, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-    ssize_t n = readlink(path, buf, size - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    return strncmp(buf, "pipe:", 5) == 0 ? 0 : -1;
-}
-
-static int opened_for_writing(pid_t pid, int fd)
-{
-    char path[64], info[256];
-    unsigned flags = 0;
-    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
-    if (read_small(path, info, sizeof info) < 0)
-        return 0;
-    const char *f = strstr(info, "flags:");
-    if (!f || sscanf(f + 6, "%o", &flags) != 1)
-        return 0;
-    return (flags & O_ACCMODE) != O_RDONLY;
-}
-
-/* Lists the processes of the test that still hold a write end of `pipe`. */
-static int write_end_holders(const char *pipe, pid_t *who, int *fds, int max)
-{
-    pid_t procs[65];
-    procs[0] = getpid();
-    int np = 1 + collect_descendants(getpid(), procs + 1, 64), n = 0;
-    for (int i = 0; i < np && n < max; i++) {
-        char dir[64];
-        snprintf(dir, sizeof dir, "/proc/%d/fd", procs[i]);
-        DIR *d = opendir(dir);
-        if (!d)
-            continue;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL && n < max) {
-            char link[64];
-            int fd = atoi(e->d_name);
-            if (e->d_name[0] != '.' && pipe_of(procs[i], fd, link, sizeof link) == 0 &&
-                strcmp(link, pipe) == 0 && opened_for_writing(procs[i], fd)) {
-                who[n] = procs[i];
-                fds[n++] = fd;
-            }
-        }
-        closedir(d);
-    }
-    return n;
-}
-
-/* Why a read() from a pipe never returns: who still holds its write end. */
-static void describe_pipe_read(FILE *out, pid_t pid, int fd)
-{
-    char pipe[64];
-    pid_t who[8];
-    int fds[8];
-    if (pipe_of(pid, fd, pipe, sizeof pipe) != 0) {
-        fprintf(out, KATA_TR("blocked reading descriptor %d\n", "卡在读描述符 %d 上\n"), fd);
-        return;
-    }
-    int n = write_end_holders(pipe, who, fds, 8);
-    fprintf(out,
-            KATA_TR("blocked reading a pipe (descriptor %d) that nobody writes to",
-                    "卡在读一个没人写的管道上（描述符 %d）"),
-            fd);
-    for (int i = 0; i < n; i++) {
-        const char *sep = kata_zh() ? (i ? "；" : "：") : (i ? ";" : ":");
-        if (who[i] == pid)
-            fprintf(out,
-                    KATA_TR("%s its write end is still open in this same process "
-                            "(descriptor %d), so read() can never see end of file: close "
-                            "the end you do not use",
-                            "%s它的写端在这个进程自己手里还开着（描述符 %d），所以 read() "
-                            "永远等不到文件结束：把你用不到的那一端关掉"),
-                    sep, fds[i]);
-        else
-            fprintf(out,
-                    KATA_TR("%s process %d still holds its write end (descriptor %d)",
-                            "%s进程 %d 还握着它的写端（描述符 %d）"),
-                    sep, who[i], fds[i]);
-    }
-    fprintf(out, "\n");
-}
-
-static void describe_thread(FILE *out, const struct thread_info *t, const struct thread_info *all,
-                            int n_threads, pid_t pid)
-{
-    fprintf(out, "    %s %d (\"%s\"): ",
-            t->tid == pid ? KATA_TR("main thread", "主线程") : KATA_TR("thread", "线程"), t->tid,
-            t->comm);
-    if (t->owner >= 0) {
-        char name[96];
-        const struct thread_info *o = &all[t->owner];
-        if (o == t)
-            fprintf(out,
-                    KATA_TR("waiting for the mutex %s, which it holds itself: a normal "
-                            "mutex locked twice by one thread never opens\n",
-                            "在等互斥锁 %s，而这把锁就在它自己手里：普通互斥锁被同一个线程"
-                            "锁两次，就再也打不开了\n"),
-                    mutex_name(t->futex, name, sizeof name));
-        else
-            fprintf(out,
-                    KATA_TR("waiting for the mutex %s, held by thread %d (\"%s\")\n",
-                            "在等互斥锁 %s，它被线程 %d（\"%s\"）持有\n"),
-                    mutex_name(t->futex, name, sizeof name), o->tid, o->comm);
-        return;
-    }
-    if (t->joins >= 0) {
-        const struct thread_info *o = &all[t->joins];
-        fprintf(out,
-                KATA_TR("waiting in pthread_join for thread %d (\"%s\") to end\n",
-                        "在 pthread_join 里等线程 %d（\"%s\"）结束\n"),
-                o->tid, o->comm);
-        return;
-    }
-    if (t->read_fd >= 0) {
-        describe_pipe_read(out, pid, t->read_fd);
-        return;
-    }
-    if (t->futex && pid == getpid()) {
-        fprintf(out,
-                KATA_TR("waiting on a condition variable (or a semaphore or barrier) "
-                        "that no thread has signalled%s\n",
-                        "在等一个没有任何线程通知过的条件变量（或信号量、屏障）%s\n"),
-                n_threads == 1 ? KATA_TR("; no other thread of the test is left to signal it",
-                                         "；测试里已经没有别的线程能去通知它了")
-                               : "");
-        return;
-    }
-    fprintf(out, "%s\n", explain_wait(t->state, t->wchan));
-}
-
-/* Reports each cycle of threads that wait for a mutex the next one holds;
- * returns how many it found. */
-static int describe_cycles(FILE *out, const struct thread_info *t, int n)
-{
-    int cycles = 0;
-    for (int i = 0; i < n; i++) {
-        int j = t[i].owner, steps = 0, smallest = i;
-        while (j >= 0 && j != i && steps++ < n) {
-            if (j < smallest)
-                smallest = j;
-            j = t[j].owner;
-        }
-        if (j != i || smallest != i || t[i].owner == i)
-            continue; /* no cycle through i, or reported from its first thread */
-        cycles++;
-        fputs(KATA_TR("Deadlock: threads", "死锁：线程"), out);
-        j = i;
-        do {
-            fprintf(out, "%s \"%s\"",
-                    j == i ? "" : (t[j].owner == i ? KATA_TR(" and", " 和") : ","), t[j].comm);
-            j = t[j].owner;
-        } while (j != i);
-        fputs(KATA_TR(" wait for each other:", " 互相等待："), out);
-        j = i;
-        do {
-            char held[96], wanted[96];
-            int k = t[j].owner; /* j waits for a mutex k holds; j holds what the one before wants */
-            int before = i;
-            while (t[before].owner != j)
-                before = t[before].owner;
-            fprintf(out,
-                    KATA_TR(" \"%s\" holds %s and waits for %s;", " \"%s\" 持有 %s，在等 %s；"),
-                    t[j].comm, mutex_name(t[before].futex, held, sizeof held),
-                    mutex_name(t[j].futex, wanted, sizeof wanted));
-            j = k;
-        } while (j != i);
-        fputs(KATA_TR(" none of them can go on. Take the locks in one global order.\n",
-                      " 谁也走不下去。请按一个全局统一的顺序加锁。\n"),
-              out);
-    }
-    return cycles;
-}
-
-/* Describes every thread of a process; returns the deadlock cycles found. */
-static int describe_process(FILE *out, pid_t pid)
-{
-    struct thread_info t[MAX_THREADS];
-    int n = read_threads(pid, t, MAX_THREADS);
-    if (pid != getpid()) {
-        for (int i = 0; i < n; i++)
-            describe_thread(out, &t[i], t, n, pid);
-        return 0;
-    }
-    find_mutex_owners(t, n);
-    for (int i = 0; i < n; i++)
-        describe_thread(out, &t[i], t, n, pid);
-    return describe_cycles(out, t, n);
 }
 
 static void describe_stuck(FILE *out, double seconds)
@@ -536,15 +130,15 @@ static void describe_stuck(FILE *out, double seconds)
                 getpid(), helper_pid);
     else {
         fprintf(out, KATA_TR("  the test process %d:\n", "  测试进程 %d：\n"), getpid());
-        cycles = describe_process(out, getpid());
+        cycles = kata_describe_process(out, getpid());
     }
     pid_t kids[64];
-    int n = collect_descendants(getpid(), kids, 64);
+    int n = kata_descendants(getpid(), kids, 64);
     for (int i = 0; i < n; i++) {
         char path[64], state;
         pid_t parent = 0;
         snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
-        read_stat(path, &state, &parent);
+        kata_read_stat(path, &state, &parent);
         if (kids[i] == helper_pid)
             fprintf(
                 out,
@@ -555,7 +149,7 @@ static void describe_stuck(FILE *out, double seconds)
                     KATA_TR("  process %d, forked by process %d:\n",
                             "  进程 %d（由进程 %d fork 出来）：\n"),
                     kids[i], parent);
-        describe_process(out, kids[i]);
+        kata_describe_process(out, kids[i]);
     }
     if (timeout_explainer)
         timeout_explainer(out);
@@ -732,8 +326,8 @@ static size_t hyg_new_fds(const struct hyg_snapshot *now, char *out, size_t size
         const struct hyg_fd *f = &now->fds[i];
         const char *end = "";
         if (strncmp(f->target, "pipe:", 5) == 0)
-            end = opened_for_writing(getpid(), f->fd) ? KATA_TR("the write end of ", "写端，")
-                                                      : KATA_TR("the read end of ", "读端，");
+            end = kata_opened_for_writing(getpid(), f->fd) ? KATA_TR("the write end of ", "写端，")
+                                                           : KATA_TR("the read end of ", "读端，");
         used += (size_t)snprintf(out + used, size - used,
                                  KATA_TR("%sdescriptor %d (%s%s)", "%s描述符 %d（%s%s）"),
                                  n++ ? KATA_TR(", ", "、") : "", f->fd, end, f->target);
@@ -849,6 +443,189 @@ static void hyg_end(void)
         cr_assert_fail("%s", why);
 }
 
+/* ---- where a test crashed ---------------------------------------------- */
+
+/* On SIGSEGV, SIGBUS, SIGFPE, SIGABRT or SIGILL in the test's process, the
+ * handler records where the crashing thread is and asks every other thread
+ * of the test where it is (stuck.c), writes that to the marker
+ * <test id>.where, then lets the signal end the process as it would have.
+ * The same in a kata_run_in_child helper, whose death the test reports.
+ * Only system calls and plain stores up to the marker; a second crash while
+ * the first is reported waits for the process to end. */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
+static volatile int crash_taken;
+static volatile pid_t crash_tid;    /* the thread reporting its crash */
+static int crash_in_helper;         /* in a kata_run_in_child helper, not the test's process */
+static char crash_stack[64 * 1024]; /* the handler's own: a stack overflow crashes too */
+static char crash_text[12288];
+static char crash_maps[32768];
+
+/* How far addr is from the memory mapped around it: 0 inside a mapping,
+ * the distance past the end of the mapping just below, or -1 (none near). */
+static long crash_past_end(uintptr_t addr)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof crash_maps - 1 &&
+           (n = read(fd, crash_maps + len, sizeof crash_maps - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    crash_maps[len] = '\0';
+    long best = -1;
+    for (char *line = crash_maps; *line;) {
+        char *end;
+        uintptr_t lo = (uintptr_t)strtoul(line, &end, 16);
+        uintptr_t hi = *end == '-' ? (uintptr_t)strtoul(end + 1, &end, 16) : lo;
+        if (addr >= lo && addr < hi)
+            return 0;
+        if (addr >= hi && (best < 0 || (long)(addr - hi) < best))
+            best = (long)(addr - hi);
+        char *next = strchr(line, '\n');
+        line = next ? next + 1 : line + strlen(line);
+    }
+    return best;
+}
+
+static const char *crash_words(int sig, const siginfo_t *si, char *buf, size_t size)
+{
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    if (sig == SIGSEGV || sig == SIGBUS) {
+        long past = addr < 4096 ? -2 : crash_past_end(addr);
+        if (past == -2)
+            snprintf(buf, size,
+                     KATA_TR("it used a NULL pointer (address %#lx)",
+                             "它用了一个 NULL 指针（地址 %#lx）"),
+                     (unsigned long)addr);
+        else if (past == 0)
+            snprintf(buf, size,
+                     KATA_TR("it used the address %#lx in a way it may not (writing to read-only "
+                             "memory such as a string literal?)",
+                             "它以不允许的方式用了地址 %#lx（是不是往只读内存里写了，比如字符串"
+                             "字面量？）"),
+                     (unsigned long)addr);
+        else if (past > 0 && past < 4096)
+            snprintf(buf, size,
+                     KATA_TR("it used the address %#lx, just past the end of a memory region (an "
+                             "array or buffer indexed past its end?)",
+                             "它用了地址 %#lx，刚好越过一块内存的末尾（数组或缓冲区越界了？）"),
+                     (unsigned long)addr);
+        else
+            snprintf(buf, size,
+                     KATA_TR("it used the address %#lx, which is not mapped: freed, never "
+                             "allocated, or far out of bounds",
+                             "它用了地址 %#lx，那里没有映射内存：已经释放、从没分配过，或者远远"
+                             "越界"),
+                     (unsigned long)addr);
+    } else if (sig == SIGFPE)
+        snprintf(buf, size, "%s",
+                 si->si_code == FPE_INTDIV ? KATA_TR("an integer division by zero", "整数除以零")
+                                           : KATA_TR("an arithmetic error", "一个算术错误"));
+    else if (sig == SIGABRT)
+        snprintf(buf, size, "%s",
+                 KATA_TR("abort() was called: a failed assert(), or the C library found the heap "
+                         "corrupted (a double free?)",
+                         "调用了 abort()：一个失败的 assert()，或者 C 库发现堆被破坏了（重复 "
+                         "free？）"));
+    else
+        snprintf(buf, size, "%s",
+                 KATA_TR("an illegal instruction (a corrupted function pointer?)",
+                         "一条非法指令（函数指针被破坏了？）"));
+    return buf;
+}
+
+/* The test's threads, read with getdents64 (no allocation). */
+static int crash_threads(pid_t *tids, int max)
+{
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    static char buf[4096];
+    int n = 0;
+    long got;
+    while ((got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < got;) {
+            struct {
+                unsigned long long ino;
+                long long off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[];
+            } *e = (void *)(buf + off);
+            pid_t tid = (pid_t)atoi(e->name);
+            if (tid > 0 && !is_harness_thread(tid) && n < max)
+                tids[n++] = tid;
+            off += e->reclen;
+        }
+    close(fd);
+    return n;
+}
+
+static size_t crash_thread_line(pid_t tid, const char *what, size_t used)
+{
+    char label[64], where[KATA_WHERE_CHARS];
+    kata_where(getpid(), tid, where, sizeof where);
+    used += (size_t)snprintf(crash_text + used, sizeof crash_text - used, "    %s%s%s\n",
+                             kata_thread_label(getpid(), tid, label, sizeof label), where, what);
+    return used < sizeof crash_text ? used : sizeof crash_text - 1;
+}
+
+static void crash_handler(int sig, siginfo_t *si, void *ucontext)
+{
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    if (__sync_lock_test_and_set(&crash_taken, 1)) {
+        if (crash_tid == self) { /* the report itself crashed (a wrecked stack): die now */
+            signal(sig, SIG_DFL);
+            raise(sig);
+            return;
+        }
+        for (;;) /* another thread is reporting its crash and will end the process */
+            pause();
+    }
+    crash_tid = self;
+    kata_where_here(ucontext);
+    if (getpid() == test_pid || crash_in_helper) {
+        pid_t me = self, tids[64];
+        int n = crash_threads(tids, 64);
+        kata_where_ask(getpid(), tids, n);
+        char words[512], what[600];
+        crash_words(sig, si, words, sizeof words);
+        snprintf(what, sizeof what, KATA_TR(": %s", "：%s"), words);
+        size_t used = (size_t)snprintf(
+            crash_text, sizeof crash_text, "%s\n",
+            crash_in_helper ? KATA_TR("Where it crashed, in the process that ran your code:",
+                                      "崩溃的地方，在运行你的代码的进程里：")
+                            : KATA_TR("Where it crashed:", "崩溃的地方："));
+        used = crash_thread_line(me, what, used);
+        if (n > 1)
+            used += (size_t)snprintf(
+                crash_text + used, sizeof crash_text - used, "%s\n",
+                KATA_TR("The test's other threads at that moment:", "那一刻测试的其他线程："));
+        for (int i = 0; i < n && used < sizeof crash_text - 1; i++)
+            if (tids[i] != me)
+                used = crash_thread_line(tids[i], "", used);
+        write_marker(".where", crash_text);
+    }
+    signal(sig, SIG_DFL);
+    if (si->si_code <= 0) /* sent by kill() or raise(): send it again, now deadly */
+        raise(sig);
+}
+
+static void crash_watch(void)
+{
+    stack_t ss = {.ss_sp = crash_stack, .ss_size = sizeof crash_stack, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = crash_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+        sigaction(crash_signals[i], &sa, NULL);
+}
+
 /* ---- begin / end of a test -------------------------------------------- */
 
 static void remember_runner_threads(void);
@@ -859,6 +636,9 @@ void kata_begin(const char *suite, const char *test)
     test_finished = 0;
     test_timed_out = 0;
     remember_runner_threads();
+    kata_skip_threads(is_harness_thread);
+    kata_where_init();
+    crash_watch();
     snprintf(test_id, sizeof test_id, "%s::%s", suite, test);
     /* Orphans of the test's processes come back to this process, so that
      * kata_end and kata_run_in_child can see and end them. */
@@ -915,7 +695,7 @@ void kata_end(void)
         for (int i = 0; i < n && i < 16 && used < sizeof what - 80; i++) {
             char path[64], state = '?';
             snprintf(path, sizeof path, "/proc/%d/stat", kids[i]);
-            read_stat(path, &state, NULL);
+            kata_read_stat(path, &state, NULL);
             used += (size_t)snprintf(what + used, sizeof what - used, "%s%d (%s)", i ? ", " : "",
                                      kids[i],
                                      state == 'Z' ? KATA_TR("exited but never reaped: a zombie",
@@ -986,6 +766,7 @@ struct kata_proc kata_run_in_child(void (*fn)(void *arg, void *out), void *arg, 
         close(data[0]);
         close(escape[0]);
         pid_t me = getpid();
+        crash_in_helper = 1;
         hyg_begin();
         fn(arg, out);
         if (getpid() != me) {

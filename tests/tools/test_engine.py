@@ -72,6 +72,26 @@ class Places(unittest.TestCase):
         self.assertEqual((rep.results[0].message, rep.problem), ("at bump+0x0", "error-4 (EINTR)"))
 
 
+    def test_a_static_variable_gets_its_name(self):
+        from engine import places
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        src, binary = os.path.join(tmp, "bank.c"), os.path.join(tmp, "prog")
+        with open(src, "w") as f:
+            f.write("static long table[4];\nstatic int lone = 3;\n\n"
+                    "int main(void)\n{\n    return (int)table[1] + lone;\n}\n")
+        subprocess.run(["gcc", "-g", "-O0", "-o", binary, src], check=True)
+        address = {name: int(a, 16) for a, _, _, name in
+                   (line.split() for line in subprocess.run(
+                       ["nm", "-S", binary], stdout=subprocess.PIPE).stdout.decode().splitlines()
+                    if len(line.split()) == 4)}
+        text = ("the mutex at 0x55{kata-data %#x}, the mutex 0x56{kata-data %#x}, at 0x57"
+                "{kata-data 0x1}" % (address["table"] + 8, address["lone"]))
+        self.assertEqual(places.data_words(text, binary),
+                         "the mutex `table`+8, the mutex `lone`, at 0x57")
+        self.assertEqual(places.data_words(text, None), "the mutex at 0x55, the mutex 0x56, at 0x57")
+
+
 class Verdicts(unittest.TestCase):
     """report.verdicts: a pass needs the XML's PASSED and the end marker."""
 

@@ -35,9 +35,8 @@ EXPECTED = {
     "hang_before_main": "stopped after 6 s and never reported",
     "spin_in_test": "spinning in a loop that never ends",
     "self_deadlock": "which it holds itself: a normal mutex locked twice",
-    "abba_deadlock": 'Deadlock: threads "a-then-b" and "b-then-a" wait for each other: '
-                     '"a-then-b" holds `lock_a` and waits for `lock_b`; '
-                     '"b-then-a" holds `lock_b` and waits for `lock_a`;',
+    "abba_deadlock": '("a-then-b") holds the mutex `lock_a` and waits for the mutex `lock_b`, '
+                     'at work.c:18 in a_then_b();',
     "child_returns": "returned into the test",
     "daemon_in_test": "child process(es) left behind",
     "daemon_before_main": "left",

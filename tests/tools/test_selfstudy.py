@@ -266,6 +266,9 @@ class Watch(unittest.TestCase):
         for line in report.strip().splitlines():
             self.assertIn(pids.sub("N", line.strip()), pids.sub("N", shown),
                           "make test shows it, make watch must too")
+        # where the endless loop is: its line, on the watch screen too
+        self.assertRegex(re.sub(r"\s+", " ", shown),
+                         r"main thread \d+, at work\.c:[56] in work_sum\(\): running")
         shown = self.watch_once(LINES="12")
         self.assertRegex(shown, r"\.\.\. \d+ more lines: `make test EX=01` shows them all")
         with open(self.work, "w") as f:  # a compile error: the compiler's own words
@@ -273,6 +276,18 @@ class Watch(unittest.TestCase):
         shown = self.watch_once(LINES="200")
         self.assertIn("work.c:5:15: error: expected expression", shown)
         self.assertIn("return n +;", shown)
+
+    def test_a_crash_and_a_deadlock_on_the_screen_with_their_lines(self):
+        for case, marker, says in (("crash", "crash:", r"it used a NULL pointer"),
+                                   ("dead", "deadlock:", r"waiting for the mutex")):
+            fixture = os.path.join(ROOT, "tests", "tools", "fixtures", "where", case, "01-fixture",
+                                   "work.c")
+            shutil.copy(fixture, self.work)
+            with open(fixture) as f:
+                line = next(n for n, text in enumerate(f, 1) if marker in text)
+            shown = re.sub(r"\s+", " ", self.watch_once(LINES="200"))
+            self.assertRegex(shown, r"thread \d+, at work\.c:%d in sum_half\(\): %s"
+                             % (line, says))
 
     def watch_once(self, **env):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",

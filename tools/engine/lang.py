@@ -1,7 +1,7 @@
 """The learner's language, and the tools' most-read lines in English and
 Chinese.
 
-The rule is the test harness's (kata_zh() in tests/common/kata.c): KATA_LANG
+The rule is the test harness's (kata_zh() in tests/common/stuck.c): KATA_LANG
 decides when it is set (zh... is Chinese, anything else English); without it,
 the first of LC_ALL, LC_MESSAGES and LANG that is set decides, Chinese when
 it starts with zh (e.g. zh_CN.UTF-8).
@@ -211,6 +211,10 @@ MESSAGES = {
                             "测试还没做完，运行它的进程就先结束了：你的代码在运行测试的进程里"
                             "调用了 exit()（或 _exit）；只有 fork 出来的子进程才应该自己结束"),
     "report.crashed": ("the test crashed: %s", "测试崩溃了：%s"),
+    "where.in": (", at %s in %s()", "，在 %s 的 %s() 里"),
+    "where.at": (", at %s", "，在 %s"),
+    "hg.stuck": ("The scenario hung under helgrind and was ended:",
+                 "场景在 helgrind 下卡住了，已被终止："),
     "report.out of time": ("the test ran out of time (Criterion's limit)",
                            "测试超时了（Criterion 的时间限制）"),
     "report.unreadable": ("the run ended, but Criterion's report of it cannot be read (its XML is "

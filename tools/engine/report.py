@@ -323,7 +323,9 @@ def _one(tid, entry, marks_dir, environ=None):
     if kind == "crash" or crash:
         sig = int(crash) if crash and crash.isdigit() else 0
         why = signal_words(sig, environ) if sig else t("sig.some")
-        return Result(tid, False, t("report.crashed", why))
+        where = _marker(marks_dir, tid, ".where")  # the harness's words: where each thread was
+        return Result(tid, False, t("report.crashed", why) + ("\n" + where if where else ""))
     if kind == "timeout":
         return Result(tid, False, t("report.out of time"))
-    return Result(tid, False, message or t("report.failed"))
+    where = _marker(marks_dir, tid, ".where")  # a helper of the test crashed: where
+    return Result(tid, False, (message or t("report.failed")) + ("\n" + where if where else ""))

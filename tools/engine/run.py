@@ -18,6 +18,7 @@ its runner holds, and every file the run wrote is read back with care
 import contextlib
 import fcntl
 import os
+import re
 import threading
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ SUPPRESSIONS = os.path.join(ROOT, "tests", "common", "helgrind.supp")
 REPORT_BYTES = 16 << 20   # Criterion's XML of one run, read from its channel
 HELGRIND_LOG_BYTES = 4 << 20
 HELGRIND_LOGS = 64        # one per process of the scenario
+# The helgrind driver's own report of a scenario that hangs (tests/common/stuck.h).
+STUCK = re.compile(r"^---- kata: the scenario is stuck ----\n(.*?)^---- kata: end of the report ----$",
+                   re.M | re.S)
+STUCK_STATUS = 86         # KATA_EXIT_TIMEOUT
 
 
 def variant(src, grading=None):
@@ -117,8 +122,9 @@ def _run_program(ex, binary, expected, d, grading):
     if outcome.limit:  # what ended the run says more than how each test ended
         return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
     rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
-    # offsets and error numbers of the messages in words (places.py)
-    return places.in_words(rep, binary)
+    # offsets, places and error numbers of the messages in words (places.py); no
+    # tool runs as the grader on a program linked with submitted code
+    return places.in_words(rep, binary if grading is None else None, ex.files)
 
 
 def _drain(fd, limit, into):
@@ -163,7 +169,16 @@ def _run_boxed(ex, grading, expected, d):
         xml = b""  # a runner that was killed reported nothing, whatever came before
     if outcome.limit:
         return RunReport.failed_run(expected, Outcome.LIMIT, lang.t("run.ended", outcome.limit))
-    return report.verdicts(expected, xml, marks, outcome, ex.timeout)
+    rep = report.verdicts(expected, xml, marks, outcome, ex.timeout)
+    # places in words by addr2line in the sandbox, as the grading user
+    return places.in_words(rep, box.programs["test"], ex.files, run=_boxed_tool(box))
+
+
+def _boxed_tool(box):
+    def run(argv):
+        status, output = box.run(argv, seconds=places.TOOL_SECONDS, name="places")
+        return output if status == 0 else ""
+    return run
 
 
 # ---- helgrind ------------------------------------------------------------------
@@ -175,6 +190,7 @@ class HelgrindRun:
     reported: int       # how many reports counted
     text: str           # the summary and what else went wrong, in words
     logdir: str = ""    # where valgrind's logs are
+    stuck: bool = False  # the scenario hung and its watchdog said who waits for whom
 
 
 def run_helgrind(ex, src=None, grading=None):
@@ -199,6 +215,8 @@ def run_helgrind(ex, src=None, grading=None):
                                                                               "helgrind.log"),
                                       limits)
             logs = _logs(logdir)
+            stuck = _stuck_report(outcome, logdir, box.programs["helgrind"], ex.files,
+                                  _boxed_tool(box))
         else:
             try:
                 driver = build.build(ex, src, helgrind=True, variant=variant(src, grading),
@@ -208,11 +226,28 @@ def run_helgrind(ex, src=None, grading=None):
                 return HelgrindRun(False, False, 0, lang.t(key) + "\n" + e.output.rstrip())
             logdir = os.path.join(d, "helgrind")
             outcome, logs = _run_driver(ex, driver, logdir, limits)
+            stuck = _stuck_report(outcome, logdir, driver if grading is None else None, ex.files)
         students = [os.path.relpath(p, ROOT) for p in ex.student_paths(src)]
         summary = helgrind_summary.summarize(logs, students)
-        problems = _helgrind_problems(ex, outcome, graded=grading is not None)
+        problems = [lang.t("hg.stuck") + "\n" + stuck] if stuck else []
+        problems += _helgrind_problems(ex, outcome, graded=grading is not None, stuck=bool(stuck))
         text = "\n".join([summary.text.rstrip()] + problems)
-        return HelgrindRun(summary.ok and not problems, summary.ok, summary.counted, text, logdir)
+        return HelgrindRun(summary.ok and not problems, summary.ok, summary.counted, text, logdir,
+                           bool(stuck))
+
+
+def _stuck_report(outcome, logdir, driver, learner, run=None):
+    """The driver's report of a scenario that hung, its places in words; ""
+    when it did not hang. The run wrote it: read with care, and it only
+    ever adds words to a run that failed."""
+    if outcome.returncode != STUCK_STATUS or outcome.timed_out:
+        return ""
+    try:
+        text = readback.safe_read(os.path.join(logdir, "output.log"), report.MARKER_BYTES * 4)
+    except readback.Unreadable:
+        return ""
+    m = STUCK.search(text.decode("utf-8", "replace"))
+    return places.where_words(m.group(1).rstrip(), driver, learner, run) if m else ""
 
 
 def _run_driver(ex, driver, logdir, limits):
@@ -246,10 +281,12 @@ def _logs(logdir):
     return logs
 
 
-def _helgrind_problems(ex, outcome, graded):
+def _helgrind_problems(ex, outcome, graded, stuck=False):
     """What went wrong with the run itself, beside helgrind's reports."""
     problems = []
-    if outcome.limit:
+    if stuck:
+        pass  # its own report says it
+    elif outcome.limit:
         problems.append(lang.t("hg.ended", outcome.limit))
     elif outcome.timed_out:
         problems.append(lang.t("hg.run stopped", ex.helgrind_timeout))

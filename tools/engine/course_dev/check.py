@@ -161,8 +161,8 @@ def lint_wrongs(ex):
             problems.append("%s has no 'what:' line" % rel)
         if not info["fail"] and info["helgrind"] != "fail":
             problems.append("%s names no test that must fail" % rel)
-        if info["helgrind"] not in (None, "fail", "clean"):
-            problems.append("%s: 'helgrind:' must be fail or clean" % rel)
+        if info["helgrind"] not in (None, "fail", "clean", "stuck"):
+            problems.append("%s: 'helgrind:' must be fail, clean or stuck" % rel)
         for t in info["fail"]:
             if t not in tests:
                 problems.append("%s names unknown test %s" % (rel, t))
@@ -249,6 +249,10 @@ def report_exercise(ex, wrongs, jobs, tally):
                      "%s (%s) passed: %s" % (name, info["what"], ", ".join(slipped)))
         if info["helgrind"]:
             hgw = jobs[w + "-hg"].result()
+            if info["helgrind"] == "stuck":  # the scenario hangs: its watchdog says where
+                tally.record(hgw.get("stuck", False), "%s: helgrind run reports the hang" % name,
+                             hgw["text"])
+                continue
             want_ok = info["helgrind"] == "clean"
             # "clean": helgrind reports nothing (the scenario may still fail);
             # "fail": helgrind itself reports the mistake.

@@ -171,5 +171,5 @@ def run_helgrind(ex, src=None):
         record_helgrind(ex, hg.ok)
     with open(result, "w") as f:
         json.dump({"exercise": ex.name, "ok": hg.ok, "clean": hg.clean,
-                   "reported": hg.reported, "text": text}, f, indent=1)
+                   "reported": hg.reported, "stuck": hg.stuck, "text": text}, f, indent=1)
     return hg.ok, text
