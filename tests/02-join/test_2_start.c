@@ -181,9 +181,11 @@ KATA_TEST(start, caller_keeps_its_name)
 KATA_TEST(start, finish_returns_each_workers_result)
 {
     long results[N] = {-1, -1, -1};
+    int mark = probe_created();
     struct join_team *team = join_start(N, joined_work, &token);
     cr_assert(team != NULL, JOIN_START_NULL_MSG);
     int err = join_finish(team, results);
+    probe_assert_joined(mark, "join_finish");
     cr_assert(err == 0,
               KATA_MSG("join_finish returned %d (%s), not 0: it must pthread_join every worker "
                        "and return 0 when every join worked",
@@ -213,9 +215,11 @@ KATA_TEST(start, finish_returns_each_workers_result)
 KATA_TEST(start, finish_joins_every_worker)
 {
     long results[N];
-    struct join_team *team = join_start(N, quick_work, &token);
-    cr_assert(team != NULL, JOIN_START_NULL_MSG);
+    int mark = probe_created();
+    struct join_team *team = start_held();
+    probe_release();
     int err = join_finish(team, results);
+    probe_assert_joined(mark, "join_finish");
     struct probe_view v;
     probe_snapshot(&v);
     cr_assert(v.arrived == N,
