@@ -75,6 +75,16 @@ int probe_was_joined(pthread_t t);
  * created since mark `from` were never passed to pthread_join. */
 int probe_created(void);
 int probe_unjoined(int from);
+/* From now on, the code under test's pthread_create succeeds n more times,
+ * then fails with EAGAIN (n < 0: never fails); a refused call returns once
+ * the threads made before it have begun their work.  How many calls the
+ * code under test has made so far: */
+void probe_fail_create_after(int n);
+int probe_create_calls(void);
+/* Waits (at most PROBE_WAIT_SECONDS) until the thread of every worker that
+ * arrived has ended (its /proc/self/task entry is gone; a joinable thread
+ * that ended is gone from there before anyone joins it); 1 if all have. */
+int probe_wait_threads_ended(void);
 /* Fails the test, naming join_finish and the missing pthread_join, unless
  * every joinable thread created since mark `from` was joined; `who` is the
  * function that has just returned. */

@@ -3,6 +3,8 @@
 
 #include "kata.h"
 
+#include <errno.h>
+
 KATA_SUITE(run);
 
 #define N 3
@@ -129,4 +131,32 @@ KATA_TEST(run, timing_uses_the_monotonic_clock)
                            "要用永远不会跳的那个时钟，不管日期怎么变",
                            (int)ids[i], ids[i] == CLOCK_REALTIME ? " (CLOCK_REALTIME)" : "",
                            (int)CLOCK_MONOTONIC));
+}
+
+KATA_TEST(run, returns_eagain_when_start_fails)
+{
+    long results[N];
+    struct timespec elapsed;
+    int mark = probe_created();
+    probe_fail_create_after(N - 1); /* join_start cannot make its last worker */
+    int err = join_run_timed(N, joined_work, NULL, results, &elapsed);
+    int calls = probe_create_calls();
+    probe_fail_create_after(-1);
+    probe_assert_joined(mark, "join_run_timed");
+    cr_assert(calls >= N,
+              KATA_MSG("join_run_timed(%d, ...) made %d pthread_create call(s): it must start "
+                       "its workers with join_start",
+                       "join_run_timed(%d, ...) 只调用了 %d 次 pthread_create：它必须用 "
+                       "join_start 启动工作线程",
+                       N, calls));
+    cr_assert(err == EAGAIN,
+              KATA_MSG("join_start failed (a pthread_create said EAGAIN) and join_run_timed "
+                       "returned %d (%s), not EAGAIN: join_start only says NULL, so "
+                       "join_run_timed returns EAGAIN, an error number as pthread functions "
+                       "give (not -1, not errno: pthread functions do not set it)",
+                       "join_start 失败了（有个 pthread_create 返回 EAGAIN），join_run_timed "
+                       "返回了 %d（%s），而不是 EAGAIN：join_start 只会返回 NULL，所以 "
+                       "join_run_timed 要返回 EAGAIN，和 pthread 函数一样是错误号（不是 -1，"
+                       "也不是 errno：pthread 函数不设置它）",
+                       err, probe_error(err)));
 }
