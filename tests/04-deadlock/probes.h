@@ -125,4 +125,11 @@ void probe_fail_create_after(int n);
 /* Since probe_fail_create_after: threads started, and joins that returned 0. */
 void probe_creates(int *made, int *joins);
 
+/* ---- many.c ---- */
+/* Runs 4 threads of 300 random transfers each among 4 accounts with
+ * `transfer` (named `name` in messages) and checks every invariant: no
+ * deadlock, no balance below zero, no money made or lost. */
+void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account *, long),
+                          const char *name);
+
 #endif
