@@ -10,14 +10,6 @@
 
 static struct dl_account acc[4];
 
-static const char *said(int r)
-{
-    return r == DL_OK         ? "DL_OK"
-           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
-                              : "?";
-}
-
 /* ---- many threads, many transfers ---- */
 
 #define ACCOUNTS 4
@@ -81,7 +73,7 @@ void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account
         cr_assert(w[i].bad_result == 0,
                   KATA_MSG("%s returned %d (%s): it returns DL_OK or DL_NO_FUNDS",
                            "%s 返回了 %d（%s）：它只返回 DL_OK 或 DL_NO_FUNDS", name,
-                           w[i].bad_result, said(w[i].bad_result)));
+                           w[i].bad_result, probe_said(w[i].bad_result)));
     long total = 0;
     for (int a = 0; a < ACCOUNTS; a++) {
         total += acc[a].balance;

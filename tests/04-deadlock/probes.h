@@ -125,6 +125,10 @@ void probe_fail_create_after(int n);
 /* Since probe_fail_create_after: threads started, and joins that returned 0. */
 void probe_creates(int *made, int *joins);
 
+/* A transfer's result in words, for messages: "DL_OK", "DL_NO_FUNDS",
+ * "ENOSYS: still the stub". */
+const char *probe_said(int r);
+
 /* ---- many.c ---- */
 /* Runs 4 threads of 300 random transfers each among 4 accounts with
  * `transfer` (named `name` in messages) and checks every invariant: no

@@ -10,14 +10,6 @@ KATA_SUITE(transfer);
 
 static struct dl_account acc[4];
 
-static const char *said(int r)
-{
-    return r == DL_OK         ? "DL_OK"
-           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
-                              : "?";
-}
-
 static void expect_ok(int r, const char *call)
 {
     cr_assert(
@@ -25,7 +17,7 @@ static void expect_ok(int r, const char *call)
         KATA_MSG("%s returned %d (%s), not DL_OK: the account holds enough, so the money "
                  "must move and the result is DL_OK",
                  "%s 返回了 %d（%s），而不是 DL_OK：账户里的钱足够，钱应该转过去，结果是 DL_OK",
-                 call, r, said(r)));
+                 call, r, probe_said(r)));
 }
 
 KATA_TEST(transfer, moves_the_money)
@@ -54,7 +46,7 @@ KATA_TEST(transfer, refuses_to_overdraw)
                  "must change nothing and return DL_NO_FUNDS",
                  "从只有 50 的账户 1 转出 80，返回了 %d（%s），余额变成 %ld 和 %ld：余额永远不能"
                  "小于零，所以这次转账什么都不能改，并返回 DL_NO_FUNDS",
-                 r, said(r), acc[0].balance, acc[1].balance));
+                 r, probe_said(r), acc[0].balance, acc[1].balance));
     r = dl_transfer(&acc[1], &acc[0], 50);
     cr_assert(
         r == DL_OK && acc[1].balance == 0 && acc[0].balance == 150,
@@ -63,7 +55,7 @@ KATA_TEST(transfer, refuses_to_overdraw)
                  "than the amount)",
                  "把账户 1 的 50 全部转出，返回了 %d（%s），余额 %ld 和 %ld：账户可以正好转到零"
                  "（只有余额小于金额时才拒绝）",
-                 r, said(r), acc[1].balance, acc[0].balance));
+                 r, probe_said(r), acc[1].balance, acc[0].balance));
 }
 
 /* The events of one transfer from account 0 (100) to account 1 (50) of 30,
@@ -149,7 +141,7 @@ KATA_TEST(transfer, releases_every_lock_it_took)
     expect_ok(r1, "dl_transfer(account 0 -> account 1, 30)");
     cr_assert(r2 == DL_NO_FUNDS,
               KATA_MSG("moving 500 out of account 1 returned %d (%s), not DL_NO_FUNDS",
-                       "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, said(r2)));
+                       "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, probe_said(r2)));
     cr_assert(
         held_after_ok == 0,
         KATA_MSG("dl_transfer returned still holding %d account lock(s): every lock taken "
@@ -202,7 +194,7 @@ KATA_TEST(transfer, to_the_same_account_locks_it_once)
                  "is too small",
                  "从账户 0（100）转 150 给它自己，返回了 %d（%s），不是 DL_NO_FUNDS：余额不够时，"
                  "转给自己也和别的转账一样被拒绝",
-                 r2, said(r2)));
+                 r2, probe_said(r2)));
     cr_assert(acc[0].balance == 100,
               KATA_MSG("after transfers from account 0 to itself its balance is %ld, not 100: "
                        "money moved to the same account changes nothing",
