@@ -253,7 +253,16 @@ KATA_TEST(start, finish_joins_workers_that_have_already_ended)
     probe_wait_finished(N);
     int ended = probe_wait_threads_ended(); /* join_finish comes after every worker ended */
     int err = join_finish(team, results);
-    probe_assert_joined(mark, "join_finish");
+    int left = probe_unjoined(mark);
+    cr_assert(left == 0,
+              KATA_MSG("join_finish was called when all %d workers had already ended, and %d of "
+                       "them were never passed to pthread_join: a thread that has ended is not "
+                       "gone, it waits with its result for its pthread_join (unjoined, it "
+                       "stays behind as a zombie thread). Join every worker, ended or not",
+                       "调用 join_finish 时 %d 个工作线程都已经结束了，其中 %d 个从没被传给 "
+                       "pthread_join：结束了的线程并没有消失，它带着结果等自己的 pthread_join"
+                       "（没人 join 就作为僵尸线程留下）。不管结束没有，每个工作线程都要 join",
+                       N, left));
     cr_assert(ended, KATA_MSG("the %d workers, whose work returns at once, had not all ended "
                               "%.1f s later: the start routine should return what work "
                               "returned, and nothing else",
