@@ -40,7 +40,9 @@ struct join_team;
  * /proc/<pid>/task/<tid>/comm show which is which.  (Named by its creator
  * after pthread_create, a thread may already be running its work, or have
  * ended, when the name lands.)  The calling thread keeps its own name.
- * Returns the team (to give to join_finish), or NULL if it failed. */
+ * Returns the team (to give to join_finish), or NULL if it failed; when a
+ * pthread_create fails, the workers already started are joined first, so
+ * that none is left running with a team that is gone. */
 #define JOIN_MAX_WORKERS 16
 struct join_team *join_start(int n, join_work_fn work, void *arg);
 

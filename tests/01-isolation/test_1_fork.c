@@ -2,10 +2,11 @@
 #define _GNU_SOURCE
 #include "isolation.h"
 #include "kata.h"
+#include "probes.h"
 #include "support.h"
 
-#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,45 +146,21 @@ KATA_TEST(fork_reap, child_ends_with__exit_without_returning)
 
 /* ---- exit() in a child flushes the parent's buffered output again -------- */
 
-#define MARK "<unflushed line of the caller>"
-
 struct flush_run {
     int status;
-    int copies; /* how many times MARK reached the pipe */
+    int copies; /* how many times the buffered line reached its pipe */
 };
 
-static int count_marks(const char *text)
+static void call_child_exit_status(void *out)
 {
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, MARK)) != NULL; p += strlen(MARK))
-        n++;
-    return n;
+    ((struct flush_run *)out)->status = child_exit_status(3);
 }
 
 static void run_with_pending_output(void *arg, void *out)
 {
     (void)arg;
     struct flush_run *r = out;
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    FILE *f = fdopen(fds[1], "w");
-    if (!f)
-        return;
-    /* Text in a stdio buffer, not yet written: fork copies it into the child. */
-    setvbuf(f, NULL, _IOFBF, 4096);
-    fputs(MARK, f);
-    r->status = child_exit_status(3);
-    fclose(f);
-    char text[1024];
-    size_t len = 0;
-    ssize_t n;
-    fcntl(fds[0], F_SETFL, O_NONBLOCK); /* never wait for a child that still holds the pipe */
-    while (len < sizeof text - 1 && (n = read(fds[0], text + len, sizeof text - 1 - len)) > 0)
-        len += (size_t)n;
-    text[len] = '\0';
-    close(fds[0]);
-    r->copies = count_marks(text);
+    r->copies = count_flushes(call_child_exit_status, r);
 }
 
 KATA_TEST(fork_reap, child_does_not_flush_callers_stdio)
@@ -197,13 +174,92 @@ KATA_TEST(fork_reap, child_does_not_flush_callers_stdio)
                                       "child_exit_status(3) 返回了 %d：先让 "
                                       "fork_reap::exit_status_reaches_parent 通过",
                                       r.status));
-    cr_assert(r.copies == 1,
-              KATA_MSG("output the caller had buffered with stdio (printf, fputs) but not yet "
-                       "written came out %d times instead of once: the child got a copy of "
-                       "that buffer at fork, and exit() flushes it; a child must end with "
-                       "_exit(), which writes nothing",
-                       "调用者用 stdio（printf、fputs）缓冲着、还没写出去的输出出现了 %d 次，"
-                       "而不是 1 次：fork 时子进程拿到了这块缓冲区的副本，exit() 又把它冲刷了"
-                       "出去；子进程必须用 _exit() 结束，它什么都不写",
-                       r.copies));
+    assert_single_flush(r.copies, "child_exit_status(3)");
+}
+
+/* ---- fork fails, the child dies from a signal, the wait is interrupted ---- */
+
+struct odd_run {
+    int normal; /* child_exit_status(ASKED_CODE) with nothing odd */
+    int got;
+    int refused;     /* forks the wrapper made fail */
+    int interrupted; /* waits the wrapper made fail with EINTR */
+};
+
+static void run_odd(void *arg, void *out)
+{
+    struct odd_run *r = out;
+    int how = *(const int *)arg;
+    r->normal = child_exit_status(ASKED_CODE);
+    if (how == 0)
+        probe_fork_fail_after(0);
+    else if (how == 1)
+        probe_fork_kill_child(0, SIGKILL);
+    else
+        probe_wait_interrupt(1);
+    r->got = child_exit_status(ASKED_CODE);
+    probe_fork_fail_after(-1);
+    r->refused = probe_forks_refused();
+    r->interrupted = probe_waits_interrupted();
+}
+
+static struct odd_run odd(int how)
+{
+    struct odd_run r = {-2, -2, 0, 0};
+    struct kata_proc p = kata_run_in_child(run_odd, &how, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "child_exit_status");
+    cr_assert(r.normal == ASKED_CODE, KATA_MSG("child_exit_status(%d) returned %d: make "
+                                               "fork_reap::exit_status_reaches_parent pass first",
+                                               "child_exit_status(%d) 返回了 %d：先让 "
+                                               "fork_reap::exit_status_reaches_parent 通过",
+                                               ASKED_CODE, r.normal));
+    return r;
+}
+
+KATA_TEST(fork_reap, failed_fork_gives_minus_one)
+{
+    struct odd_run r = odd(0);
+    cr_assert(r.refused > 0, KATA_MSG("child_exit_status never called fork: use fork()",
+                                      "child_exit_status 从没调用 fork：要用 fork()"));
+    cr_assert(r.got == -1,
+              KATA_MSG("fork failed (EAGAIN: too many processes), yet child_exit_status "
+                       "returned %d: when fork returns -1 there is no child to wait for; "
+                       "return -1",
+                       "fork 失败了（EAGAIN：进程太多），child_exit_status 却返回了 %d："
+                       "fork 返回 -1 时并没有子进程可等；要返回 -1",
+                       r.got));
+}
+
+KATA_TEST(fork_reap, child_killed_by_a_signal_gives_minus_one)
+{
+    struct odd_run r = odd(1);
+    cr_assert(r.got == -1,
+              KATA_MSG("the test killed the child with SIGKILL before it could exit, yet "
+                       "child_exit_status returned %d: WEXITSTATUS means something only when "
+                       "WIFEXITED(status) is true; a child that a signal ended did not exit "
+                       "normally, so return -1",
+                       "测试在子进程退出之前用 SIGKILL 杀掉了它，child_exit_status 却返回了 %d："
+                       "只有 WIFEXITED(status) 为真时 WEXITSTATUS 才有意义；被信号结束的子进程"
+                       "没有正常退出，所以要返回 -1",
+                       r.got));
+}
+
+KATA_TEST(fork_reap, interrupted_waitpid_is_retried)
+{
+    struct odd_run r = odd(2);
+    cr_assert(r.interrupted > 0,
+              KATA_MSG("child_exit_status(%d) never waited with waitpid (or wait): wait for "
+                       "the child and read its status",
+                       "child_exit_status(%d) 从没用 waitpid（或 wait）等子进程：要等子进程结束，"
+                       "再读它的状态",
+                       ASKED_CODE));
+    cr_assert(r.got == ASKED_CODE,
+              KATA_MSG("waitpid failed once with EINTR (a signal handler ran while it waited) "
+                       "and child_exit_status(%d) returned %d: EINTR means the wait was "
+                       "interrupted, not that it failed, and the child is still there; call "
+                       "waitpid again while it fails with EINTR",
+                       "waitpid 有一次以 EINTR 失败（等待期间有信号处理函数运行了），"
+                       "child_exit_status(%d) 就返回了 %d：EINTR 表示等待被打断了，不是失败，"
+                       "子进程还在；只要 waitpid 以 EINTR 失败，就再调用一次",
+                       ASKED_CODE, r.got));
 }

@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "isolation.h"
 #include "kata.h"
+#include "probes.h"
 #include "support.h"
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,4 +106,71 @@ KATA_TEST(process_copy, child_is_reaped)
                        "observe_child_writes 返回后还留下 %d 个子进程：用 waitpid 把子进程收走，"
                        "否则它会作为僵尸进程留在那里",
                        r.children_left));
+}
+
+/* ---- the child's end, a failed fork, a child killed by a signal ------------ */
+
+struct odd_copy {
+    int rc;
+    int copies;  /* how many times the caller's buffered line was written */
+    int refused; /* forks the wrapper made fail */
+};
+
+static void call_observe(void *out)
+{
+    struct after_write seen;
+    ((struct odd_copy *)out)->rc = observe_child_writes(OLD, NEW, &seen);
+}
+
+static void run_odd_copy(void *arg, void *out)
+{
+    struct odd_copy *r = out;
+    int how = *(const int *)arg;
+    if (how == 1)
+        probe_fork_fail_after(0);
+    else if (how == 2)
+        probe_fork_kill_child(0, SIGKILL);
+    r->copies = count_flushes(call_observe, r);
+    r->refused = probe_forks_refused();
+}
+
+static struct odd_copy odd_copy(int how)
+{
+    observe(); /* the plain run works first */
+    struct odd_copy r = {-2, 0, 0};
+    struct kata_proc p = kata_run_in_child(run_odd_copy, &how, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "observe_child_writes");
+    return r;
+}
+
+KATA_TEST(process_copy, child_ends_with__exit)
+{
+    struct odd_copy r = odd_copy(0);
+    assert_single_flush(r.copies, "observe_child_writes");
+}
+
+KATA_TEST(process_copy, failed_fork_gives_minus_one)
+{
+    struct odd_copy r = odd_copy(1);
+    cr_assert(r.refused > 0, KATA_MSG("observe_child_writes never called fork: use fork()",
+                                      "observe_child_writes 从没调用 fork：要用 fork()"));
+    cr_assert(r.rc == -1,
+              KATA_MSG("fork failed (EAGAIN: too many processes), yet observe_child_writes "
+                       "returned %d: there is no child and nothing was observed; free the "
+                       "block and return -1",
+                       "fork 失败了（EAGAIN：进程太多），observe_child_writes 却返回了 %d："
+                       "没有子进程，也什么都没观察到；释放那块内存，返回 -1",
+                       r.rc));
+}
+
+KATA_TEST(process_copy, child_killed_by_a_signal_gives_minus_one)
+{
+    struct odd_copy r = odd_copy(2);
+    cr_assert(r.rc == -1,
+              KATA_MSG("the test killed the child with SIGKILL before it could count, yet "
+                       "observe_child_writes returned %d: the child did not exit normally "
+                       "(WIFEXITED is false), so its status holds no count; return -1",
+                       "测试在子进程计数之前用 SIGKILL 杀掉了它，observe_child_writes 却返回了 "
+                       "%d：子进程没有正常退出（WIFEXITED 为假），它的状态里没有计数；要返回 -1",
+                       r.rc));
 }

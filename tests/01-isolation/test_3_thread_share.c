@@ -1,103 +1,38 @@
 /* Part 3: a thread's writes land in the one memory every thread shares.
  *
- * The program is linked with -Wl,--wrap=pthread_create,--wrap=pthread_join
- * (ldflags in exercises.ini).  While a test is armed, a thread started by
- * the code under test waits at a gate until pthread_join is called on it:
+ * While a test is armed (probes.h), a thread started by the code under test
+ * waits at a gate until pthread_join is called on it:
  * code that reads the results before joining always reads them too early,
  * not just when the scheduler happens to be slow. */
 #define _GNU_SOURCE
 #include "isolation.h"
 #include "kata.h"
+#include "probes.h"
 #include "support.h"
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <string.h>
 
 KATA_SUITE(thread_share);
 
 #define OLD 17
 #define NEW 42
-#define MAX_GATES 8
-
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
-int __real_pthread_join(pthread_t t, void **ret);
-
-struct gate {
-    pthread_t thread;
-    void *(*fn)(void *);
-    void *arg;
-    sem_t open;
-    int opened;
-};
-
-static int armed;
-static struct gate gates[MAX_GATES];
-static int ngates, njoined;
-
-static void *gated_start(void *p)
-{
-    struct gate *g = p;
-    while (sem_wait(&g->open) != 0)
-        ;
-    return g->fn(g->arg);
-}
-
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-    if (!armed || ngates == MAX_GATES)
-        return __real_pthread_create(t, attr, fn, arg);
-    struct gate *g = &gates[ngates];
-    g->fn = fn;
-    g->arg = arg;
-    g->opened = 0;
-    sem_init(&g->open, 0, 0);
-    int rc = __real_pthread_create(t, attr, gated_start, g);
-    if (rc == 0) {
-        g->thread = *t;
-        ngates++;
-    }
-    return rc;
-}
-
-int __wrap_pthread_join(pthread_t t, void **ret)
-{
-    for (int i = 0; i < ngates; i++)
-        if (!gates[i].opened && pthread_equal(gates[i].thread, t)) {
-            gates[i].opened = 1;
-            njoined++;
-            sem_post(&gates[i].open);
-        }
-    return __real_pthread_join(t, ret);
-}
-
-/* Added to the watchdog's report when a thread test hangs. */
-static void explain_gate(FILE *out)
-{
-    if (ngates > njoined)
-        fputs(KATA_TR("The thread your function started is held by the test until "
-                      "pthread_join is called on it. Your function is waiting for the "
-                      "thread some other way: wait for it with pthread_join.\n",
-                      "你的函数启动的线程被测试拦住了，直到有人对它调用 pthread_join 才放行。"
-                      "你的函数在用别的办法等这个线程：请用 pthread_join 等它。\n"),
-              out);
-}
-
 static struct after_write observe(void)
 {
-    kata_on_timeout(explain_gate);
+    kata_on_timeout(probe_explain_gate);
     struct after_write seen;
     memset(&seen, 0, sizeof seen);
-    armed = 1;
+    probe_threads_arm(1);
     int rc = observe_thread_writes(OLD, NEW, &seen);
-    armed = 0;
+    probe_threads_arm(0);
     cr_assert(rc == 0, KATA_MSG("observe_thread_writes returned %d instead of 0: it should start a "
                                 "thread with pthread_create, join it and fill *out",
                                 "observe_thread_writes 返回了 %d 而不是 0：它应当用 pthread_create "
                                 "启动一个线程，join 它，再填好 *out",
                                 rc));
-    cr_assert(ngates > 0, KATA_MSG("observe_thread_writes started no thread: use pthread_create",
-                                   "observe_thread_writes 没有启动任何线程：要用 pthread_create"));
+    cr_assert(probe_threads_started() > 0,
+              KATA_MSG("observe_thread_writes started no thread: use pthread_create",
+                       "observe_thread_writes 没有启动任何线程：要用 pthread_create"));
     return seen;
 }
 
@@ -106,7 +41,7 @@ static struct after_write observe(void)
  * the three tests read apart when they fail together. */
 static void assert_changed(int value, const char *name)
 {
-    cr_assert(njoined > 0,
+    cr_assert(probe_threads_joined() > 0,
               KATA_MSG("observe_thread_writes never called pthread_join on its thread: "
                        "wait for the thread with pthread_join, then read what it wrote",
                        "observe_thread_writes 从没对它的线程调用 pthread_join：先用 "
@@ -151,7 +86,7 @@ KATA_TEST(thread_share, thread_write_to_stack_is_visible_after_join)
 KATA_TEST(thread_share, thread_is_joined)
 {
     observe();
-    cr_assert(njoined == ngates,
+    cr_assert(probe_threads_joined() == probe_threads_started(),
               KATA_MSG("observe_thread_writes returned without joining the thread it started: "
                        "call pthread_join on it, so that it has finished before you use what it "
                        "wrote",

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "isolation.h"
 #include "kata.h"
+#include "probes.h"
 #include "support.h"
 
 #include <dirent.h>
@@ -201,22 +202,12 @@ KATA_TEST(pipe_result, failed_child_gives_minus_one)
 
 /* ---- fork fails ------------------------------------------------------------ */
 
-/* fork is wrapped (test_ldflags): when fail_forks is set, it fails as it does
- * when the process limit is reached, and counts the attempt. */
-pid_t __real_fork(void);
-static int fail_forks, forks_refused;
 static int pipe_ends_at_fork; /* new pipe ends the caller held when its fork was refused */
 
-pid_t __wrap_fork(void)
+static void count_pipe_ends_at_fork(void)
 {
-    if (fail_forks) {
-        forks_refused++;
-        pipe_ends_at_fork = 0;
-        for_each_pipe(count_new_pipe_end, &pipe_ends_at_fork);
-        errno = EAGAIN;
-        return -1;
-    }
-    return __real_fork();
+    pipe_ends_at_fork = 0;
+    for_each_pipe(count_new_pipe_end, &pipe_ends_at_fork);
 }
 
 struct refused_run {
@@ -232,10 +223,12 @@ static void run_refused(void *arg, void *out)
     char buf[4096];
     nknown = 0;
     for_each_pipe(remember, NULL);
-    fail_forks = 1;
+    probe_on_fork_refused(count_pipe_ends_at_fork);
+    probe_fork_fail_after(0);
     r->got = compute_in_child(small_work, buf, sizeof buf);
-    fail_forks = 0;
-    r->refused = forks_refused;
+    probe_fork_fail_after(-1);
+    probe_on_fork_refused(NULL);
+    r->refused = probe_forks_refused();
     r->pipe_ends = pipe_ends_at_fork;
 }
 
@@ -368,4 +361,152 @@ KATA_TEST(pipe_result, large_result_arrives_whole)
                        "字节到达的位置不对（第一个出错的 4 字节字：%ld）：每次 read 都要从上一次"
                        "停下的地方接着读",
                        r.first_bad));
+}
+
+/* ---- short reads and writes, interrupted ones, the child's end ------------- */
+
+#define MEDIUM 16384 /* fits in a pipe: only the test makes a call move less */
+#define READ_CHUNK 512
+#define WRITE_CHUNK 1000
+
+static size_t medium_work(void *buf, size_t cap)
+{
+    if (cap < MEDIUM)
+        return 0;
+    for (size_t i = 0; i < MEDIUM; i++)
+        ((unsigned char *)buf)[i] = (unsigned char)pattern(i);
+    return MEDIUM;
+}
+
+struct io_run {
+    ssize_t got;
+    long first_bad; /* index of the first wrong byte, or -1 */
+    struct probe_io_seen seen;
+    int copies; /* how many times the caller's buffered line was written */
+};
+
+static void call_medium(void *out)
+{
+    struct io_run *r = out;
+    unsigned char buf[MEDIUM + 64];
+    memset(buf, 0, sizeof buf);
+    r->got = compute_in_child(medium_work, buf, sizeof buf);
+    r->seen = probe_io_seen();
+    probe_io_arm((struct probe_io){0, 0, 0, 0});
+    r->first_bad = -1;
+    for (size_t i = 0; i < MEDIUM; i++)
+        if (buf[i] != (unsigned char)pattern(i)) {
+            r->first_bad = (long)i;
+            break;
+        }
+}
+
+static void run_io(void *arg, void *out)
+{
+    struct io_run *r = out;
+    probe_io_arm(*(const struct probe_io *)arg);
+    r->copies = count_flushes(call_medium, r);
+}
+
+static struct io_run io_run(struct probe_io how)
+{
+    small(0); /* the plain run works first */
+    struct io_run r = {-2, -1, {0, 0, 0, 0, 0}, 0};
+    struct kata_proc p = kata_run_in_child(run_io, &how, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "compute_in_child");
+    return r;
+}
+
+/* The result arrived whole, in its place: `why` says what the test did,
+ * `lesson` what the code must do about it. */
+static void assert_whole(const struct io_run *r, const char *why, const char *lesson)
+{
+    cr_assert(r->got == MEDIUM,
+              KATA_MSG("%s, and compute_in_child returned %zd for a %d-byte result: %s",
+                       "%1$s，compute_in_child 对一个 %3$d 字节的结果返回了 %2$zd：%4$s", why,
+                       r->got, MEDIUM, lesson));
+    cr_assert(r->first_bad == -1,
+              KATA_MSG("%s, and the bytes arrived out of place (first wrong byte: %ld): each "
+                       "call must go on where the previous one stopped",
+                       "%s，字节到达的位置不对（第一个出错的字节：%ld）：每次调用都要从上一次"
+                       "停下的地方接着来",
+                       why, r->first_bad));
+}
+
+#define SHORT_LESSON                                                                                                                    \
+    KATA_TR("a call may move fewer bytes than asked, which is not an error: loop until every "                                          \
+            "byte is written, and read until read() returns 0",                                                                         \
+            "一次调用可能只搬动比要求少的字节，这不是错误：要循环写到每个字节都写完，一直读到 " \
+            "read() 返回 0")
+#define EINTR_LESSON(call)                                                                         \
+    KATA_TR("EINTR means the call was interrupted before it moved anything, not that it "          \
+            "failed: call " call " again (and give up only on other errors)",                      \
+            "EINTR 表示调用在搬动任何字节之前被打断了，并不是失败：要再调用一次 " call             \
+            "（只有别的错误才放弃）")
+
+/* Every read gave at most READ_CHUNK bytes: fails unless the parent read again. */
+static void assert_read_loop(const struct io_run *r)
+{
+    cr_assert(r->seen.reads > 1,
+              KATA_MSG("every read() gave at most %d bytes, and the parent read only once: "
+                       "one read() returns what is there, which may be a part; read again at "
+                       "buf + bytes so far until read() returns 0",
+                       "每次 read() 最多给 %d 字节，父进程却只读了一次：一次 read() 只返回当下有"
+                       "的数据，可能只是一部分；要在 buf 加已读字节数的位置接着读，直到 read() "
+                       "返回 0",
+                       READ_CHUNK));
+}
+
+KATA_TEST(pipe_result, short_reads_are_resumed)
+{
+    struct io_run r = io_run((struct probe_io){READ_CHUNK, 0, 0, 0});
+    assert_read_loop(&r);
+    assert_whole(&r, KATA_TR("every read() gave at most 512 bytes", "每次 read() 最多给 512 字节"),
+                 SHORT_LESSON);
+}
+
+KATA_TEST(pipe_result, short_writes_are_resumed)
+{
+    struct io_run r = io_run((struct probe_io){READ_CHUNK, WRITE_CHUNK, 0, 0});
+    assert_read_loop(&r);
+    cr_assert(r.got != WRITE_CHUNK,
+              KATA_MSG("every write() took at most %d bytes, and the parent, reading to the "
+                       "end, got only %zd: the child wrote once. write() returns how many "
+                       "bytes it took, maybe fewer than asked: write the rest, in a loop, "
+                       "until all are written",
+                       "每次 write() 最多接收 %d 字节，父进程一直读到了结尾，也只拿到 %zd 字节："
+                       "子进程只写了一次。write() 返回它接收了多少字节，可能比要求的少：要循环"
+                       "把剩下的写完",
+                       WRITE_CHUNK, r.got));
+    assert_whole(&r,
+                 KATA_TR("every write() took at most 1000 bytes and every read() gave at "
+                         "most 512",
+                         "每次 write() 最多接收 1000 字节、每次 read() 最多给 512 字节"),
+                 SHORT_LESSON);
+}
+
+KATA_TEST(pipe_result, interrupted_read_is_retried)
+{
+    struct io_run r = io_run((struct probe_io){0, 0, 1, 0});
+    assert_whole(&r,
+                 KATA_TR("the parent's first read() failed with EINTR (a signal handler "
+                         "ran)",
+                         "父进程的第一次 read() 以 EINTR 失败了（有信号处理函数运行）"),
+                 EINTR_LESSON("read()"));
+}
+
+KATA_TEST(pipe_result, interrupted_write_is_retried)
+{
+    struct io_run r = io_run((struct probe_io){0, 0, 0, 1});
+    assert_whole(&r,
+                 KATA_TR("the child's first write() failed with EINTR (a signal handler "
+                         "ran)",
+                         "子进程的第一次 write() 以 EINTR 失败了（有信号处理函数运行）"),
+                 EINTR_LESSON("write()"));
+}
+
+KATA_TEST(pipe_result, child_ends_with__exit)
+{
+    struct io_run r = io_run((struct probe_io){0, 0, 0, 0});
+    assert_single_flush(r.copies, "compute_in_child");
 }

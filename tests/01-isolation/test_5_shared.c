@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "isolation.h"
 #include "kata.h"
+#include "probes.h"
 #include "support.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,4 +140,91 @@ KATA_TEST(shared_memory, mapping_is_released)
                        "count_in_children 返回后调用者有 %d 个共享映射，调用前是 %d 个：把槽位"
                        "复制出来后，要用 munmap 释放这块内存",
                        r.shared_maps_after, r.shared_maps_before));
+}
+
+/* ---- the children's end, a fork that fails, a child killed by a signal ----- */
+
+struct odd_count {
+    long total;
+    int copies;      /* how many times the caller's buffered line was written */
+    int refused;     /* forks the wrapper made fail */
+    int left;        /* child processes left behind */
+    int maps_before; /* shared mappings before the call, and after */
+    int maps_after;
+};
+
+static void call_count(void *out)
+{
+    struct odd_count *r = out;
+    struct slot slots[CHILDREN];
+    r->maps_before = count_shared_maps();
+    r->total = count_in_children(CHILDREN, INCREMENTS, slots);
+    r->maps_after = count_shared_maps();
+    r->left = kata_children(getpid(), NULL, 0);
+}
+
+static void run_odd_count(void *arg, void *out)
+{
+    struct odd_count *r = out;
+    int how = *(const int *)arg;
+    if (how == 1)
+        probe_fork_fail_after(2); /* two children start, the third fork fails */
+    else if (how == 2)
+        probe_fork_kill_child(1, SIGKILL); /* the second child dies at birth */
+    r->copies = count_flushes(call_count, r);
+    r->refused = probe_forks_refused();
+}
+
+static struct odd_count odd_count(int how)
+{
+    count(); /* the plain run works first */
+    struct odd_count r = {-2, 0, 0, 0, 0, 0};
+    struct kata_proc p = kata_run_in_child(run_odd_count, &how, &r, sizeof r, helper_seconds());
+    assert_helper_completed(p, "count_in_children");
+    return r;
+}
+
+KATA_TEST(shared_memory, children_end_with__exit)
+{
+    struct odd_count r = odd_count(0);
+    assert_single_flush(r.copies, "count_in_children");
+}
+
+KATA_TEST(shared_memory, failed_fork_reaps_the_children_already_started)
+{
+    struct odd_count r = odd_count(1);
+    cr_assert(r.left == 0,
+              KATA_MSG("the third fork failed (EAGAIN: too many processes), and "
+                       "count_in_children returned leaving %d child process(es) behind: the "
+                       "children it had already started still have to be reaped with waitpid "
+                       "before it returns -1",
+                       "第三次 fork 失败了（EAGAIN：进程太多），count_in_children 返回时留下了 %d "
+                       "个子进程：已经启动的那些子进程，仍要在返回 -1 之前用 waitpid 回收",
+                       r.left));
+    cr_assert(r.total == -1,
+              KATA_MSG("the third fork failed (EAGAIN: too many processes), yet "
+                       "count_in_children returned %ld: when a call fails, reap the children "
+                       "already started, unmap the memory and return -1",
+                       "第三次 fork 失败了（EAGAIN：进程太多），count_in_children 却返回了 %ld："
+                       "有调用失败时，要回收已经启动的子进程、解除映射，然后返回 -1",
+                       r.total));
+    cr_assert(r.maps_after == r.maps_before,
+              KATA_MSG("the third fork failed, and count_in_children returned with the shared "
+                       "memory still mapped: munmap it on the failure path too",
+                       "第三次 fork 失败了，count_in_children 返回时共享内存还映射着：失败的路径"
+                       "上也要 munmap 它"));
+}
+
+KATA_TEST(shared_memory, child_killed_by_a_signal_gives_minus_one)
+{
+    struct odd_count r = odd_count(2);
+    cr_assert(r.total == -1,
+              KATA_MSG("the test killed the second child with SIGKILL before it could count, "
+                       "yet count_in_children returned %ld: check each child's status "
+                       "(WIFEXITED, then WEXITSTATUS == 0) and return -1 unless every child "
+                       "ended with status 0",
+                       "测试在第二个子进程计数之前用 SIGKILL 杀掉了它，count_in_children 却返回了 "
+                       "%ld：要检查每个子进程的状态（先 WIFEXITED，再看 WEXITSTATUS 是否为 0），"
+                       "除非每个子进程都以状态 0 结束，否则返回 -1",
+                       r.total));
 }

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int __real_pthread_setname_np(pthread_t t, const char *name);
@@ -27,6 +28,8 @@ static int waited_on_done, waited_after_done, sleeps_on_done;
 static struct probe_naming namings[PROBE_MAX];
 static int naming_count;
 static pthread_t waiter;
+static pthread_t created[64]; /* joinable threads the code under test created */
+static int created_count;
 static int waiter_returned;
 
 /* ---- clocks ------------------------------------------------------------- */
@@ -246,6 +249,94 @@ int probe_namings(struct probe_naming out[PROBE_MAX])
 
 /* ---- wrappers ------------------------------------------------------------ */
 
+/* Records every joinable thread, so that a thread nobody joins is named
+ * whether or not it has run yet (the harness's and the probes' own threads
+ * are made before any test call, or detached). */
+static int creates_left = -1;            /* pthread_create calls that may still succeed; < 0: all */
+static int create_calls;                 /* pthread_create calls of the code under test */
+static int armed_created, armed_arrived; /* created_count and view.arrived when armed */
+
+void probe_fail_create_after(int n)
+{
+    pthread_mutex_lock(&lock);
+    creates_left = n;
+    armed_created = created_count;
+    armed_arrived = view.arrived;
+    pthread_mutex_unlock(&lock);
+}
+
+int probe_create_calls(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = create_calls;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+/* A refused call first waits until the threads made before it have begun
+ * their work: they no longer read what their creator gave them, so a
+ * creator that gives up on them cannot pull it from under them. */
+static int refused_create(void)
+{
+    int want[2] = {armed_arrived + created_count - armed_created, 0};
+    kata_gate_wait(&gate, count_at_least, want, 0);
+    pthread_mutex_unlock(&lock);
+    return EAGAIN; /* as when the process may have no more threads */
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    int state = PTHREAD_CREATE_JOINABLE;
+    if (attr != NULL)
+        pthread_attr_getdetachstate(attr, &state);
+    pthread_mutex_lock(&lock);
+    if (fn != waiter_main)
+        create_calls++;
+    if (fn != waiter_main && creates_left == 0)
+        return refused_create();
+    if (fn != waiter_main && creates_left > 0)
+        creates_left--;
+    pthread_mutex_unlock(&lock);
+    int r = __real_pthread_create(t, attr, fn, arg);
+    pthread_mutex_lock(&lock);
+    if (r == 0 && state == PTHREAD_CREATE_JOINABLE && fn != waiter_main && created_count < 64)
+        created[created_count++] = *t;
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+int probe_created(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = created_count;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+int probe_unjoined(int from)
+{
+    pthread_mutex_lock(&lock);
+    int n = 0;
+    for (int i = from; i < created_count; i++)
+        n += !is_joined(&created[i]);
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+void probe_assert_joined(int from, const char *who)
+{
+    int made = probe_created() - from, left = probe_unjoined(from);
+    cr_assert(left == 0,
+              KATA_MSG("%s returned, but %d of the %d worker threads were never passed to "
+                       "pthread_join: join_finish must wait for every worker with "
+                       "pthread_join (its result comes back through it) before it frees the "
+                       "team; a thread nobody joins stays behind with its result",
+                       "%1$s 返回了，可 %3$d 个工作线程里有 %2$d 个从没被传给 pthread_join："
+                       "join_finish 必须先用 pthread_join 等每个工作线程结束（结果正是经由它"
+                       "交回的），再释放 team；没人 join 的线程会连同它的结果一起留下",
+                       who, left, made));
+}
+
 int __wrap_pthread_join(pthread_t t, void **ret)
 {
     pthread_mutex_lock(&lock);
@@ -389,6 +480,24 @@ long quick_work(int index, void *arg)
 {
     struct probe_worker *w = arrive(index, arg);
     return leave(w, 1, index);
+}
+
+int probe_wait_threads_ended(void)
+{
+    struct probe_view v;
+    probe_snapshot(&v);
+    int alive = v.arrived;
+    for (int tries = 0; tries < (int)(PROBE_WAIT_SECONDS * 1000) && alive > 0; tries++) {
+        alive = 0;
+        for (int i = 0; i < v.arrived && i < PROBE_MAX; i++) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/self/task/%d", (int)v.w[i].tid);
+            alive += access(path, F_OK) == 0;
+        }
+        if (alive > 0)
+            usleep(1000);
+    }
+    return alive == 0;
 }
 
 void probe_thread_name(pid_t tid, char name[64])

@@ -1,11 +1,11 @@
 /* 02-join: what the tests use to watch and steer the workers.
  *
  * The test program is linked with
- *   -Wl,--wrap=clock_gettime -Wl,--wrap=pthread_join -Wl,--wrap=pthread_cond_wait
- *   -Wl,--wrap=pthread_setname_np
+ *   -Wl,--wrap=clock_gettime -Wl,--wrap=pthread_create -Wl,--wrap=pthread_join
+ *   -Wl,--wrap=pthread_cond_wait -Wl,--wrap=pthread_setname_np
  * so every call the student's code makes to those functions goes through
  * the __wrap_ functions in probes.c first: they record which clock was
- * read, which threads were joined, who slept on which condition variable and
+ * read, which threads were created and which joined, who slept on which condition variable and
  * which thread named which.  A thread that names *another* thread is held
  * until that thread has started its work: the latest the race between them
  * can end, so that a worker named from outside always starts unnamed.
@@ -71,6 +71,24 @@ int probe_wait_finished(int n);
 void probe_release(void);
 /* Whether pthread_join was called on `t` (the wrapper saw it). */
 int probe_was_joined(pthread_t t);
+/* How many joinable threads have been created so far (a mark), and how many
+ * created since mark `from` were never passed to pthread_join. */
+int probe_created(void);
+int probe_unjoined(int from);
+/* From now on, the code under test's pthread_create succeeds n more times,
+ * then fails with EAGAIN (n < 0: never fails); a refused call returns once
+ * the threads made before it have begun their work.  How many calls the
+ * code under test has made so far: */
+void probe_fail_create_after(int n);
+int probe_create_calls(void);
+/* Waits (at most PROBE_WAIT_SECONDS) until the thread of every worker that
+ * arrived has ended (its /proc/self/task entry is gone; a joinable thread
+ * that ended is gone from there before anyone joins it); 1 if all have. */
+int probe_wait_threads_ended(void);
+/* Fails the test, naming join_finish and the missing pthread_join, unless
+ * every joinable thread created since mark `from` was joined; `who` is the
+ * function that has just returned. */
+void probe_assert_joined(int from, const char *who);
 /* The condition variable of `done` is watched by the pthread_cond_wait
  * wrapper: it records waits on it and opens the gate of wait_gated_work. */
 void probe_watch_done(struct join_done *done);

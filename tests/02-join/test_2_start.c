@@ -181,9 +181,11 @@ KATA_TEST(start, caller_keeps_its_name)
 KATA_TEST(start, finish_returns_each_workers_result)
 {
     long results[N] = {-1, -1, -1};
+    int mark = probe_created();
     struct join_team *team = join_start(N, joined_work, &token);
     cr_assert(team != NULL, JOIN_START_NULL_MSG);
     int err = join_finish(team, results);
+    probe_assert_joined(mark, "join_finish");
     cr_assert(err == 0,
               KATA_MSG("join_finish returned %d (%s), not 0: it must pthread_join every worker "
                        "and return 0 when every join worked",
@@ -213,9 +215,11 @@ KATA_TEST(start, finish_returns_each_workers_result)
 KATA_TEST(start, finish_joins_every_worker)
 {
     long results[N];
-    struct join_team *team = join_start(N, quick_work, &token);
-    cr_assert(team != NULL, JOIN_START_NULL_MSG);
+    int mark = probe_created();
+    struct join_team *team = start_held();
+    probe_release();
     int err = join_finish(team, results);
+    probe_assert_joined(mark, "join_finish");
     struct probe_view v;
     probe_snapshot(&v);
     cr_assert(v.arrived == N,
@@ -238,4 +242,77 @@ KATA_TEST(start, finish_joins_every_worker)
                        "join_finish 返回了 %d（%s），而不是 0：全部 join 成功时它应返回 0，"
                        "否则返回 pthread_join 给出的第一个错误号",
                        err, probe_error(err)));
+}
+
+KATA_TEST(start, finish_joins_workers_that_have_already_ended)
+{
+    long results[N] = {-1, -1, -1};
+    int mark = probe_created();
+    struct join_team *team = join_start(N, quick_work, &token);
+    cr_assert(team != NULL, JOIN_START_NULL_MSG);
+    probe_wait_finished(N);
+    int ended = probe_wait_threads_ended(); /* join_finish comes after every worker ended */
+    int err = join_finish(team, results);
+    int left = probe_unjoined(mark);
+    cr_assert(left == 0,
+              KATA_MSG("join_finish was called when all %d workers had already ended, and %d of "
+                       "them were never passed to pthread_join: a thread that has ended is not "
+                       "gone, it waits with its result for its pthread_join (unjoined, it "
+                       "stays behind as a zombie thread). Join every worker, ended or not",
+                       "调用 join_finish 时 %d 个工作线程都已经结束了，其中 %d 个从没被传给 "
+                       "pthread_join：结束了的线程并没有消失，它带着结果等自己的 pthread_join"
+                       "（没人 join 就作为僵尸线程留下）。不管结束没有，每个工作线程都要 join",
+                       N, left));
+    cr_assert(ended, KATA_MSG("the %d workers, whose work returns at once, had not all ended "
+                              "%.1f s later: the start routine should return what work "
+                              "returned, and nothing else",
+                              "这 %d 个工作线程的 work 立刻就返回，可 %.1f 秒后它们还没全部结束："
+                              "启动函数应当返回 work 的返回值，别的什么都不做",
+                              N, PROBE_WAIT_SECONDS));
+    for (int i = 0; i < N; i++)
+        cr_assert(err == 0 && results[i] == PROBE_RESULT(i),
+                  KATA_MSG("join_finish, called when every worker had already ended, returned "
+                           "%d (%s) and results[%d] is %ld (want 0 and %ld): a thread that has "
+                           "ended still waits for its pthread_join, which returns at once with "
+                           "its result; join every worker, ended or not",
+                           "每个工作线程都已经结束后才调用 join_finish，它返回了 %d（%s），"
+                           "results[%d] 是 %ld（应为 0 和 %ld）：已经结束的线程仍在等它的 "
+                           "pthread_join，这个调用会立刻返回它的结果；不管结束没有，每个工作线程"
+                           "都要 join",
+                           err, probe_error(err), i, results[i], PROBE_RESULT(i)));
+}
+
+KATA_TEST(start, failed_create_joins_the_workers_already_started)
+{
+    int mark = probe_created();
+    probe_fail_create_after(N - 1); /* the last worker cannot be made */
+    struct join_team *team = join_start(N, joined_work, &token);
+    int calls = probe_create_calls();
+    probe_fail_create_after(-1);
+    int left = probe_unjoined(mark);
+    if (team != NULL)
+        join_finish(team, (long[N]){0});
+    cr_assert(calls >= N,
+              KATA_MSG("join_start(%d, ...) called pthread_create %d time(s): it must start %d "
+                       "threads with pthread_create",
+                       "join_start(%d, ...) 只调用了 %d 次 pthread_create：它必须用 "
+                       "pthread_create 启动 %d 个线程",
+                       N, calls, N));
+    cr_assert(team == NULL,
+              KATA_MSG("pthread_create failed (EAGAIN) for worker %d, yet join_start returned "
+                       "a team: when a worker cannot be started, join_start fails and returns "
+                       "NULL",
+                       "工作线程 %d 的 pthread_create 失败了（EAGAIN），join_start 却还是返回了 "
+                       "team：有工作线程启动不了时，join_start 就算失败，返回 NULL",
+                       N - 1));
+    cr_assert(left == 0,
+              KATA_MSG("pthread_create failed (EAGAIN) for worker %d and join_start returned "
+                       "NULL, leaving %d worker(s) it had already started unjoined: before it "
+                       "frees the team and returns NULL, it must pthread_join the threads it "
+                       "started, or they stay behind, using a team that is gone",
+                       "工作线程 %d 的 pthread_create 失败了（EAGAIN），join_start 返回了 NULL，"
+                       "却把已经启动的 %d 个工作线程留着没 join：释放 team、返回 NULL 之前，"
+                       "它必须对已经启动的线程调用 pthread_join，否则它们会留下来，还在用一个"
+                       "已经没了的 team",
+                       N - 1, left));
 }

@@ -3,12 +3,16 @@
 
 #include "kata.h"
 
+#include <errno.h>
+
 KATA_SUITE(run);
 
 #define N 3
 
-static void expect_ok(int err)
+/* Fails unless join_run_timed joined every worker made since mark and returned 0. */
+static void expect_ok(int mark, int err)
 {
+    probe_assert_joined(mark, "join_run_timed");
     cr_assert(err == 0,
               KATA_MSG("join_run_timed returned %d (%s), not 0: it should start n workers with "
                        "join_start, join them with join_finish, and time the whole run with "
@@ -26,8 +30,9 @@ KATA_TEST(run, workers_overlap)
     int n = N; /* barrier_work waits until this many workers run at once */
     long results[N];
     struct timespec elapsed;
+    int mark = probe_created();
     int err = join_run_timed(N, barrier_work, &n, results, &elapsed);
-    expect_ok(err);
+    expect_ok(mark, err);
     struct probe_view v;
     probe_snapshot(&v);
     cr_assert(v.arrived == N,
@@ -52,8 +57,9 @@ KATA_TEST(run, returns_each_workers_result)
 {
     long results[N] = {-1, -1, -1};
     struct timespec elapsed;
+    int mark = probe_created();
     int err = join_run_timed(N, joined_work, NULL, results, &elapsed);
-    expect_ok(err);
+    expect_ok(mark, err);
     for (int i = 0; i < N; i++)
         cr_assert(results[i] == PROBE_RESULT(i),
                   KATA_MSG("results[%d] is %ld, not %ld: join_run_timed must hand back what each "
@@ -68,13 +74,14 @@ KATA_TEST(run, elapsed_covers_the_longest_worker)
     long results[N];
     struct timespec elapsed = {-1, -1};
     probe_clock_shift(); /* the run crosses a whole second, whatever the time */
+    int mark = probe_created();
     struct timespec before = kata_now();
     int err = join_run_timed(N, sleepy_work, NULL, results, &elapsed);
     struct timespec after = kata_now();
     probe_clock_stop();
     double took = kata_ts_seconds(after) - kata_ts_seconds(before);
     double longest = 0.020 * N;
-    expect_ok(err);
+    expect_ok(mark, err);
     cr_assert(elapsed.tv_nsec >= 0 && elapsed.tv_nsec < 1000000000L,
               KATA_MSG("elapsed is {%ld, %ld}: tv_nsec must be between 0 and 999999999. The "
                        "run crossed a whole second; when the end's tv_nsec is smaller than the "
@@ -101,12 +108,13 @@ KATA_TEST(run, timing_uses_the_monotonic_clock)
 {
     long results[N];
     struct timespec elapsed;
+    int mark = probe_created();
     probe_clock_record();
     int err = join_run_timed(N, sleepy_work, NULL, results, &elapsed);
     probe_clock_stop();
     clockid_t ids[PROBE_MAX];
     int calls = probe_clock_calls(ids);
-    expect_ok(err);
+    expect_ok(mark, err);
     cr_assert(calls >= 2,
               KATA_MSG("join_run_timed read the clock with clock_gettime %d time(s): take a "
                        "reading with join_now() before starting the workers and another after "
@@ -123,4 +131,32 @@ KATA_TEST(run, timing_uses_the_monotonic_clock)
                            "要用永远不会跳的那个时钟，不管日期怎么变",
                            (int)ids[i], ids[i] == CLOCK_REALTIME ? " (CLOCK_REALTIME)" : "",
                            (int)CLOCK_MONOTONIC));
+}
+
+KATA_TEST(run, returns_eagain_when_start_fails)
+{
+    long results[N];
+    struct timespec elapsed;
+    int mark = probe_created();
+    probe_fail_create_after(N - 1); /* join_start cannot make its last worker */
+    int err = join_run_timed(N, joined_work, NULL, results, &elapsed);
+    int calls = probe_create_calls();
+    probe_fail_create_after(-1);
+    probe_assert_joined(mark, "join_run_timed");
+    cr_assert(calls >= N,
+              KATA_MSG("join_run_timed(%d, ...) made %d pthread_create call(s): it must start "
+                       "its workers with join_start",
+                       "join_run_timed(%d, ...) 只调用了 %d 次 pthread_create：它必须用 "
+                       "join_start 启动工作线程",
+                       N, calls));
+    cr_assert(err == EAGAIN,
+              KATA_MSG("join_start failed (a pthread_create said EAGAIN) and join_run_timed "
+                       "returned %d (%s), not EAGAIN: join_start only says NULL, so "
+                       "join_run_timed returns EAGAIN, an error number as pthread functions "
+                       "give (not -1, not errno: pthread functions do not set it)",
+                       "join_start 失败了（有个 pthread_create 返回 EAGAIN），join_run_timed "
+                       "返回了 %d（%s），而不是 EAGAIN：join_start 只会返回 NULL，所以 "
+                       "join_run_timed 要返回 EAGAIN，和 pthread 函数一样是错误号（不是 -1，"
+                       "也不是 errno：pthread 函数不设置它）",
+                       err, probe_error(err)));
 }

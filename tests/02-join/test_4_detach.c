@@ -3,6 +3,8 @@
 
 #include "kata.h"
 
+#include <errno.h>
+
 #include <unistd.h>
 
 KATA_SUITE(detach);
@@ -177,4 +179,25 @@ KATA_TEST(detach, wait_done_checks_again_after_every_wake_up)
                        "被唤醒一次就返回了：pthread_cond_wait 可能在条件不成立时返回（虚假唤醒，"
                        "或者别的线程抢先一步又把它改了回去），所以每次醒来都要再检查一遍 "
                        "done->done，放在循环里（用 while，不是 if）"));
+}
+
+KATA_TEST(detach, returns_the_error_when_the_thread_cannot_start)
+{
+    probe_fail_create_after(0);
+    int err = join_detach(quick_work, &token, &done);
+    int calls = probe_create_calls();
+    probe_fail_create_after(-1);
+    cr_assert(calls >= 1,
+              KATA_MSG("join_detach returned %d (%s) without calling pthread_create: it "
+                       "must start its thread with pthread_create",
+                       "join_detach 没调用 pthread_create 就返回了 %d（%s）：它必须用 "
+                       "pthread_create 启动线程",
+                       err, probe_error(err)));
+    cr_assert(err == EAGAIN,
+              KATA_MSG("pthread_create failed with EAGAIN and join_detach returned %d (%s): "
+                       "return the error number pthread_create gave, or the caller goes on "
+                       "to wait for a worker that never started",
+                       "pthread_create 失败了（EAGAIN），join_detach 却返回了 %d（%s）：要返回 "
+                       "pthread_create 给出的错误号，否则调用者会接着去等一个从没启动的工作线程",
+                       err, probe_error(err)));
 }

@@ -261,11 +261,24 @@ static void *held_trampoline(void *p)
     return h.fn(h.arg);
 }
 
+static int creates_left = -1; /* pthread_create calls that may still succeed; < 0: all */
+
+void probe_fail_create_after(int n)
+{
+    p_lock();
+    creates_left = n;
+    p_unlock();
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     p_lock();
-    int hold = holding;
+    int hold = holding, refuse = creates_left == 0;
+    if (creates_left > 0)
+        creates_left--;
     p_unlock();
+    if (refuse)
+        return EAGAIN; /* as when the process may have no more threads */
     if (!hold)
         return __real_pthread_create(t, attr, fn, arg);
     struct held_start *h = malloc(sizeof *h);

@@ -102,7 +102,10 @@ void probe_thread_join(struct probe_thread *t);
  * up). */
 void probe_hold_workers(int on);
 int probe_created(void); /* pthread_create calls that succeeded */
-int probe_joined(void);  /* pthread_join calls that returned 0 */
+/* From now on, pthread_create succeeds n more times, then fails with
+ * EAGAIN; n < 0: never fails. */
+void probe_fail_create_after(int n);
+int probe_joined(void); /* pthread_join calls that returned 0 */
 
 /* ---- 3. single-stepping ------------------------------------------------- */
 

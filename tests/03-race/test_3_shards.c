@@ -9,6 +9,7 @@
 
 #include "kata.h"
 
+#include <errno.h>
 #include <stdint.h>
 
 KATA_SUITE(shards);
@@ -162,5 +163,41 @@ KATA_TEST(shards, shards_sit_on_separate_cache_lines)
                                j, i, (long)(a > b ? a - b : b - a), RACE_CACHE_LINE));
         }
     }
+    race_shards_free(s);
+}
+
+KATA_TEST(shards, failed_create_joins_the_threads_already_started)
+{
+    struct race_shards *s = new_shards(THREADS);
+    long total = -1;
+    probe_hold_workers(1);
+    probe_fail_create_after(2); /* two threads start, the third pthread_create fails */
+    int err = race_shards_run(s, PER_THREAD, &total);
+    probe_fail_create_after(-1);
+    probe_hold_workers(0);
+    int created = probe_created(), joined = probe_joined();
+    cr_assert(created == 2,
+              KATA_MSG("race_shards_run started %d thread(s) before the test made the third "
+                       "pthread_create fail: start the threads one after another, one per "
+                       "shard",
+                       "测试让第三次 pthread_create 失败之前，race_shards_run 启动了 %d 个线程："
+                       "要一个接一个地为每个分片启动线程",
+                       created));
+    cr_assert(joined == created,
+              KATA_MSG("the third pthread_create failed (EAGAIN), and race_shards_run returned "
+                       "having joined %d of the %d threads it had started: the threads already "
+                       "running still count in the shards, so join every one of them before "
+                       "returning the error",
+                       "第三次 pthread_create 失败了（EAGAIN），race_shards_run 返回时只 join 了"
+                       "它启动的 %2$d 个线程中的 %1$d 个：已经在跑的线程还在往分片里计数，返回"
+                       "错误之前要把它们全部 join",
+                       joined, created));
+    cr_assert(err == EAGAIN,
+              KATA_MSG("the third pthread_create failed with EAGAIN, and race_shards_run "
+                       "returned %d: return the error number pthread_create gave (pthread "
+                       "functions return it, they do not set errno)",
+                       "第三次 pthread_create 以 EAGAIN 失败了，race_shards_run 却返回了 %d："
+                       "要返回 pthread_create 给出的错误号（pthread 函数返回错误号，不设置 errno）",
+                       err));
     race_shards_free(s);
 }

@@ -60,6 +60,20 @@ KATA_TEST(withdraw, refuses_when_there_is_not_enough)
                        c.result, account.balance));
 }
 
+KATA_TEST(withdraw, takes_the_whole_balance)
+{
+    start_watching(30);
+    struct call c = {30, -1};
+    probe_op(withdraw, &c);
+    cr_assert(c.result == 1 && account.balance == 0,
+              KATA_MSG("race_withdraw(30) on a balance of exactly 30 returned %d and left %ld: "
+                       "\"at least amount\" includes equal, so the account may be emptied to 0 "
+                       "(balance >= amount, not balance > amount)",
+                       "余额正好 30 时 race_withdraw(30) 返回 %d，余额剩 %ld：\"至少有 amount\" "
+                       "包括相等，账户可以取到正好为 0（balance >= amount，不是 balance > amount）",
+                       c.result, account.balance));
+}
+
 KATA_TEST(withdraw, checks_and_subtracts_inside_the_lock)
 {
     start_watching(100);
@@ -91,6 +105,28 @@ KATA_TEST(withdraw, checks_and_subtracts_inside_the_lock)
                        "别的线程可以在这中间通过同样的检查，也把钱取走。请在 pthread_mutex_unlock "
                        "之前扣款",
                        log.at_unlock, account.balance));
+    /* The check: thread A is stopped just before its lock, and the balance
+     * drops to 20 meanwhile.  A check made under the lock sees 20. */
+    start_watching(100);
+    probe_stop_first(PROBE_STOP_BEFORE_LOCK);
+    struct call a = {30, -1};
+    struct probe_thread ta;
+    probe_thread_start(&ta, withdraw, &a);
+    int stopped = probe_wait_stopped();
+    if (stopped)
+        account.balance = 20;
+    probe_go();
+    probe_thread_join(&ta);
+    cr_assert(!stopped || (a.result == 0 && account.balance == 20),
+              KATA_MSG("race_withdraw(30) was stopped just before it took a->lock, with a "
+                       "balance of 100, and the balance dropped to 20 in the meantime; it then "
+                       "returned %d and left %ld: it had checked the balance before taking the "
+                       "lock, and acted on what it saw. The check belongs inside the lock too: "
+                       "lock, then check, then subtract, then unlock",
+                       "race_withdraw(30) 恰好在拿 a->lock 之前被停住，当时余额是 100，其间余额"
+                       "降到了 20；之后它返回 %d，余额剩 %ld：它在加锁之前就检查了余额，又按看到的"
+                       "旧值行事。检查也必须放在锁里：先加锁，再检查，再扣款，最后解锁",
+                       a.result, account.balance));
 }
 
 /* Thread A withdraws 60 of 100, stopped at `where` while thread B (this
@@ -195,6 +231,22 @@ KATA_TEST(withdraw_cas, refuses_when_there_is_not_enough)
                        "余额 20 时 race_withdraw_cas(30) 返回 %d，余额剩 %ld：应当拒绝（返回 0），"
                        "余额不变",
                        c.result, left));
+}
+
+KATA_TEST(withdraw_cas, takes_the_whole_balance)
+{
+    atomic_store(&balance, 30);
+    struct call c = {30, -1};
+    withdraw_cas(&c);
+    long left = atomic_load(&balance);
+    cr_assert(
+        c.result == 1 && left == 0,
+        KATA_MSG("race_withdraw_cas(30) on a balance of exactly 30 returned %d and left "
+                 "%ld: \"at least amount\" includes equal, so the balance may go to 0 "
+                 "(seen >= amount, not seen > amount)",
+                 "余额正好 30 时 race_withdraw_cas(30) 返回 %d，余额剩 %ld：\"至少有 amount\" "
+                 "包括相等，余额可以取到正好为 0（seen >= amount，不是 seen > amount）",
+                 c.result, left));
 }
 
 /* The number of instruction boundaries of one undisturbed call. */

@@ -801,3 +801,11 @@ static void explain(FILE *out)
     if (locked)
         tracker_unlock();
 }
+
+const char *probe_said(int r)
+{
+    return r == DL_OK         ? "DL_OK"
+           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
+           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                              : "?";
+}

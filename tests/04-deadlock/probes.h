@@ -5,8 +5,9 @@
  *   -Wl,--wrap=pthread_mutex_unlock -Wl,--wrap=pthread_cond_wait
  *   -Wl,--wrap=pthread_cond_timedwait -Wl,--wrap=nanosleep -Wl,--wrap=usleep
  *   -Wl,--wrap=clock_nanosleep -Wl,--wrap=sched_yield
+ *   -Wl,--wrap=pthread_create -Wl,--wrap=pthread_join
  * so every lock, unlock and pause of the student's code goes through the
- * __wrap_ functions in probes.c first.  They keep:
+ * __wrap_ functions in probes.c first (thread creation, in threads.c).  They keep:
  *   - who holds which mutex and who waits for which one (a waits-for graph):
  *     a thread about to wait for a mutex held by a thread that waits, through
  *     a chain, for a mutex it holds itself closes a cycle, a deadlock, which
@@ -114,5 +115,25 @@ int probe_events(struct probe_event *out, int max);
 int probe_holding(void);
 /* Whether the calling thread holds mutex m now. */
 int probe_holds(const pthread_mutex_t *m);
+
+/* ---- pthread_create made to fail (threads.c) ---- */
+
+/* From now on pthread_create succeeds n more times, then fails with EAGAIN;
+ * the threads it started wait, before their start routine, until the first
+ * pthread_join call.  Resets the counts below.  n < 0: back to normal. */
+void probe_fail_create_after(int n);
+/* Since probe_fail_create_after: threads started, and joins that returned 0. */
+void probe_creates(int *made, int *joins);
+
+/* A transfer's result in words, for messages: "DL_OK", "DL_NO_FUNDS",
+ * "ENOSYS: still the stub". */
+const char *probe_said(int r);
+
+/* ---- many.c ---- */
+/* Runs 4 threads of 300 random transfers each among 4 accounts with
+ * `transfer` (named `name` in messages) and checks every invariant: no
+ * deadlock, no balance below zero, no money made or lost. */
+void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account *, long),
+                          const char *name);
 
 #endif

@@ -10,14 +10,6 @@ KATA_SUITE(transfer);
 
 static struct dl_account acc[4];
 
-static const char *said(int r)
-{
-    return r == DL_OK         ? "DL_OK"
-           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
-                              : "?";
-}
-
 static void expect_ok(int r, const char *call)
 {
     cr_assert(
@@ -25,7 +17,7 @@ static void expect_ok(int r, const char *call)
         KATA_MSG("%s returned %d (%s), not DL_OK: the account holds enough, so the money "
                  "must move and the result is DL_OK",
                  "%s 返回了 %d（%s），而不是 DL_OK：账户里的钱足够，钱应该转过去，结果是 DL_OK",
-                 call, r, said(r)));
+                 call, r, probe_said(r)));
 }
 
 KATA_TEST(transfer, moves_the_money)
@@ -54,7 +46,7 @@ KATA_TEST(transfer, refuses_to_overdraw)
                  "must change nothing and return DL_NO_FUNDS",
                  "从只有 50 的账户 1 转出 80，返回了 %d（%s），余额变成 %ld 和 %ld：余额永远不能"
                  "小于零，所以这次转账什么都不能改，并返回 DL_NO_FUNDS",
-                 r, said(r), acc[0].balance, acc[1].balance));
+                 r, probe_said(r), acc[0].balance, acc[1].balance));
     r = dl_transfer(&acc[1], &acc[0], 50);
     cr_assert(
         r == DL_OK && acc[1].balance == 0 && acc[0].balance == 150,
@@ -63,7 +55,7 @@ KATA_TEST(transfer, refuses_to_overdraw)
                  "than the amount)",
                  "把账户 1 的 50 全部转出，返回了 %d（%s），余额 %ld 和 %ld：账户可以正好转到零"
                  "（只有余额小于金额时才拒绝）",
-                 r, said(r), acc[1].balance, acc[0].balance));
+                 r, probe_said(r), acc[1].balance, acc[0].balance));
 }
 
 /* The events of one transfer from account 0 (100) to account 1 (50) of 30,
@@ -149,7 +141,7 @@ KATA_TEST(transfer, releases_every_lock_it_took)
     expect_ok(r1, "dl_transfer(account 0 -> account 1, 30)");
     cr_assert(r2 == DL_NO_FUNDS,
               KATA_MSG("moving 500 out of account 1 returned %d (%s), not DL_NO_FUNDS",
-                       "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, said(r2)));
+                       "从账户 1 转出 500 返回了 %d（%s），不是 DL_NO_FUNDS", r2, probe_said(r2)));
     cr_assert(
         held_after_ok == 0,
         KATA_MSG("dl_transfer returned still holding %d account lock(s): every lock taken "
@@ -202,7 +194,7 @@ KATA_TEST(transfer, to_the_same_account_locks_it_once)
                  "is too small",
                  "从账户 0（100）转 150 给它自己，返回了 %d（%s），不是 DL_NO_FUNDS：余额不够时，"
                  "转给自己也和别的转账一样被拒绝",
-                 r2, said(r2)));
+                 r2, probe_said(r2)));
     cr_assert(acc[0].balance == 100,
               KATA_MSG("after transfers from account 0 to itself its balance is %ld, not 100: "
                        "money moved to the same account changes nothing",
@@ -288,107 +280,6 @@ KATA_TEST(transfer, opposite_transfers_do_not_deadlock)
               KATA_MSG("after moving 10 each way the balances are %ld and %ld, not 100 and 100",
                        "双向各转 10 之后余额是 %ld 和 %ld，不是 100 和 100", acc[0].balance,
                        acc[1].balance));
-}
-
-/* ---- many threads, many transfers ---- */
-
-#define ACCOUNTS 4
-#define WORKERS 4
-#define ROUNDS 300
-#define START 1000
-
-struct worker {
-    int number;
-    int (*transfer)(struct dl_account *, struct dl_account *, long);
-    long net[ACCOUNTS]; /* what its successful transfers added to each account */
-    int bad_result;     /* a result that is neither DL_OK nor DL_NO_FUNDS */
-};
-
-static void *work(void *p)
-{
-    struct worker *w = p;
-    probe_label(KATA_TR("thread %d", "线程 %d"), w->number);
-    unsigned seed = 12345u * (unsigned)w->number;
-    for (int i = 0; i < ROUNDS; i++) {
-        int from = (int)(rand_r(&seed) % ACCOUNTS), to = (int)(rand_r(&seed) % ACCOUNTS);
-        long amount = 1 + (long)(rand_r(&seed) % 700);
-        int r = w->transfer(&acc[from], &acc[to], amount);
-        if (r == DL_OK) {
-            w->net[from] -= amount;
-            w->net[to] += amount;
-        } else if (r != DL_NO_FUNDS && !w->bad_result) {
-            w->bad_result = r;
-        }
-    }
-    probe_finished();
-    return NULL;
-}
-
-/* Shared with part 2: runs WORKERS threads of ROUNDS random transfers each
- * and checks every invariant. */
-void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account *, long),
-                          const char *name);
-void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account *, long),
-                          const char *name)
-{
-    long b[ACCOUNTS];
-    for (int i = 0; i < ACCOUNTS; i++)
-        b[i] = START;
-    probe_accounts(acc, ACCOUNTS, b);
-    static struct worker w[WORKERS];
-    pthread_t t[WORKERS];
-    for (int i = 0; i < WORKERS; i++) {
-        memset(&w[i], 0, sizeof w[i]);
-        w[i].number = i + 1;
-        w[i].transfer = transfer;
-        cr_assert(pthread_create(&t[i], NULL, work, &w[i]) == 0,
-                  "the test could not start a thread");
-    }
-    char why[1024];
-    cr_assert(
-        probe_wait_done(WORKERS, why, sizeof why),
-        KATA_MSG("Deadlock: %s. Each waits for a lock the next one holds, so none can go "
-                 "on: take the locks in one global order",
-                 "死锁：%s。每个线程都在等下一个线程持有的锁，谁也走不下去：按一个全局顺序拿锁",
-                 why));
-    for (int i = 0; i < WORKERS; i++)
-        pthread_join(t[i], NULL);
-    for (int i = 0; i < WORKERS; i++)
-        cr_assert(w[i].bad_result == 0,
-                  KATA_MSG("%s returned %d (%s): it returns DL_OK or DL_NO_FUNDS",
-                           "%s 返回了 %d（%s）：它只返回 DL_OK 或 DL_NO_FUNDS", name,
-                           w[i].bad_result, said(w[i].bad_result)));
-    long total = 0;
-    for (int a = 0; a < ACCOUNTS; a++) {
-        total += acc[a].balance;
-        cr_assert(acc[a].balance >= 0,
-                  KATA_MSG("account %d ended at %ld: a balance never goes below zero; check the "
-                           "balance and move the money under the same locks, in one step",
-                           "账户 %d 最后是 %ld：余额永远不能小于零；检查余额和转钱要在同一组锁下、"
-                           "一步完成",
-                           a, acc[a].balance));
-    }
-    cr_assert(
-        total == ACCOUNTS * START,
-        KATA_MSG("after %d threads made %d transfers each with %s, the accounts hold %ld "
-                 "in all, not %ld: money was created or lost, so some transfer was not "
-                 "done under both locks",
-                 "%d 个线程各转账 %d 次（用 %s）之后，账户总额是 %ld，不是 %ld：钱凭空多了或少了，"
-                 "说明有的转账没有在两把锁之下完成",
-                 WORKERS, ROUNDS, name, total, (long)ACCOUNTS * START));
-    for (int a = 0; a < ACCOUNTS; a++) {
-        long want = START;
-        for (int i = 0; i < WORKERS; i++)
-            want += w[i].net[a];
-        cr_assert(
-            acc[a].balance == want,
-            KATA_MSG("account %d holds %ld, but the transfers that returned DL_OK add up to "
-                     "%ld: every transfer that says DL_OK must be applied exactly once, and "
-                     "a refused one not at all",
-                     "账户 %d 里有 %ld，但返回 DL_OK 的转账加起来应该是 %ld：每个返回 DL_OK 的"
-                     "转账必须恰好生效一次，被拒绝的一次都不能生效",
-                     a, acc[a].balance, want));
-    }
 }
 
 KATA_TEST(transfer, many_threads_keep_every_invariant)

@@ -10,14 +10,6 @@ KATA_SUITE(trylock);
 static struct dl_account acc[2];
 static struct probe_event ev[512];
 
-static const char *said(int r)
-{
-    return r == DL_OK         ? "DL_OK"
-           : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
-                              : "?";
-}
-
 static void expect_ok(int r, const char *call)
 {
     cr_assert(
@@ -25,7 +17,7 @@ static void expect_ok(int r, const char *call)
         KATA_MSG("%s returned %d (%s), not DL_OK: the account holds enough, so the money "
                  "must move and the result is DL_OK",
                  "%s 返回了 %d（%s），而不是 DL_OK：账户里的钱足够，钱应该转过去，结果是 DL_OK",
-                 call, r, said(r)));
+                 call, r, probe_said(r)));
 }
 
 KATA_TEST(trylock, moves_the_money_like_dl_transfer)
@@ -44,7 +36,28 @@ KATA_TEST(trylock, moves_the_money_like_dl_transfer)
                  "从账户 0（100）转 30 到账户 1（50），再试着转 500 回去之后，余额是 %ld 和 %ld"
                  "（应为 70 和 80），第二次返回 %d（%s，应为 DL_NO_FUNDS），还有 %d 把锁没放"
                  "（应为 0）：dl_transfer_try 和 dl_transfer 的约定一样",
-                 acc[0].balance, acc[1].balance, r, said(r), held));
+                 acc[0].balance, acc[1].balance, r, probe_said(r), held));
+}
+
+KATA_TEST(trylock, refusal_releases_both_locks)
+{
+    long b[] = {20, 50};
+    probe_accounts(acc, 2, b);
+    int r = dl_transfer_try(&acc[0], &acc[1], 30);
+    int held = probe_holding();
+    cr_assert(r == DL_NO_FUNDS && acc[0].balance == 20 && acc[1].balance == 50,
+              KATA_MSG("moving 30 out of account 0, which holds 20, returned %d (%s) and left "
+                       "the balances at %ld and %ld: change nothing and return DL_NO_FUNDS",
+                       "从只有 20 的账户 0 转出 30，返回了 %d（%s），余额变成 %ld 和 %ld："
+                       "什么都不改，返回 DL_NO_FUNDS",
+                       r, probe_said(r), acc[0].balance, acc[1].balance));
+    cr_assert(held == 0,
+              KATA_MSG("dl_transfer_try refused to overdraw (DL_NO_FUNDS) but returned still "
+                       "holding %d lock(s): the refusal is a way out of the function like any "
+                       "other, so unlock both accounts before it returns",
+                       "dl_transfer_try 拒绝了透支（DL_NO_FUNDS），返回时却还拿着 %d 把锁：拒绝"
+                       "也是离开函数的一条路，和别的路一样，返回前要把两个账户都解锁",
+                       held));
 }
 
 KATA_TEST(trylock, to_the_same_account_locks_it_once)
@@ -279,9 +292,6 @@ KATA_TEST(trylock, opposite_transfers_both_finish)
                        "双向各转 10 之后余额是 %ld 和 %ld，不是 100 和 100", acc[0].balance,
                        acc[1].balance));
 }
-
-void probe_many_transfers(int (*transfer)(struct dl_account *, struct dl_account *, long),
-                          const char *name);
 
 KATA_TEST(trylock, many_threads_keep_every_invariant)
 {

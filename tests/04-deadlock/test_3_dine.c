@@ -218,3 +218,46 @@ KATA_TEST(dine, fork_order_has_no_cycle)
         cr_assert(d.eaten[i] == 2, KATA_MSG("philosopher %d ate %d time(s), not 2",
                                             "哲学家 %d 吃了 %d 次，不是 2", i, d.eaten[i]));
 }
+
+static void *dine_failing(void *p)
+{
+    struct dinner *r = p;
+    struct dl_diners diners = {think, eat, NULL};
+    probe_fail_create_after(3); /* three philosophers start, the fourth cannot */
+    r->result = dl_dine(forks, d.meals, &diners);
+    return NULL;
+}
+
+KATA_TEST(dine, failed_create_joins_the_philosophers_already_started)
+{
+    run_dinner(2);
+    struct dinner r = {-1};
+    pthread_t t;
+    cr_assert(pthread_create(&t, NULL, dine_failing, &r) == 0, "the test could not start a thread");
+    pthread_join(t, NULL);
+    int made, joins;
+    probe_creates(&made, &joins);
+    probe_fail_create_after(-1);
+    cr_assert(made == 3,
+              KATA_MSG("dl_dine started %d philosopher thread(s) before the test made the fourth "
+                       "pthread_create fail: start one thread per philosopher, one after "
+                       "another",
+                       "测试让第四次 pthread_create 失败之前，dl_dine 启动了 %d 个哲学家线程："
+                       "要一个接一个地为每个哲学家启动一个线程",
+                       made));
+    cr_assert(joins == made,
+              KATA_MSG("the fourth pthread_create failed (EAGAIN), and dl_dine returned having "
+                       "joined %d of the %d philosophers it had started: they still use the "
+                       "forks and what dl_dine gave them, so join every one of them before "
+                       "returning the error",
+                       "第四次 pthread_create 失败了（EAGAIN），dl_dine 返回时只 join 了它启动的 "
+                       "%2$d 个哲学家中的 %1$d 个：它们还在用叉子和 dl_dine 交给它们的东西，"
+                       "返回错误之前要把它们全部 join",
+                       joins, made));
+    cr_assert(r.result == EAGAIN,
+              KATA_MSG("the fourth pthread_create failed with EAGAIN, and dl_dine returned %d: "
+                       "return the error number pthread_create gave",
+                       "第四次 pthread_create 以 EAGAIN 失败了，dl_dine 却返回了 %d：要返回 "
+                       "pthread_create 给出的错误号",
+                       r.result));
+}

@@ -220,6 +220,74 @@ static struct {
 } hyg_mutexes[HYG_MAX_MUTEXES];
 static int hyg_nmutexes;
 
+/* Where the code under test made each descriptor, when the exercise links
+ * its test program with -Wl,--wrap=pipe (or dup, dup2): the caller's return
+ * address, shown as "function+0xNN" and turned into file:line after the
+ * run.  Without the flag __wrap_ is never called and __real_ stays unset. */
+#define HYG_MAX_MADE 64
+static struct {
+    int fd;
+    const void *at;
+} hyg_made[HYG_MAX_MADE];
+static int hyg_nmade;
+
+int __real_pipe(int fds[2]) __attribute__((weak));
+int __real_dup(int fd) __attribute__((weak));
+int __real_dup2(int fd, int to) __attribute__((weak));
+
+static void hyg_note_made(int fd, const void *at)
+{
+    int i = 0;
+    while (i < hyg_nmade && hyg_made[i].fd != fd)
+        i++;
+    if (i == hyg_nmade && hyg_nmade < HYG_MAX_MADE)
+        hyg_nmade++;
+    if (i < hyg_nmade) {
+        hyg_made[i].fd = fd;
+        hyg_made[i].at = at;
+    }
+}
+
+int __wrap_pipe(int fds[2])
+{
+    int r = __real_pipe(fds);
+    if (r == 0) {
+        hyg_note_made(fds[0], __builtin_return_address(0));
+        hyg_note_made(fds[1], __builtin_return_address(0));
+    }
+    return r;
+}
+
+int __wrap_dup(int fd)
+{
+    int r = __real_dup(fd);
+    if (r >= 0)
+        hyg_note_made(r, __builtin_return_address(0));
+    return r;
+}
+
+int __wrap_dup2(int fd, int to)
+{
+    int r = __real_dup2(fd, to);
+    if (r >= 0)
+        hyg_note_made(r, __builtin_return_address(0));
+    return r;
+}
+
+/* ", made at compute_in_child+0x2b" for a descriptor whose making was seen. */
+static void hyg_made_at(int fd, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (int i = 0; i < hyg_nmade; i++) {
+        Dl_info info;
+        /* one byte back: the call instruction itself, not the next line */
+        const char *at = (const char *)hyg_made[i].at - 1;
+        if (hyg_made[i].fd == fd && dladdr(at, &info) && info.dli_sname && info.dli_saddr)
+            snprintf(out, size, KATA_TR(", made at %s+0x%lx", "，创建于 %s+0x%lx"), info.dli_sname,
+                     (unsigned long)(at - (const char *)info.dli_saddr));
+    }
+}
+
 static void hyg_read_target(int fd, char *target, size_t size)
 {
     char path[64];
@@ -320,7 +388,7 @@ static size_t hyg_new_fds(const struct hyg_snapshot *now, char *out, size_t size
 {
     size_t used = 0;
     int n = 0;
-    for (int i = 0; i < now->nfd && used + 160 < size; i++) {
+    for (int i = 0; i < now->nfd && used + 288 < size; i++) {
         if (hyg_fd_is_old(&now->fds[i]))
             continue;
         const struct hyg_fd *f = &now->fds[i];
@@ -328,9 +396,11 @@ static size_t hyg_new_fds(const struct hyg_snapshot *now, char *out, size_t size
         if (strncmp(f->target, "pipe:", 5) == 0)
             end = kata_opened_for_writing(getpid(), f->fd) ? KATA_TR("the write end of ", "写端，")
                                                            : KATA_TR("the read end of ", "读端，");
+        char made[128];
+        hyg_made_at(f->fd, made, sizeof made);
         used += (size_t)snprintf(out + used, size - used,
-                                 KATA_TR("%sdescriptor %d (%s%s)", "%s描述符 %d（%s%s）"),
-                                 n++ ? KATA_TR(", ", "、") : "", f->fd, end, f->target);
+                                 KATA_TR("%sdescriptor %d (%s%s%s)", "%s描述符 %d（%s%s%s）"),
+                                 n++ ? KATA_TR(", ", "、") : "", f->fd, end, f->target, made);
     }
     return used;
 }
