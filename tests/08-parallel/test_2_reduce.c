@@ -225,7 +225,7 @@ KATA_TEST(reduce, no_atomic_per_item)
     cr_assert(
         s.atomics <= MOST,
         KATA_MSG(
-            "to sum %d items on %d workers, the workers executed %ld atomic "
+            "to sum %d items on %d workers, the workers executed at least %ld atomic "
             "instructions (this test runs them one instruction at a time and counts "
             "the atomic read-modify-writes: atomic_fetch_add, __sync_fetch_and_add, a "
             "mutex lock ...). One shared total updated atomically for every item gives "
@@ -235,7 +235,7 @@ KATA_TEST(reduce, no_atomic_per_item)
             "other while the workers wait for it, and they run no faster than one "
             "thread. Give each worker a partial result of its own, a local variable it "
             "adds into with a plain +=, and combine the partial results after the joins",
-            "%d 项数据分给 %d 个工作线程求和，工作线程执行了 %ld 条原子指令（这个测试让工作线程"
+            "%d 项数据分给 %d 个工作线程求和，工作线程至少执行了 %ld 条原子指令（这个测试让工作线程"
             "一次只执行一条指令，数出其中的原子读-改-写：atomic_fetch_add、__sync_fetch_and_add、"
             "给互斥锁加锁……）。每一项都用原子操作加进同一个共享总和，不加锁也能得到正确的和，"
             "可它仍然是所有核都要写的一个总和：每次原子加法都得先把存放总和的那条缓存行搬进自己的核"
