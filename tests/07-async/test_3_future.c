@@ -4,6 +4,7 @@
 #include "kata.h"
 
 #include <stdint.h>
+#include <string.h>
 
 KATA_SUITE(future);
 
@@ -424,5 +425,50 @@ KATA_TEST(future, a_call_from_another_thread_while_a_task_runs_is_not_lost)
                        "而不是在事件循环的线程上运行一次。只要还有这样的调用没处理，即使已经没有"
                        "任务了，事件循环也要继续运行",
                        while_running_ran));
+    finish();
+}
+
+struct recorded {
+    char name;
+    int timer; /* the probes' handle, or -1 for call_soon */
+};
+static char ran_order[8];
+static int nran;
+
+static void record_order(void *p)
+{
+    struct recorded *r = p;
+    probe_progress();
+    if (r->timer >= 0)
+        probe_timer_done(r->timer);
+    if (nran < (int)sizeof ran_order - 1)
+        ran_order[nran++] = r->name;
+}
+
+KATA_TEST(future, callbacks_run_in_the_order_they_were_made)
+{
+    start();
+    static struct recorded a = {'a', -1}, b = {'b', -1}, c = {'c', -1}, d = {'d', -1};
+    a.timer = probe_timer(30);
+    b.timer = probe_timer(30);
+    /* One after the other: the order they are made in is what the test is about. */
+    int r = async_call_later(loop, 30, record_order, &a);
+    r |= async_call_later(loop, 30, record_order, &b);
+    r |= async_call_soon(loop, record_order, &c);
+    r |= async_call_soon(loop, record_order, &d);
+    cr_assert(r == 0, "%s",
+              KATA_TR("async_call_later or async_call_soon did not return 0",
+                      "async_call_later 或 async_call_soon 没有返回 0"));
+    probe_run(loop);
+    cr_assert(strcmp(ran_order, "cdab") == 0,
+              KATA_MSG("a and b were made with async_call_later(30), then c and d with "
+                       "async_call_soon, and the callbacks ran in the order \"%s\", not "
+                       "\"cdab\": the callbacks that are due run in the order they were made "
+                       "(new ones go at the end of the list, a queue, not a stack), also two "
+                       "timers due at the same moment",
+                       "先用 async_call_later(30) 做了 a 和 b，再用 async_call_soon 做了 c 和 d，"
+                       "回调运行的顺序却是 \"%s\"，而不是 \"cdab\"：到期的回调要按做出来的先后"
+                       "顺序运行（新的放在列表末尾，是队列而不是栈），同时到期的两个定时器也一样",
+                       ran_order));
     finish();
 }
