@@ -35,6 +35,11 @@ void ev(const char *fmt, ...)
     T->text[T->len] = '\0';
 }
 
+void calling(const char *call)
+{
+    snprintf(T->calling, sizeof T->calling, "%s", call != NULL ? call : "");
+}
+
 static void call_scenario(void *arg, void *out)
 {
     (void)out;
@@ -134,6 +139,15 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "运行它的那个 coro_resume：让上下文的 uc_link 指向恢复者保存下来的上下文（或者让函数"
             "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s",
             events, lesson));
+    if (p.signaled && T->calling[0] != '\0')
+        cr_assert_fail(
+            KATA_MSG("the scenario crashed (signal %d, %s) inside %s, and never came back from it: "
+                     "the header allows that argument and says what to return for it, so check "
+                     "the argument before you use it. Events before the crash: %s. %s",
+                     "场景在 %3$s 里面崩溃了（信号 %1$d，%2$s），再也没有从这个调用返回：头文件允许"
+                     "这个参数，也写明了这时该返回什么，所以先检查参数，再使用它。崩溃之前的事件：%"
+                     "4$s。%5$s",
+                     p.sig, strsignal(p.sig), T->calling, events, lesson));
     if (p.signaled)
         cr_assert_fail(KATA_MSG(
             "the scenario crashed (signal %d, %s): a switch went to a place that was never "

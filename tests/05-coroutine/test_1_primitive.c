@@ -561,7 +561,10 @@ static void sc_free(void)
     NEW(co, free_self, NULL);
     coro_resume(co, 0, NULL);
     ev("free-suspended %s", ename(coro_free(co)));
-    ev("free-null %s", ename(coro_free(NULL)));
+    calling("coro_free(NULL)");
+    int err = coro_free(NULL);
+    calling(NULL);
+    ev("free-null %s", ename(err));
 }
 
 KATA_TEST(primitive, free_refuses_a_running_coroutine)

@@ -245,8 +245,11 @@ static long await_null(void *arg, long first)
 {
     (void)arg;
     (void)first;
-    ev("null"); /* a crash in coro_await(NULL) shows this as its last event */
-    ev("%s", ename(coro_await(NULL, NULL)));
+    ev("null");
+    calling("coro_await(NULL, NULL)");
+    int err = coro_await(NULL, NULL);
+    calling(NULL);
+    ev("%s", ename(err));
     return 0;
 }
 
