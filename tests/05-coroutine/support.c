@@ -122,12 +122,38 @@ const char *shown_events(void)
     return buf;
 }
 
+/* The helper did not come back from the call the scenario marked (calling):
+ * the mistake is in how that call treats the case the header names. */
+static void expect_came_back_from_the_call(const struct kata_proc *p, const char *events,
+                                           const char *lesson)
+{
+    char how[128];
+    if (p->signaled)
+        snprintf(how, sizeof how, KATA_TR("it crashed (signal %d, %s)", "它崩溃了（信号 %d，%s）"),
+                 p->sig, strsignal(p->sig));
+    else if (p->exited)
+        snprintf(
+            how, sizeof how,
+            KATA_TR("the whole process ended (exit status %d)", "整个进程结束了（退出状态 %d）"),
+            p->status);
+    else
+        snprintf(how, sizeof how, "%s", KATA_TR("it never returned", "它一直没有返回"));
+    cr_assert_fail(KATA_MSG("the scenario never came back from %s: %s. The header names this case "
+                            "and what to return for it: check for it first, before you use the "
+                            "argument or switch anywhere. Events before that: %s. %s",
+                            "场景再也没有从 %s 返回：%s。头文件写明了这种情况，也写明了这时该返回"
+                            "什么：先检查它，再使用参数或做任何切换。在那之前的事件：%s。%s",
+                            T->calling, how, events, lesson));
+}
+
 void expect_completed(const struct kata_proc *pp, const char *lesson)
 {
     struct kata_proc p = *pp;
     if (p.completed)
         return;
     const char *events = shown_events();
+    if (T->calling[0] != '\0')
+        expect_came_back_from_the_call(&p, events, lesson);
     if (p.exited && p.status == 0)
         cr_assert_fail(KATA_MSG(
             "the whole process ended with status 0 in the middle of the scenario, right after "
@@ -139,15 +165,6 @@ void expect_completed(const struct kata_proc *pp, const char *lesson)
             "运行它的那个 coro_resume：让上下文的 uc_link 指向恢复者保存下来的上下文（或者让函数"
             "在一个跳板函数里结束，由它切换回去）。结束之前的事件：%s。%s",
             events, lesson));
-    if (p.signaled && T->calling[0] != '\0')
-        cr_assert_fail(
-            KATA_MSG("the scenario crashed (signal %d, %s) inside %s, and never came back from it: "
-                     "the header allows that argument and says what to return for it, so check "
-                     "the argument before you use it. Events before the crash: %s. %s",
-                     "场景在 %3$s 里面崩溃了（信号 %1$d，%2$s），再也没有从这个调用返回：头文件允许"
-                     "这个参数，也写明了这时该返回什么，所以先检查参数，再使用它。崩溃之前的事件：%"
-                     "4$s。%5$s",
-                     p.sig, strsignal(p.sig), T->calling, events, lesson));
     if (p.signaled)
         cr_assert_fail(KATA_MSG(
             "the scenario crashed (signal %d, %s): a switch went to a place that was never "

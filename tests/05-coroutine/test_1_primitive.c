@@ -206,7 +206,9 @@ static void sc_resume_finished(void)
     coro_resume(co, 0, NULL);
     coro_resume(co, 0, NULL);
     long out = -1;
+    calling("coro_resume on a coroutine that has finished");
     int err = coro_resume(co, 0, &out);
+    calling(NULL);
     ev("again %s %s", ename(err), sname(coro_status(co)));
     coro_free(co);
 }
@@ -230,7 +232,9 @@ KATA_TEST(primitive, resuming_a_finished_coroutine_is_refused)
 
 static void sc_yield_outside(void)
 {
+    calling("coro_yield on the thread itself, with no coroutine running");
     int err = coro_yield(5, NULL);
+    calling(NULL);
     ev("yield %s current=%s", ename(err), coro_current() ? "set" : "NULL");
 }
 
