@@ -349,6 +349,31 @@ KATA_TEST(primitive, stack_has_the_size_asked_for)
                   "CORO_MIN_STACK（这里只要了 100 字节）");
 }
 
+/* ---- no function, no coroutine ------------------------------------------- */
+
+static void sc_create_null(void)
+{
+    struct coro *co;
+    NEW(co, returns_at_once, NULL); /* coro_create works at all */
+    coro_free(co);
+    calling("coro_create(NULL, NULL, 0)");
+    struct coro *none = coro_create(NULL, NULL, 0);
+    calling(NULL);
+    ev("null-fn %s", none == NULL ? "NULL" : "a-coroutine");
+    coro_free(none); /* never resumed: it would run a NULL function */
+}
+
+KATA_TEST(primitive, create_without_a_function_is_refused)
+{
+    run_or_fail(sc_create_null, KATA_TR("coro_create is given no function (NULL).",
+                                        "coro_create 拿到的函数是 NULL。"));
+    expect_events("null-fn NULL ",
+                  "coro_create(NULL, ...) must return NULL: a coroutine with no function would "
+                  "jump to address 0 at its first resume, far from the mistake that made it",
+                  "coro_create(NULL, ...) 必须返回 NULL：没有函数的协程会在第一次被恢复时跳到地址 "
+                  "0，离造成它的错误很远");
+}
+
 /* ---- two coroutines, two stacks ------------------------------------------ */
 
 static long count_up(void *arg, long first)
