@@ -35,6 +35,11 @@ void ev(const char *fmt, ...)
     T->text[T->len] = '\0';
 }
 
+void calling(const char *call)
+{
+    snprintf(T->calling, sizeof T->calling, "%s", call != NULL ? call : "");
+}
+
 static void call_scenario(void *arg, void *out)
 {
     (void)out;
@@ -190,12 +195,38 @@ const char *shown_events(void)
     return buf;
 }
 
+/* The helper did not come back from the call the scenario marked (calling):
+ * the mistake is in how that call treats the case the header names. */
+static void expect_came_back_from_the_call(const struct kata_proc *p, const char *events,
+                                           const char *lesson)
+{
+    char how[128];
+    if (p->signaled)
+        snprintf(how, sizeof how, KATA_TR("it crashed (signal %d, %s)", "它崩溃了（信号 %d，%s）"),
+                 p->sig, strsignal(p->sig));
+    else if (p->exited)
+        snprintf(
+            how, sizeof how,
+            KATA_TR("the whole process ended (exit status %d)", "整个进程结束了（退出状态 %d）"),
+            p->status);
+    else
+        snprintf(how, sizeof how, "%s", KATA_TR("it never returned", "它一直没有返回"));
+    cr_assert_fail(KATA_MSG("the scenario never came back from %s: %s. The header names this case "
+                            "and what to return for it: check for it first, before you use the "
+                            "argument or switch anywhere. Events before that: %s. %s",
+                            "场景再也没有从 %s 返回：%s。头文件写明了这种情况，也写明了这时该返回"
+                            "什么：先检查它，再使用参数或做任何切换。在那之前的事件：%s。%s",
+                            T->calling, how, events, lesson));
+}
+
 void expect_completed(const struct kata_proc *pp, const char *lesson)
 {
     struct kata_proc p = *pp;
     if (p.completed)
         return;
     const char *events = shown_events();
+    if (T->calling[0] != '\0')
+        expect_came_back_from_the_call(&p, events, lesson);
     if (p.exited && p.status == 0)
         cr_assert_fail(KATA_MSG(
             "the whole process ended with status 0 in the middle of the scenario, right after "

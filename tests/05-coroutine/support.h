@@ -25,6 +25,7 @@ struct trace {
     long v[32];           /* scenario-defined values */
     uintptr_t p[16];      /* scenario-defined addresses */
     char out[TRACE_TEXT]; /* what printers printed */
+    char calling[64];     /* the call the scenario is inside, "" between calls */
 };
 
 /* The trace of the current test (shared with the helper). */
@@ -35,6 +36,12 @@ void trace_open(void);
 
 /* Appends one event ("start 5") and a space to T->text. */
 void ev(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The scenario is about to make `call` (as text: "coro_await(NULL, NULL)"),
+ * one whose arguments the header allows but the learner may not expect;
+ * calling(NULL) once it came back.  A crash in between is reported as a
+ * crash inside that call. */
+void calling(const char *call);
 
 /* Runs scenario() in a helper process; its events land in T. */
 struct kata_proc run_scenario(void (*scenario)(void));

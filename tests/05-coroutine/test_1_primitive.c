@@ -206,7 +206,9 @@ static void sc_resume_finished(void)
     coro_resume(co, 0, NULL);
     coro_resume(co, 0, NULL);
     long out = -1;
+    calling("coro_resume on a coroutine that has finished");
     int err = coro_resume(co, 0, &out);
+    calling(NULL);
     ev("again %s %s", ename(err), sname(coro_status(co)));
     coro_free(co);
 }
@@ -230,7 +232,9 @@ KATA_TEST(primitive, resuming_a_finished_coroutine_is_refused)
 
 static void sc_yield_outside(void)
 {
+    calling("coro_yield on the thread itself, with no coroutine running");
     int err = coro_yield(5, NULL);
+    calling(NULL);
     ev("yield %s current=%s", ename(err), coro_current() ? "set" : "NULL");
 }
 
@@ -343,6 +347,31 @@ KATA_TEST(primitive, stack_has_the_size_asked_for)
                   "never one smaller than CORO_MIN_STACK (asked for 100 bytes)",
                   "coro_create(fn, arg, 200000) 必须给出至少 200000 字节的栈，而且栈绝不能小于 "
                   "CORO_MIN_STACK（这里只要了 100 字节）");
+}
+
+/* ---- no function, no coroutine ------------------------------------------- */
+
+static void sc_create_null(void)
+{
+    struct coro *co;
+    NEW(co, returns_at_once, NULL); /* coro_create works at all */
+    coro_free(co);
+    calling("coro_create(NULL, NULL, 0)");
+    struct coro *none = coro_create(NULL, NULL, 0);
+    calling(NULL);
+    ev("null-fn %s", none == NULL ? "NULL" : "a-coroutine");
+    coro_free(none); /* never resumed: it would run a NULL function */
+}
+
+KATA_TEST(primitive, create_without_a_function_is_refused)
+{
+    run_or_fail(sc_create_null, KATA_TR("coro_create is given no function (NULL).",
+                                        "coro_create 拿到的函数是 NULL。"));
+    expect_events("null-fn NULL ",
+                  "coro_create(NULL, ...) must return NULL: a coroutine with no function would "
+                  "jump to address 0 at its first resume, far from the mistake that made it",
+                  "coro_create(NULL, ...) 必须返回 NULL：没有函数的协程会在第一次被恢复时跳到地址 "
+                  "0，离造成它的错误很远");
 }
 
 /* ---- two coroutines, two stacks ------------------------------------------ */
@@ -561,7 +590,10 @@ static void sc_free(void)
     NEW(co, free_self, NULL);
     coro_resume(co, 0, NULL);
     ev("free-suspended %s", ename(coro_free(co)));
-    ev("free-null %s", ename(coro_free(NULL)));
+    calling("coro_free(NULL)");
+    int err = coro_free(NULL);
+    calling(NULL);
+    ev("free-null %s", ename(err));
 }
 
 KATA_TEST(primitive, free_refuses_a_running_coroutine)

@@ -145,3 +145,35 @@ KATA_TEST(generator, two_generators_side_by_side)
                   "轮流拉取的两个生成器，各自在自己的范围里记住自己的位置；到结尾 gen_next 返回 0，"
                   "并且不改动 *value");
 }
+
+/* A generator that asks itself for its next value while it runs. */
+static long asks_itself(void *arg, long first)
+{
+    (void)arg;
+    (void)first;
+    long v = -1;
+    int r = gen_next(coro_current(), &v);
+    ev("self-next %s", r < 0 ? ename(-r) : r == 0 ? "end" : "value");
+    coro_yield(7, NULL);
+    return 0;
+}
+
+static void sc_self(void)
+{
+    struct coro *g;
+    NEW(g, asks_itself, NULL);
+    pull(g, 3);
+    coro_free(g);
+}
+
+KATA_TEST(generator, a_running_generator_is_busy_not_finished)
+{
+    run_or_fail(sc_self, KATA_TR("A generator calls gen_next on itself, then yields 7.",
+                                 "一个生成器对自己调用 gen_next，然后 yield 7。"));
+    expect_events("self-next EBUSY 7 end ",
+                  "gen_next on a generator that is running (here: itself) returns -EBUSY: an "
+                  "error of coro_resume is not the end of the sequence, and 0 means only that "
+                  "the generator has finished",
+                  "对正在运行的生成器（这里是它自己）调用 gen_next 要返回 -EBUSY：coro_resume "
+                  "的错误不等于序列结束，返回 0 只表示生成器已经结束");
+}

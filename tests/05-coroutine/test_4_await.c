@@ -241,6 +241,18 @@ static long await_self(void *arg, long first)
     return 0;
 }
 
+static long await_null(void *arg, long first)
+{
+    (void)arg;
+    (void)first;
+    ev("null");
+    calling("coro_await(NULL, NULL)");
+    int err = coro_await(NULL, NULL);
+    calling(NULL);
+    ev("%s", ename(err));
+    return 0;
+}
+
 static void sc_edges(void)
 {
     struct coro *done, *w, *s;
@@ -253,6 +265,10 @@ static void sc_edges(void)
     NEW(s, await_self, NULL);
     coro_resume(s, 0, NULL);
     ev("outside %s", ename(coro_await(done, NULL)));
+    struct coro *n;
+    NEW(n, await_null, NULL);
+    coro_resume(n, 0, NULL);
+    coro_free(n);
     coro_free(s);
     coro_free(w);
     coro_free(done);
@@ -263,11 +279,12 @@ KATA_TEST(await, finished_self_and_outside)
     run_or_fail(sc_edges,
                 KATA_TR("Awaiting a finished coroutine, oneself, and from outside any coroutine.",
                         "等待一个已结束的协程、等待自己、以及在任何协程之外 await。"));
-    expect_events("await 0 r=9 once F out=9 self EBUSY outside EPERM ",
+    expect_events("await 0 r=9 once F out=9 self EBUSY outside EPERM null EINVAL ",
                   "awaiting a coroutine that has already finished returns its result at once, "
-                  "without suspending; a coroutine awaiting itself is refused with EBUSY; and "
+                  "without suspending; a coroutine awaiting itself is refused with EBUSY; "
                   "the thread itself, outside any coroutine, cannot await (EPERM): it has "
-                  "nobody to yield to",
+                  "nobody to yield to; and there is nothing to await in NULL (EINVAL)",
                   "等待一个已经结束的协程，立刻返回它的结果，不挂起；协程等待自己要以 EBUSY 拒绝；"
-                  "线程本身（不在任何协程里）不能 await（EPERM）：它没有可以 yield 给的对象");
+                  "线程本身（不在任何协程里）不能 await（EPERM）：它没有可以 yield 给的对象；"
+                  "NULL 没有什么可等待的（EINVAL）");
 }

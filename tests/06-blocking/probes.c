@@ -34,6 +34,7 @@ static struct watched {
     int in_read;
     pid_t tid;
     int reads;
+    int interrupted; /* reads still to fail with EINTR (virtual clock) */
 } watched[16];
 static int watched_count;
 
@@ -76,6 +77,14 @@ void probe_chunk(int fd, size_t bytes)
     probe_watch(fd);
     pthread_mutex_lock(&lock);
     find(fd)->chunk = bytes;
+    pthread_mutex_unlock(&lock);
+}
+
+void probe_interrupt_reads(int fd, int count)
+{
+    probe_watch(fd);
+    pthread_mutex_lock(&lock);
+    find(fd)->interrupted = count;
     pthread_mutex_unlock(&lock);
 }
 
@@ -244,6 +253,13 @@ static ssize_t read_on_virtual_clock(struct watched *w, int fd, void *buf, size_
     stats.reads++;
     if (w->eof_seen && ++stats.reads_after_eof >= EOF_LIMIT)
         stop(PROBE_EOF_AGAIN);
+    if (w->interrupted > 0) {
+        /* A signal arrived as the read began: it fails, nothing was read. */
+        w->interrupted--;
+        stats.reads_eintr++;
+        errno = EINTR;
+        return -1;
+    }
     if (!(__real_fcntl(fd, F_GETFL) & O_NONBLOCK)) {
         /* A blocking read: time passes until something makes it readable. */
         while (!readable_now(fd)) {

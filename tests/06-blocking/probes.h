@@ -64,6 +64,10 @@ void probe_watch(int fd);
  * as a pipe may when a writer writes in pieces. */
 void probe_chunk(int fd, size_t bytes);
 
+/* On the virtual clock, the next `count` reads on fd fail with EINTR before
+ * they read anything, as when a signal arrives just then. */
+void probe_interrupt_reads(int fd, int count);
+
 /* ---- the ordered log (part 1) ---- */
 enum probe_kind {
     PROBE_READ_ENTER,  /* a read() on a watched fd began */

@@ -7,6 +7,7 @@
 
 #include "kata.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -203,4 +204,27 @@ KATA_TEST(blocking, read_goes_on_after_a_signal)
                                            "blocked?",
                                            "信号没有打断 read()：SIGUSR1 被屏蔽了吗？"));
     expect_result(&r, 3, "hi!");
+}
+
+KATA_TEST(blocking, read_reports_a_read_that_fails)
+{
+    int p[2];
+    probe_pipe(p);
+    struct probe_reader r;
+    probe_reader_start(&r, p[1], 4); /* the write end: read() fails with EBADF */
+    probe_reader_end(&r);
+    cr_assert(!r.stopped,
+              KATA_MSG("blk_read_exact, on a descriptor it cannot read: %s",
+                       "blk_read_exact 读一个不能读的描述符时：%s", probe_stop_words(r.stopped)));
+    cr_assert(r.returned && r.result == -1 && r.err == EBADF,
+              KATA_MSG("on a descriptor it cannot read (a pipe's write end: read() fails with "
+                       "EBADF), blk_read_exact returned %zd (errno %s), not -1 with errno "
+                       "EBADF: only read() returning 0 is end of file, and only EINTR means "
+                       "\"call it again\"; any other failure is returned as -1, with the errno "
+                       "read() set",
+                       "对一个不能读的描述符（管道的写端：read() 以 EBADF 失败），blk_read_exact "
+                       "返回了 %zd（errno %s），而不是 -1 且 errno 为 EBADF：只有 read() 返回 0 "
+                       "才是文件结束，只有 EINTR 表示“再调用一次”；其他失败都要返回 -1，并保留 "
+                       "read() 设置的 errno",
+                       r.result, probe_errno_name(r.err)));
 }

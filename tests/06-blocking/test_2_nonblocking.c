@@ -259,3 +259,43 @@ KATA_TEST(nonblocking, bytes_before_end_of_file_come_first)
                        "数据之后，下一次调用返回了 %s，而不是 BLK_EOF",
                        probe_status_name(next.status)));
 }
+
+KATA_TEST(nonblocking, a_read_interrupted_by_a_signal_is_tried_again)
+{
+    int p[2];
+    nonblocking_pipe(p);
+    cr_assert(write(p[1], "hello", 5) == 5);
+    probe_interrupt_reads(p[0], 1);
+    struct call c = {.fd = p[0], .cap = 64};
+    run(call_available, &c, "blk_read_available");
+    cr_assert(
+        c.status == BLK_DATA && c.got == 5 && memcmp(c.buf, "hello", 5) == 0,
+        KATA_MSG("the pipe held \"hello\", the first read() failed with EINTR (a signal "
+                 "arrived), and blk_read_available returned %s with *got = %zu (errno %s), "
+                 "not BLK_DATA with 5: EINTR is neither an error nor \"nothing yet\", it "
+                 "only says the read was interrupted before it read anything: read again",
+                 "管道里有 \"hello\"，第一次 read() 以 EINTR 失败（来了一个信号），"
+                 "blk_read_available 返回了 %s，*got = %zu（errno %s），而不是 BLK_DATA 和 5："
+                 "EINTR 既不是错误，也不是“暂时没有”，它只说明 read 在读到任何东西之前被打断"
+                 "了：再读一次",
+                 probe_status_name(c.status), c.got, probe_errno_name(c.err)));
+}
+
+KATA_TEST(nonblocking, a_read_that_fails_is_an_error)
+{
+    int p[2];
+    nonblocking_pipe(p);
+    struct call c = {.fd = p[1], .cap = 16}; /* the write end: read() fails with EBADF */
+    run(call_available, &c, "blk_read_available");
+    cr_assert(c.status == BLK_ERROR && c.got == 0 && c.err == EBADF,
+              KATA_MSG("on a descriptor that cannot be read (a pipe's write end: read() fails "
+                       "with EBADF), blk_read_available returned %s with *got = %zu (errno %s), "
+                       "not BLK_ERROR with errno EBADF: only EAGAIN (or EWOULDBLOCK) means "
+                       "\"nothing yet\"; any other failure is BLK_ERROR, with errno as read() "
+                       "left it, or the caller waits for what can never come",
+                       "对一个不能读的描述符（管道的写端：read() 以 EBADF 失败），"
+                       "blk_read_available 返回了 %s，*got = %zu（errno %s），而不是 BLK_ERROR 和 "
+                       "errno EBADF：只有 EAGAIN（或 EWOULDBLOCK）表示“暂时没有”；其他失败都是 "
+                       "BLK_ERROR，errno 保持 read() 设的值，否则调用者会去等永远不会来的东西",
+                       probe_status_name(c.status), c.got, probe_errno_name(c.err)));
+}

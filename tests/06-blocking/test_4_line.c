@@ -355,3 +355,20 @@ KATA_TEST(line, a_line_too_long_is_an_error)
                  (int)(sizeof big - 1), BLK_LINE_MAX, probe_status_name(c.status),
                  probe_errno_name(c.err)));
 }
+
+KATA_TEST(line, a_read_that_fails_is_an_error)
+{
+    setup();
+    reader.fd = p[1]; /* the write end: read() fails with EBADF */
+    struct call c;
+    long at = read_line(&c, 100);
+    cr_assert(c.status == BLK_ERROR && c.err == EBADF && at == 0,
+              KATA_MSG("on a descriptor it cannot read (a pipe's write end: read() fails with "
+                       "EBADF), blk_read_line returned %s (errno %s) at %ld ms, not BLK_ERROR "
+                       "with errno EBADF at once: only BLK_AGAIN means \"wait for more\"; a "
+                       "failed read will fail again however long you wait",
+                       "对一个不能读的描述符（管道的写端：read() 以 EBADF 失败），blk_read_line "
+                       "在 %3$ld ms 返回了 %1$s（errno %2$s），而不是立刻返回 BLK_ERROR 且 errno "
+                       "为 EBADF：只有 BLK_AGAIN 才表示“再等等”；失败的读，等多久都还会失败",
+                       probe_status_name(c.status), probe_errno_name(c.err), at));
+}

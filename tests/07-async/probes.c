@@ -54,6 +54,11 @@ static int on_loop_thread(void)
     return active && pthread_equal(pthread_self(), loop_thread);
 }
 
+int probe_on_loop_thread(void)
+{
+    return on_loop_thread();
+}
+
 void probe_virtual_start(void)
 {
     loop_thread = pthread_self();
@@ -74,6 +79,19 @@ long probe_elapsed(void)
 void probe_progress(void)
 {
     progress++;
+}
+
+static void advance_to(long until);
+static int eintr_pending, eintr_done;
+
+void probe_interrupt_next_wait(void)
+{
+    eintr_pending = 1;
+}
+
+void probe_busy(long ms)
+{
+    advance_to(now + ms);
 }
 
 /* Moves the clock to `until`, doing every write due on the way, in order. */
@@ -305,6 +323,7 @@ struct async_loop *probe_loop(void)
     cr_assert(loop != NULL, "%s",
               KATA_TR("async_loop_new returned NULL: allocate the loop (calloc) and return it",
                       "async_loop_new 返回了 NULL：请分配事件循环（calloc）并返回它"));
+    probe_threads_loop(loop);
     return loop;
 }
 
@@ -369,8 +388,18 @@ void probe_run(struct async_loop *loop)
 {
     int misuses = coro_misuses();
     int r = async_run(loop);
+    probe_loop_returned();
     no_blocking_in_tasks();
     monotonic_check();
+    cr_assert(r == 0 || !eintr_done,
+              KATA_MSG("async_run returned %d after poll failed with EINTR: a signal arrived "
+                       "while the loop waited in poll. That is no error, nothing is wrong "
+                       "with the descriptors or the timers: the loop calls poll again (and "
+                       "returns -1 only for other errors)",
+                       "poll 以 EINTR 失败之后，async_run 返回了 %d：那是事件循环在 poll 里等待时"
+                       "来了一个信号。这不是错误，描述符和定时器都没有问题：事件循环要再调用一次 "
+                       "poll（只有别的错误才返回 -1）",
+                       r));
     cr_assert(r == 0, KATA_MSG("async_run returned %d, not 0: it runs until every task has "
                                "finished, and fails only when poll fails",
                                "async_run 返回了 %d，而不是 0：它应该一直运行到所有任务结束，"
@@ -467,6 +496,16 @@ static long check_timeout(int timeout)
     if (timeout == want || (timeout < 0 && want < 0))
         return -2;
     if (want >= 0 && (timeout < 0 || timeout > want)) {
+        if (timeout < 0 && timeout != -1 && want == 0)
+            cr_assert_fail(
+                KATA_MSG("at %ld ms the loop called poll with timeout %d, and poll takes any "
+                         "negative timeout as \"wait for ever\", while a timer was already "
+                         "past due: the time left until a timer that is due already is below "
+                         "zero, and poll's timeout is then 0, not that negative number",
+                         "在 %ld 毫秒时，事件循环以超时 %d 调用了 poll，而 poll 把任何负的超时都"
+                         "当作“永远等待”，可是这时已经有一个定时器过期了：离一个已经到期的定时器"
+                         "还剩的时间是负数，这时 poll 的超时应该是 0，而不是这个负数",
+                         now - PROBE_T0, timeout));
         if (timeout < 0)
             cr_assert_fail(
                 KATA_MSG("at %ld ms the loop called poll with timeout -1 (wait for ever), "
@@ -502,16 +541,89 @@ static long check_timeout(int timeout)
     return want;
 }
 
+/* poll returned at once 1000 times in a row for a descriptor the loop did
+ * nothing about: say which, and what poll reported on it. */
+static void reported_for_nothing(const struct pollfd *fds, nfds_t n, int timeout)
+{
+    nfds_t k = 0;
+    while (k < n && fds[k].revents == 0)
+        k++;
+    if (k == n || coro_self() != NULL)
+        return;
+    int fd = fds[k].fd, ev = fds[k].revents;
+    const char *en, *zh;
+    if (ev & POLLNVAL) {
+        en = "it is not an open descriptor (POLLNVAL): it was closed but is still in the "
+             "watch set. A descriptor leaves the watch set once the task that awaited it "
+             "has woken";
+        zh = "它已经不是打开的描述符了（POLLNVAL）：它被关闭了，却还留在监视集合里。等它的任务"
+             "一被唤醒，描述符就要移出监视集合";
+    } else if ((ev & (POLLHUP | POLLERR)) && !(ev & POLLIN)) {
+        en = "it has hung up (POLLHUP: its write end is closed and it is empty) or is in "
+             "error (POLLERR), which poll reports without POLLIN. A task that awaits a "
+             "descriptor wakes when poll reports it readable, hung up or in error (a read "
+             "then returns at once), not only on POLLIN";
+        zh = "它已挂断（POLLHUP：写端已关闭，管道也空了）或出错（POLLERR），poll 报告这些时"
+             "不带 POLLIN。等待描述符的任务在 poll 报告它可读、挂断或出错时都要被唤醒"
+             "（这时 read 会立刻返回），不能只看 POLLIN";
+    } else if (!is_fed(fd)) {
+        en = "it is readable, and it is not a descriptor a task awaits: the wake-up pipe, "
+             "still holding the bytes other threads wrote. When poll reports the wake-up "
+             "pipe, the loop reads it empty (it is non-blocking), or poll reports it again "
+             "at once, for ever";
+        zh = "它可读，而且不是哪个任务在等的描述符：这是唤醒管道，里面还留着别的线程写进来的"
+             "字节。poll 报告唤醒管道可读时，事件循环要把它读空（它是非阻塞的），否则 poll "
+             "会立刻再次报告它，永远如此";
+    } else {
+        en = "it is readable (POLLIN), and the task that awaits it was not made ready";
+        zh = "它可读（POLLIN），可是等它的任务没有被设为就绪";
+    }
+    cr_assert_fail(KATA_MSG("at %ld ms the loop called poll (timeout %d) 1000 times in a row, "
+                            "and each time poll returned at once for descriptor %d, yet the "
+                            "loop did nothing about it, so it spins: %s",
+                            "在 %ld 毫秒时，事件循环连续 1000 次调用 poll（超时 %d），每次 poll "
+                            "都因描述符 %d 立刻返回，事件循环却什么也没做，于是它在空转：%s",
+                            now - PROBE_T0, timeout, fd, KATA_TR(en, zh)));
+}
+
+/* The loop sleeps for ever after another thread's wake-up came before its
+ * call was in the list (threads.c held that thread after its write until
+ * the loop had looked). */
+static void woken_too_early(void)
+{
+    char what[96], where[96];
+    if (probe_woken_before_queued(what, sizeof what, where, sizeof where))
+        cr_assert_fail(KATA_MSG(
+            "another thread woke the loop before its call was there to be found: "
+            "async_call_threadsafe wrote to the wake-up pipe first, and only then locked %s, "
+            "at %s, to put the call in the list. The loop woke, found the list empty, "
+            "went back to sleep in poll, and the call came after its only wake-up. Put "
+            "the call in the list first, then write the byte: a wake-up announces work "
+            "that is already in place",
+            "另一个线程在它的调用还没放好时就唤醒了事件循环：async_call_threadsafe 先往唤醒"
+            "管道里写了字节，之后才锁上%s（%s 处）把调用放进列表。事件循环醒来，看到列表是"
+            "空的，又回到 poll 里睡觉，而这个调用是在它唯一的一次唤醒之后才到的。先把调用放进"
+            "列表，再写字节：唤醒宣布的必须是已经就位的工作",
+            what, where));
+}
+
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!on_loop_thread())
         return __real_poll(fds, n, timeout);
     log_poll(fds, n, timeout);
+    probe_threads_poll(timeout);
     misuse_check();
     monotonic_check();
     long early = check_timeout(timeout);
     if (coro_self() != NULL)
         stats.polls_in_task++;
+    if (eintr_pending && timeout != 0 && coro_self() == NULL) {
+        eintr_pending = 0;
+        eintr_done = 1;
+        errno = EINTR; /* a signal arrived while the loop waited */
+        return -1;
+    }
     long resumed = coro_resumes();
     int idle_turn = resumed == resumes_at_last_poll && progress == progress_at_last_poll;
     resumes_at_last_poll = resumed;
@@ -526,6 +638,7 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
         if (zero_in_a_row >= 1000) {
             if (zero_in_a_row == 1000)
                 stats.busy++;
+            reported_for_nothing(fds, n, timeout);
             advance_to(now + 1);
             spin_limit();
         }
@@ -579,14 +692,18 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     }
     /* No timer and no write to come: only another thread can end this wait
      * (async_call_threadsafe).  Wait for real, but not for ever. */
+    probe_threads_sleeping(fds, (int)n);
     pthread_mutex_lock(&lock);
     loop_idle = 1;
     pthread_cond_broadcast(&changed);
     pthread_mutex_unlock(&lock);
     r = __real_poll(fds, n, (int)(PROBE_WAIT_SECONDS * 1000));
+    probe_threads_awake();
     pthread_mutex_lock(&lock);
     loop_idle = 0;
     pthread_mutex_unlock(&lock);
+    if (r == 0 && coro_self() == NULL)
+        woken_too_early();
     if (r == 0 && coro_self() == NULL)
         cr_assert_fail(
             KATA_MSG("the loop called poll with no timeout, and nothing it watches will "

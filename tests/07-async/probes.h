@@ -36,6 +36,7 @@
 #include "coro.h"
 #include "probe.h"
 
+#include <poll.h>
 #include <pthread.h>
 
 #define PROBE_T0 1000000L      /* the virtual clock's first reading, in ms */
@@ -128,6 +129,14 @@ void probe_sleep(long ms);
 /* A callback, or a task step, that did something: not a spin. */
 void probe_progress(void);
 
+/* The next poll of the loop that may wait (timeout other than 0) fails
+ * with EINTR, as when a signal arrives meanwhile (probe_run names a loop
+ * that then gives up). */
+void probe_interrupt_next_wait(void);
+/* From inside a task: the task computes for ms milliseconds of the virtual
+ * clock (not a wait, not a blocking call: it really works that long). */
+void probe_busy(long ms);
+
 /* Blocks the calling thread (not the loop's) until the loop's thread waits
  * in poll with no timer to end it; returns 0 if it did not within
  * PROBE_WAIT_SECONDS. */
@@ -146,6 +155,31 @@ struct async_loop *probe_loop(void);
 void probe_run(struct async_loop *loop);
 /* Spawns, or the test fails. */
 void probe_spawn(struct async_loop *loop, async_task_fn fn, void *arg);
+
+/* ---- the other threads (threads.c) ----
+ * Also linked with -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread_mutex_trylock
+ * -Wl,--wrap=pthread_mutex_unlock -Wl,--wrap=write:
+ *   - every thread's held mutexes are known, with the line that locked each:
+ *     the loop's thread calling poll with a timeout other than 0 while it
+ *     holds one fails the test at once, naming the mutex and that line;
+ *   - a write by another thread, holding no mutex, into a pipe the loop
+ *     sleeps on (a wake-up) returns only once the loop has handled it (it
+ *     polls again, or async_run returns), so that what the thread does after
+ *     its wake-up always comes after the loop looked; a lock it takes then is
+ *     remembered (a call queued after its wake-up). */
+int probe_on_loop_thread(void);
+void probe_threads_loop(const struct async_loop *loop);       /* by probe_loop */
+void probe_threads_poll(int timeout);                         /* the loop's thread enters poll */
+void probe_threads_sleeping(const struct pollfd *fds, int n); /* it sleeps on these */
+void probe_threads_awake(void);
+/* async_run has returned (probe_run says it; a test that calls async_run
+ * itself says it too). */
+void probe_loop_returned(void);
+/* Whether another thread locked a mutex after its wake-up; if so, which
+ * and where, in words. */
+int probe_woken_before_queued(char *what, size_t what_size, char *where, size_t where_size);
+const char *probe_mutex_words(const pthread_mutex_t *m, char *buf, size_t size);
+const char *probe_site_words(const void *site, char *buf, size_t size);
 
 /* What a coroutine misuse means, in words (for messages). */
 const char *probe_misuse_words(enum coro_misuse m);

@@ -384,3 +384,68 @@ KATA_TEST(loop, a_task_can_spawn_a_task)
             norder, woke[3]));
     async_loop_free(spawner_loop);
 }
+
+KATA_TEST(loop, await_readable_wakes_when_the_pipe_hangs_up)
+{
+    probe_virtual_start();
+    struct async_loop *loop = probe_loop();
+    int fd = probe_pipe(30, NULL, 0, NULL, 1); /* nothing written; closed at 30 ms */
+    struct step s = {0, -1, fd};
+    probe_spawn(loop, record_task, &s);
+    probe_run(loop);
+    cr_assert(norder == 1 && woke[0] == 30,
+              KATA_MSG("a task awaiting a pipe whose write end was closed at 30 ms (no data, "
+                       "poll reports POLLHUP alone) woke at %ld ms (finished: %d of 1): the "
+                       "task must wake when its descriptor is readable, hung up or in error",
+                       "一个任务在等一个管道，管道的写端在 30 毫秒时关闭了（没有数据，poll 只报告 "
+                       "POLLHUP），任务却在 %ld 毫秒醒来（1 个里结束了 %d 个）：描述符可读、挂断或"
+                       "出错时，等它的任务都要醒来",
+                       norder > 0 ? woke[0] : -1L, norder));
+    async_loop_free(loop);
+}
+
+static void works_30_ms(void *p)
+{
+    (void)p;
+    probe_busy(30);
+}
+
+KATA_TEST(loop, a_timer_already_past_due_wakes_at_the_next_turn)
+{
+    probe_virtual_start();
+    struct async_loop *loop = probe_loop();
+    struct step s = {0, 10, -1};
+    probe_spawn(loop, record_task, &s);
+    probe_spawn(loop, works_30_ms, NULL);
+    probe_run(loop);
+    cr_assert(
+        norder == 1 && woke[0] == 30,
+        KATA_MSG("a task slept 10 ms while another task worked for 30 ms, so its timer "
+                 "was 20 ms past due when the loop came to wait; it woke at %ld ms "
+                 "(finished: %d of 1), not at 30: a timer already due makes its task "
+                 "ready at once (poll's timeout is then 0)",
+                 "一个任务睡 10 毫秒，同时另一个任务干了 30 毫秒的活，所以事件循环准备等待时，"
+                 "这个定时器已经过期 20 毫秒了；任务在 %ld 毫秒醒来（1 个里结束了 %d 个），"
+                 "而不是 30：已经到期的定时器要让它的任务立刻就绪（这时 poll 的超时是 0）",
+                 norder > 0 ? woke[0] : -1L, norder));
+    async_loop_free(loop);
+}
+
+KATA_TEST(loop, poll_interrupted_by_a_signal_is_called_again)
+{
+    probe_virtual_start();
+    struct async_loop *loop = probe_loop();
+    struct step s = {0, 100, -1};
+    probe_spawn(loop, record_task, &s);
+    probe_interrupt_next_wait();
+    probe_run(loop);
+    cr_assert(norder == 1 && woke[0] == 100,
+              KATA_MSG("after one poll failed with EINTR, the task sleeping 100 ms woke at %ld "
+                       "ms (finished: %d of 1): after EINTR the loop polls again, with the "
+                       "time left until the timer",
+                       "有一次 poll 以 EINTR 失败之后，睡 100 毫秒的任务在 %ld 毫秒醒来（1 个里"
+                       "结束了 %d 个）：遇到 EINTR 时事件循环要再 poll 一次，超时是离定时器还剩的"
+                       "时间",
+                       norder > 0 ? woke[0] : -1L, norder));
+    async_loop_free(loop);
+}

@@ -4,6 +4,7 @@
 #include "kata.h"
 
 #include <stdint.h>
+#include <string.h>
 
 KATA_SUITE(future);
 
@@ -310,6 +311,20 @@ static void *helper(void *p)
     return NULL;
 }
 
+/* Runs the loop with `task` spawned and the helper thread beside it; the
+ * helper's result (non-NULL: the loop never slept in poll) in *stuck. */
+static int run_with_helper(async_task_fn task, void **stuck)
+{
+    loop_tid = pthread_self();
+    probe_spawn(loop, task, NULL);
+    pthread_t h;
+    cr_assert(pthread_create(&h, NULL, helper, NULL) == 0, "pthread_create failed");
+    int r = async_run(loop);
+    probe_loop_returned();
+    pthread_join(h, stuck);
+    return r;
+}
+
 KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
 {
     start();
@@ -319,13 +334,8 @@ KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
                      "事件循环在 poll 里睡眠时，另一个线程调用了 async_call_threadsafe："
                      "这个调用要往事件循环的唤醒管道里写一个字节，而事件循环每次 poll 都要"
                      "监视这个管道的读端。");
-    loop_tid = pthread_self();
-    probe_spawn(loop, awaiter, NULL);
-    pthread_t h;
-    cr_assert(pthread_create(&h, NULL, helper, NULL) == 0, "pthread_create failed");
-    int r = async_run(loop);
     void *stuck = NULL;
-    pthread_join(h, &stuck);
+    int r = run_with_helper(awaiter, &stuck);
     cr_assert(
         stuck == NULL, "%s",
         KATA_TR("the loop never waited in poll for the other thread's call: with a task awaiting a "
@@ -344,5 +354,123 @@ KATA_TEST(future, call_from_another_thread_wakes_the_loop_and_runs_on_it)
                       "由事件循环来运行它"));
     cr_assert(got_value == 9, KATA_MSG("the task got %ld, not the 9 the callback set",
                                        "任务得到的是 %ld，而不是回调设置的 9", got_value));
+    finish();
+}
+
+static long slept_after_at = -1;
+
+static void awaiter_then_sleeps(void *p)
+{
+    (void)p;
+    got_value = async_await(fut);
+    probe_sleep(50);
+    slept_after_at = probe_elapsed();
+}
+
+KATA_TEST(future, the_loop_empties_its_wake_up_pipe)
+{
+    start();
+    void *stuck = NULL;
+    int r = run_with_helper(awaiter_then_sleeps, &stuck);
+    struct probe_stats st = probe_stats();
+    cr_assert(r == 0 && stuck == NULL && got_value == 9 && slept_after_at == 50 && st.busy == 0,
+              KATA_MSG("a task woken by another thread's call, then sleeping 50 ms, woke at %ld "
+                       "ms (the loop: %d long runs of polls that returned at once for nothing): "
+                       "after poll reports the wake-up pipe, the loop reads it empty, so that "
+                       "the next poll waits again",
+                       "一个任务被别的线程的调用唤醒后又睡 50 毫秒，结果在 %ld 毫秒醒来（事件循环："
+                       "%d 段连续的、平白立刻返回的 poll）：poll 报告唤醒管道可读之后，事件循环要把"
+                       "它读空，下一次 poll 才会再等待",
+                       slept_after_at, st.busy));
+    finish();
+}
+
+static pthread_t while_running_tid;
+static int while_running_ran;
+
+static void record_the_call(void *p)
+{
+    (void)p;
+    probe_progress();
+    while_running_tid = pthread_self();
+    while_running_ran++;
+}
+
+static void *calls_now(void *p)
+{
+    async_call_threadsafe(p, record_the_call, NULL);
+    return NULL;
+}
+
+/* The other thread calls while the loop runs this task, and the task ends. */
+static void task_meanwhile(void *p)
+{
+    (void)p;
+    pthread_t h;
+    if (pthread_create(&h, NULL, calls_now, loop) == 0)
+        pthread_join(h, NULL);
+}
+
+KATA_TEST(future, a_call_from_another_thread_while_a_task_runs_is_not_lost)
+{
+    start();
+    loop_tid = pthread_self();
+    probe_spawn(loop, task_meanwhile, NULL);
+    probe_run(loop);
+    cr_assert(while_running_ran == 1 && pthread_equal(while_running_tid, loop_tid),
+              KATA_MSG("another thread called async_call_threadsafe while the loop was running "
+                       "a task (not waiting in poll), and the task then finished: the call ran "
+                       "%d time(s), not once on the loop's thread. The loop keeps running while "
+                       "such a call is pending, even when no task is left",
+                       "事件循环正在运行一个任务（没有在 poll 里等待）时，另一个线程调用了 "
+                       "async_call_threadsafe，随后那个任务结束了：这个调用运行了 %d 次，"
+                       "而不是在事件循环的线程上运行一次。只要还有这样的调用没处理，即使已经没有"
+                       "任务了，事件循环也要继续运行",
+                       while_running_ran));
+    finish();
+}
+
+struct recorded {
+    char name;
+    int timer; /* the probes' handle, or -1 for call_soon */
+};
+static char ran_order[8];
+static int nran;
+
+static void record_order(void *p)
+{
+    struct recorded *r = p;
+    probe_progress();
+    if (r->timer >= 0)
+        probe_timer_done(r->timer);
+    if (nran < (int)sizeof ran_order - 1)
+        ran_order[nran++] = r->name;
+}
+
+KATA_TEST(future, callbacks_run_in_the_order_they_were_made)
+{
+    start();
+    static struct recorded a = {'a', -1}, b = {'b', -1}, c = {'c', -1}, d = {'d', -1};
+    a.timer = probe_timer(30);
+    b.timer = probe_timer(30);
+    /* One after the other: the order they are made in is what the test is about. */
+    int r = async_call_later(loop, 30, record_order, &a);
+    r |= async_call_later(loop, 30, record_order, &b);
+    r |= async_call_soon(loop, record_order, &c);
+    r |= async_call_soon(loop, record_order, &d);
+    cr_assert(r == 0, "%s",
+              KATA_TR("async_call_later or async_call_soon did not return 0",
+                      "async_call_later 或 async_call_soon 没有返回 0"));
+    probe_run(loop);
+    cr_assert(strcmp(ran_order, "cdab") == 0,
+              KATA_MSG("a and b were made with async_call_later(30), then c and d with "
+                       "async_call_soon, and the callbacks ran in the order \"%s\", not "
+                       "\"cdab\": the callbacks that are due run in the order they were made "
+                       "(new ones go at the end of the list, a queue, not a stack), also two "
+                       "timers due at the same moment",
+                       "先用 async_call_later(30) 做了 a 和 b，再用 async_call_soon 做了 c 和 d，"
+                       "回调运行的顺序却是 \"%s\"，而不是 \"cdab\"：到期的回调要按做出来的先后"
+                       "顺序运行（新的放在列表末尾，是队列而不是栈），同时到期的两个定时器也一样",
+                       ran_order));
     finish();
 }

@@ -82,7 +82,7 @@ static void on_step(int sig, siginfo_t *info, void *ctx)
     (void)sig;
     (void)info;
     ucontext_t *uc = ctx;
-    if (!my_stepping || my_steps >= PROBE_STEP_LIMIT) {
+    if (!my_stepping || my_steps >= PROBE_STEP_LIMIT || my_atomics >= PROBE_ATOMIC_LIMIT) {
         /* Not a stepped worker (or it has had its share): clearing the flag
          * in the saved context lets it run on at full speed. */
         if (my_stepping)

@@ -59,6 +59,11 @@ struct probe_counts probe_counts(void);
  * microseconds (some 20 in a busy virtual machine): a worker that sums a
  * few hundred items takes a few thousand. */
 #define PROBE_STEP_LIMIT 20000
+/* A worker that has executed this many atomic instructions has shown what
+ * it does per item: it runs at full speed from there on (a lock per item
+ * costs hundreds of steps each, and stepping it to PROBE_STEP_LIMIT would
+ * take seconds).  The count stops there too: "at least". */
+#define PROBE_ATOMIC_LIMIT 64
 
 /* From now on, the start routine of every watched thread runs one
  * instruction at a time (call after probe_arm).  Returns 0, or -1 where
@@ -68,7 +73,7 @@ int probe_step_workers(void);
 
 struct probe_steps {
     int workers;  /* start routines that ran stepped, to the end */
-    int gave_up;  /* of them, those that hit PROBE_STEP_LIMIT */
+    int gave_up;  /* of them, those that hit PROBE_STEP_LIMIT or PROBE_ATOMIC_LIMIT */
     long steps;   /* instructions stepped, all workers together */
     long atomics; /* of them, atomic read-modify-write instructions */
     long most;    /* the most atomics one worker executed */

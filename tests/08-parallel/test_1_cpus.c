@@ -7,6 +7,7 @@
 #include "kata.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 KATA_SUITE(cpus);
@@ -235,5 +236,84 @@ KATA_TEST(spread, more_workers_than_cpus_wrap_around)
     int n = count + 1 <= PAR_MAX_THREADS ? count + 1 : PAR_MAX_THREADS;
     int ran_on[PAR_MAX_THREADS];
     run_spread(n, ran_on);
+    expect_spread(n, cpus, count, ran_on);
+}
+
+/* Takes the first of this process's CPUs away from it, as taskset or a
+ * container's cpuset does: the CPUs left are not 0 .. count-1, and fewer
+ * than the machine has online.  Returns them in cpus[]; skips the test when
+ * there is only one. */
+static int restrict_cpus(int cpus[PAR_MAX_THREADS])
+{
+    int all[PAR_MAX_THREADS];
+    int count = allowed(all);
+    if (count < 2)
+        KATA_SKIP("this machine lets the tests use only one CPU: a smaller set of CPUs "
+                  "cannot be made, so this test is skipped",
+                  "这台机器只让测试使用一个 CPU：没法再缩小 CPU 集合，所以跳过这个测试");
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 1; i < count; i++)
+        CPU_SET(all[i], &set);
+    cr_assert(sched_setaffinity(0, sizeof set, &set) == 0, "the test could not restrict its CPUs");
+    return allowed(cpus);
+}
+
+static const char *cpus_text(const int cpus[], int count)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++)
+        CPU_SET(cpus[i], &set);
+    return probe_mask_text(&set);
+}
+
+KATA_TEST(cpus, lists_only_the_cpus_the_process_may_use)
+{
+    int want[PAR_MAX_THREADS], got[PAR_MAX_THREADS];
+    int count = restrict_cpus(want);
+    for (int i = 0; i < PAR_MAX_THREADS; i++)
+        got[i] = -1;
+    int n = par_allowed_cpus(got, PAR_MAX_THREADS);
+    int same = n == count;
+    for (int i = 0; same && i < n; i++)
+        same = got[i] == want[i];
+    char listed[128];
+    snprintf(listed, sizeof listed, "%s", n > 0 ? cpus_text(got, n) : "-");
+    cr_assert(same,
+              KATA_MSG("this process may use only CPU(s) %s (its affinity mask, as taskset or "
+                       "a container's cpuset sets it), and par_allowed_cpus listed %d: %s. The "
+                       "CPUs a process may use are neither every CPU online nor 0 .. count-1: "
+                       "walk the CPU numbers and keep those CPU_ISSET finds in the mask of "
+                       "sched_getaffinity(0, ...)",
+                       "本进程只能使用 CPU %s（它的亲和性掩码，就像 taskset 或容器的 cpuset "
+                       "设置的那样），而 par_allowed_cpus 列出了 %d 个：%s。进程能用的 CPU 既不是"
+                       "所有在线的 CPU，也不一定是 0 .. count-1：要逐个检查 CPU 编号，留下 "
+                       "sched_getaffinity(0, ...) 掩码里 CPU_ISSET 为真的那些",
+                       cpus_text(want, count), n, listed));
+}
+
+KATA_TEST(spread, uses_only_the_cpus_the_process_may_use)
+{
+    int cpus[PAR_MAX_THREADS];
+    int count = restrict_cpus(cpus);
+    int n = count + 1 <= PAR_MAX_THREADS ? count + 1 : PAR_MAX_THREADS;
+    int ran_on[PAR_MAX_THREADS];
+    run_spread(n, ran_on);
+    for (int i = 0; i < n; i++) {
+        struct probe_seen s = probe_seen(i);
+        int ok = 0;
+        for (int k = 0; k < count; k++)
+            ok |= s.ran && s.mask_cpus == 1 && s.mask_first == cpus[k];
+        cr_assert(ok || !s.ran || s.mask_cpus != 1,
+                  KATA_MSG("worker %d was pinned to CPU %d, which this process may not use "
+                           "(it may use %s only, as with taskset or a container's cpuset): "
+                           "spread the workers over the CPUs of par_allowed_cpus, not over "
+                           "0 .. (CPUs online - 1)",
+                           "工作线程 %d 被绑到了 CPU %d 上，而本进程不能用这个 CPU（它只能用 %s，"
+                           "就像 taskset 或容器的 cpuset 限定的那样）：要把工作线程分布到 "
+                           "par_allowed_cpus 给出的 CPU 上，而不是 0 .. (在线 CPU 数 - 1)",
+                           i, s.mask_first, cpus_text(cpus, count)));
+    }
     expect_spread(n, cpus, count, ran_on);
 }

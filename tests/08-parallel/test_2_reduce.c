@@ -15,23 +15,33 @@
 
 KATA_SUITE(reduce);
 
+/* The data lie between two fences of FENCE items each worth OUTSIDE, far
+ * more than any total of 1 .. n here: a total off by a multiple of it says
+ * how many items were read outside data[0 .. n-1]. */
+#define FENCE 64
+#define OUTSIDE 10000000LL
+
 static int *ramp(size_t n)
 {
-    int *data = malloc((n ? n : 1) * sizeof *data);
-    cr_assert(data != NULL, "the test could not allocate its data");
+    int *fenced = malloc((n + 2 * FENCE) * sizeof *fenced);
+    cr_assert(fenced != NULL, "the test could not allocate its data");
+    for (size_t i = 0; i < n + 2 * FENCE; i++)
+        fenced[i] = (int)OUTSIDE;
+    int *data = fenced + FENCE;
     for (size_t i = 0; i < n; i++)
         data[i] = (int)(i + 1);
     return data;
 }
 
-/* par_sum over 1 .. n with `threads` workers; fails the test on an error. */
+/* par_sum over 1 .. n with `threads` workers; fails the test on an error,
+ * or when the workers read outside the data. */
 static long long sum_ramp(size_t n, int threads)
 {
     int *data = ramp(n);
     long long total = -1;
     probe_arm();
     int err = par_sum(data, n, threads, &total);
-    free(data);
+    free(data - FENCE);
     cr_assert(
         err == 0,
         KATA_MSG("par_sum(data, %zu, %d, &total) returned %d (%s), not 0: start `threads` "
@@ -41,6 +51,19 @@ static long long sum_ramp(size_t n, int threads)
                  n, threads, err,
                  err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
                                : strerror(err)));
+    long long want = (long long)n * ((long long)n + 1) / 2, off = total - want;
+    long long outside = (off + (off >= 0 ? OUTSIDE / 2 : -OUTSIDE / 2)) / OUTSIDE;
+    cr_assert(outside == 0,
+              KATA_MSG("par_sum(data, %zu, %d, ...) read about %lld item(s) outside the array, "
+                       "before data[0] or from data[%zu] on: a chunk that ends past n (or "
+                       "starts before 0) reads memory that is not the caller's data. Every "
+                       "chunk stays inside 0 .. n: chunk t runs from n*t/threads to "
+                       "n*(t+1)/threads, and the last one ends at n exactly",
+                       "par_sum(data, %zu, %d, ...) 在数组之外读了大约 %lld 项（data[0] 之前，或者 "
+                       "data[%zu] 及以后）：结束位置超过 n（或者起点小于 0）的段读到的不是调用者的"
+                       "数据。每一段都必须在 0 .. n 之内：第 t 段从 n*t/threads 到 "
+                       "n*(t+1)/threads，最后一段正好结束在 n",
+                       n, threads, outside < 0 ? -outside : outside, n));
     return total;
 }
 
@@ -93,6 +116,11 @@ KATA_TEST(reduce, sums_with_more_threads_than_items)
                "workers than items some chunks are empty, and every item is still summed once",
                "求 1 .. %zu 的和（%d 个工作线程），得到 %lld，而不是 %lld：工作线程比数据项多时，"
                "有些段是空的，但每一项仍然要恰好算一次");
+    EXPECT_SUM(1, 4,
+               "the sum of 1 .. %zu (one item) with %d workers came out as %lld, not %lld: one "
+               "worker gets the item, the other chunks are empty",
+               "求 1 .. %zu（只有一项）的和（%d 个工作线程），得到 %lld，而不是 %lld：一个工作线程"
+               "分到这一项，其余的段都是空的");
     EXPECT_SUM(
         0, 2,
         "the sum of 1 .. %zu (no items) with %d workers came out as %lld, not %lld: "
@@ -180,7 +208,7 @@ KATA_TEST(reduce, no_atomic_per_item)
     cr_assert(probe_step_workers() == 0, KATA_MSG("the test could not install its SIGTRAP handler",
                                                   "测试没能装上它的 SIGTRAP 处理函数"));
     int err = par_sum(data, N, THREADS, &total);
-    free(data);
+    free(data - FENCE);
     cr_assert(
         err == 0,
         KATA_MSG("par_sum(data, %d, %d, &total) returned %d (%s), not 0: start `threads` "
@@ -197,7 +225,7 @@ KATA_TEST(reduce, no_atomic_per_item)
     cr_assert(
         s.atomics <= MOST,
         KATA_MSG(
-            "to sum %d items on %d workers, the workers executed %ld atomic "
+            "to sum %d items on %d workers, the workers executed at least %ld atomic "
             "instructions (this test runs them one instruction at a time and counts "
             "the atomic read-modify-writes: atomic_fetch_add, __sync_fetch_and_add, a "
             "mutex lock ...). One shared total updated atomically for every item gives "
@@ -207,7 +235,7 @@ KATA_TEST(reduce, no_atomic_per_item)
             "other while the workers wait for it, and they run no faster than one "
             "thread. Give each worker a partial result of its own, a local variable it "
             "adds into with a plain +=, and combine the partial results after the joins",
-            "%d 项数据分给 %d 个工作线程求和，工作线程执行了 %ld 条原子指令（这个测试让工作线程"
+            "%d 项数据分给 %d 个工作线程求和，工作线程至少执行了 %ld 条原子指令（这个测试让工作线程"
             "一次只执行一条指令，数出其中的原子读-改-写：atomic_fetch_add、__sync_fetch_and_add、"
             "给互斥锁加锁……）。每一项都用原子操作加进同一个共享总和，不加锁也能得到正确的和，"
             "可它仍然是所有核都要写的一个总和：每次原子加法都得先把存放总和的那条缓存行搬进自己的核"
