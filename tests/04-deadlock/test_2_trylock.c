@@ -14,7 +14,7 @@ static const char *said(int r)
 {
     return r == DL_OK         ? "DL_OK"
            : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                               : "?";
 }
 
