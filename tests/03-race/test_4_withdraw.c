@@ -73,7 +73,7 @@ KATA_TEST(withdraw, checks_and_subtracts_inside_the_lock)
                  "its subtraction another thread can withdraw too, and the account goes "
                  "below zero. Hold a->lock from before the check until after the "
                  "subtraction",
-                 "race_withdraw 没有加锁：在它检查（\"够不够？\"）和扣款之间，别的线程也可以取钱，"
+                 "race_withdraw 没有加锁：在它检查（“够不够？”）和扣款之间，别的线程也可以取钱，"
                  "账户就会透支。从检查之前到扣款之后，一直持有 a->lock"));
     cr_assert(log.other == NULL && log.watched_locks == 1 && log.watched_unlocks == 1,
               KATA_MSG("race_withdraw locked %d mutex(es) and a->lock %d time(s), and unlocked "
@@ -293,7 +293,7 @@ KATA_TEST(withdraw_cas, retries_after_a_concurrent_deposit)
                            "means \"the balance changed, here is the new one\"; retry with the "
                            "balance it hands back",
                            "另一个线程恰好在 %s 处的指令之前存入 10 之后，race_withdraw_cas(60) "
-                           "再也没有返回：比较并交换失败的意思是\"余额变了，这是新的值\"；"
+                           "再也没有返回：比较并交换失败的意思是“余额变了，这是新的值”；"
                            "用它交回的余额重试",
                            where));
         cr_assert(c.result == 1 && left == 100 + 10 * r.interfered - 60,
