@@ -152,7 +152,7 @@ KATA_TEST(loop, loop_waits_in_poll_without_spinning)
                        "polling burns a CPU to do nothing; when no task is ready, poll must wait "
                        "until the earliest timer is due (timeout = that time - now)",
                        "事件循环在空转：%d 次 poll(超时为 0) 什么也没等到，而且也没有可运行的任务；"
-                       "%d 段连续空转；%d 段连续读时钟。忙等白白烧掉一个 CPU；没有就绪任务时，"
+                       "%d 段连续空转；%d 段连续读时钟。忙轮询白白烧掉一个 CPU；没有就绪任务时，"
                        "poll 应该一直等到最早的定时器到期（超时 = 到期时刻 - 现在）",
                        st.spins, st.busy, st.clock_spins));
     cr_assert(
