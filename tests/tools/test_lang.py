@@ -262,7 +262,8 @@ class ChineseText(unittest.TestCase):
 
     def test_every_chinese_text_follows_the_house_rules(self):
         found = zh_text.findings(zh_text.all_texts(), zh_text.glossary(), zh_text.allowed_words())
-        self.assertEqual(found, [], "\n" + "\n".join("%s: %s: %s" % f for f in found))
+        self.assertEqual(found, [], "\n%s%d findings (python3 -S -m tests.tools.zh_text lists them; the rules: "
+                         "CONTRIBUTING.md, Chinese: one word per idea)" % (zh_text.report(found), len(found)))
 
     def test_the_scan_reaches_every_place_chinese_lives(self):
         texts = zh_text.all_texts()
@@ -306,6 +307,12 @@ class ChineseText(unittest.TestCase):
             ("c.md:1", "a Chinese quotation in half-width quotes"),
         })
         self.assertIn("注意:这里", [text for _, _, text in found])
+        fixes = {rule.split(": ", 1)[1] for _, rule, _ in found}  # each rule says what to write instead
+        for fix in ("remove it", "write '：' (full-width)", "write 桩代码（一个函数：桩函数）, not 还只是桩代码",
+                    "write '线程 1'", "write \u201c你好\u201d"):
+            self.assertIn(fix, fixes)
+        self.assertIn("b.md:1: half-width ':' beside Chinese: write '：' (full-width). In: 注意:这里\n",
+                      zh_text.report(found))
 
     def test_the_whole_scan_catches_what_is_planted_in_a_copy(self):
         root = tempfile.mkdtemp()
@@ -325,7 +332,8 @@ class ChineseText(unittest.TestCase):
         # the names of the C code come from the real course: the copy has none
         found = zh_text.findings(zh_text.all_texts(root), zh_text.glossary(root), zh_text.allowed_words())
         wheres = sorted({where for where, _, _ in found})
-        ini_line = sum(1 for _ in open(os.path.join(root, "exercises", "exercises.ini"), encoding="utf-8"))
+        with open(os.path.join(root, "exercises", "exercises.ini"), encoding="utf-8") as f:
+            ini_line = len(f.readlines())
         self.assertEqual(wheres, ["exercises/exercises.ini:%d" % ini_line, "tests/09-x/test.c:2",
                                   "tests/09-x/test.c:3"], found)
 

@@ -208,52 +208,90 @@ def _is_code_name(word):
             or re.search(r"[a-z][A-Z]", word))
 
 
+FULL_WIDTH = dict(zip(",:;?!()", "\uff0c\uff1a\uff1b\uff1f\uff01\uff08\uff09"))
+ENGLISH_FIX = ("write it in Chinese (the glossary's word if it has one), or in backticks if it is code "
+               "(Markdown), or add a command or a term kept in English to the list under the glossary "
+               "in CONTRIBUTING.md")
+
+
 def findings(texts, terms, allowed):
-    """[(file:line, rule, offending text)] of every break of a rule."""
+    """[(file:line, rule and what to write instead, offending text)] of
+    every break of a rule."""
     found = []
     for t in texts:
         bare = _mask(_mask(t.text, CODE), CALL)
-        for english, chinese, banned in terms:
-            preferred = [(m.start(), m.end()) for w in re.findall("[%s]+" % HAN, chinese)
-                         for m in re.finditer(w, bare)]
-            for variant in banned:
-                for m in re.finditer(re.escape(variant), bare):
-                    if any(a < m.end() and m.start() < b and not m.start() <= a < b <= m.end()
-                           for a, b in preferred):
-                        continue  # 放掉 inside 释放掉 is not 放掉
-                    found.append((t.where(m.start()), "%s is %s, not %s" % (english, chinese, variant),
-                                  _around(t.text, m.start(), m.end())))
-        for m in SPACE_INSIDE.finditer(bare):
-            found.append((t.where(m.start()), "a space between Chinese characters", _around(t.text, m.start(), m.end())))
-        for m in HALF_QUOTE.finditer(bare):
-            if not _has_chinese(m.group()):
-                continue
-            found.append((t.where(m.start()), "a Chinese quotation in half-width quotes: use “”",
-                          _around(t.text, m.start(), m.end())))
-        for m in HALF_PUNCT.finditer(bare):
-            found.append((t.where(m.start()), "half-width %r beside Chinese: use full-width" % m.group(),
-                          _around(t.text, m.start(), m.end())))
-        for m in NO_SPACE.finditer(_mask(_mask(_mask(t.text, CODE, keep_ends=True), NOT_WORDS), FORMAT)):
-            found.append((t.where(m.start()), "no space between Chinese and Latin or digits",
-                          _around(t.text, m.start(), m.end())))
-        words = _mask(_mask(_mask(bare, QUOTED), NOT_WORDS), FORMAT)
-        for m in WORD.finditer(words):
-            w = m.group()
-            if not _is_code_name(w) and w not in allowed and w.lower() not in allowed:
-                found.append((t.where(m.start()), "English word %r in a Chinese sentence (code goes in "
-                              "backticks; kept terms are listed in CONTRIBUTING.md)" % w,
-                              _around(t.text, m.start(), m.end())))
+        spots = _glossary_spots(bare, terms) + _punctuation_spots(bare) + _spacing_spots(t.text)
+        spots += _english_spots(bare, allowed)
+        for start, end, rule in spots:
+            found.append((t.where(start), rule, _around(t.text, start, end)))
     return found
+
+
+def _glossary_spots(bare, terms):
+    """[(start, end, rule)] of every banned variant of a glossary term."""
+    spots = []
+    for english, chinese, banned in terms:
+        preferred = [(m.start(), m.end()) for w in re.findall("[%s]+" % HAN, chinese)
+                     for m in re.finditer(w, bare)]
+        for variant in banned:
+            for m in re.finditer(re.escape(variant), bare):
+                if any(a < m.end() and m.start() < b and not m.start() <= a < b <= m.end()
+                       for a, b in preferred):
+                    continue  # 放掉 inside 释放掉 is not 放掉
+                spots.append((m.start(), m.end(), "%s: write %s, not %s" % (english, chinese, variant)))
+    return spots
+
+
+def _punctuation_spots(bare):
+    spots = []
+    for m in HALF_QUOTE.finditer(bare):
+        if _has_chinese(m.group()):
+            spots.append((m.start(), m.end(), "a Chinese quotation in half-width quotes: write \u201c%s\u201d"
+                          % m.group()[1:-1]))
+    for m in HALF_PUNCT.finditer(bare):
+        spots.append((m.start(), m.end(), "half-width %r beside Chinese: write %r (full-width)"
+                      % (m.group(), FULL_WIDTH[m.group()])))
+    return spots
+
+
+def _spacing_spots(text):
+    """A space between two Chinese characters; none between Chinese and Latin or digits."""
+    bare = _mask(_mask(text, CODE), CALL)
+    spots = [(m.start(), m.end(), "a space between Chinese characters: remove it")
+             for m in SPACE_INSIDE.finditer(bare)]
+    for m in NO_SPACE.finditer(_mask(_mask(_mask(text, CODE, keep_ends=True), NOT_WORDS), FORMAT)):
+        at = m.start() if _has_chinese(text[m.start() - 1:m.start()]) else m.start() + 1
+        spots.append((m.start(), m.end(), "no space between Chinese and Latin or digits: write %r"
+                      % (_run(text[:at][::-1])[::-1] + " " + _run(text[at:]))))
+    return spots
+
+
+def _run(text):
+    """The first word of text: Chinese characters, or Latin letters and digits."""
+    return re.match("[%s]{1,6}|[A-Za-z0-9_`]{1,12}" % HAN, text).group()
+
+
+def _english_spots(bare, allowed):
+    spots = []
+    for m in WORD.finditer(_mask(_mask(_mask(bare, QUOTED), NOT_WORDS), FORMAT)):
+        w = m.group()
+        if not _is_code_name(w) and w not in allowed and w.lower() not in allowed:
+            spots.append((m.start(), m.end(), "English word %r in a Chinese sentence: %s" % (w, ENGLISH_FIX)))
+    return spots
 
 
 def _around(text, start, end):
     return text[max(0, start - 12):end + 12].replace("\n", " ")
 
 
+def report(found):
+    """One line per finding: file:line: rule: write instead. In: the text around it."""
+    return "".join("%s: %s. In: %s\n" % f for f in found)
+
+
 def main():
     found = findings(all_texts(), glossary(), allowed_words())
-    for where, rule, text in found:
-        print("%s: %s: %s" % (where, rule, text))
+    sys.stdout.write(report(found))
     print("%d findings" % len(found), file=sys.stderr)
     return 1 if found else 0
 
