@@ -325,6 +325,11 @@ class ChineseText(unittest.TestCase):
             f.write('cr_assert(0, KATA_MSG("the child must _exit",\n'
                     '                      "所以子进程 "\n'
                     '                      "那一支必须 _exit()(否则)"));\n')
+        # the engine's fixtures are hostile code, not course text: neither they nor a link is read
+        os.makedirs(os.path.join(root, "tests", "tools", "fixtures"))
+        with open(os.path.join(root, "tests", "tools", "fixtures", "attack.c"), "w", encoding="utf-8") as f:
+            f.write('puts("先拿 账户 0");\n')
+        os.symlink(os.path.join(root, "nowhere"), os.path.join(root, "tests", "09-x", "link.c"))
         with open(os.path.join(root, "tools", "engine", "lang.py"), "a", encoding="utf-8") as f:
             f.write('\nMESSAGES["x.planted"] = ("x", "y")\n')  # not in the table: not scanned
         with open(os.path.join(root, "exercises", "exercises.ini"), "a", encoding="utf-8") as f:

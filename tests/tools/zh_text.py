@@ -96,9 +96,17 @@ def c_identifiers(source):
     return set(re.findall(r"[A-Za-z_]\w*", "".join(code), re.A))
 
 
+def c_files(root, top, pattern="*.[ch]"):
+    """The course's C files under top: not the engine's own tests and their
+    fixtures (tests/tools: hostile code, links that may point anywhere)."""
+    paths = glob.glob(os.path.join(root, top, "**", pattern), recursive=True)
+    tools = os.path.join(root, "tests", "tools") + os.sep
+    return sorted(p for p in paths if not p.startswith(tools) and os.path.isfile(p) and not os.path.islink(p))
+
+
 def c_texts(root=ROOT):
     found = []
-    for path in sorted(glob.glob(os.path.join(root, "tests", "**", "*.[ch]"), recursive=True)):
+    for path in c_files(root, "tests"):
         rel = os.path.relpath(path, root)
         with open(path, encoding="utf-8") as f:
             for text, starts in c_literals(f.read()):
@@ -170,7 +178,7 @@ def allowed_words(root=ROOT):
     kept = set(text.split(GLOSSARY_END, 1)[1].split("```", 2)[1].split())
     names = set()
     for top in ("exercises", "solutions", "tests"):
-        for path in glob.glob(os.path.join(root, top, "**", "*.[chS]"), recursive=True):
+        for path in c_files(root, top, "*.[chS]"):
             with open(path, encoding="utf-8", errors="replace") as f:
                 names |= c_identifiers(f.read())
     return kept | (names - FUNCTION_WORDS)
@@ -178,7 +186,7 @@ def allowed_words(root=ROOT):
 
 CODE = re.compile(r"`[^`]*`")
 # code written out in a C message: a call, a member, a pointer, an escape
-CALL = re.compile(r"\b\w+\([^()\n]*\)|\w+->\w+|\*\w+|\\[a-z0]|\b\w+ [=!<>]= \w+\b|\]\([^()\s]*\)", re.A)
+CALL = re.compile(r"\b\w+\((?:[^()\n]|\([^()\n]*\))*\)|\w+->\w+|\*\w+|\\[a-z0]|\b\w+ [=!<>]= \w+\b|\]\([^()\s]*\)", re.A)
 # a printf or str.format field, a path or file name, an option, a URL, a tag
 FORMAT = re.compile(r"%(?:\d+\$)?[-#0 +.\d*lhz]*[a-zA-Z%]")
 NOT_WORDS = re.compile(r"\{[^{}\n]*\}|https?://\S+|[\w.%#$-]*[/.][\w./*%#$-]+"
