@@ -255,6 +255,44 @@ class HelgrindSummary(unittest.TestCase):
         self.assertIn("没有找到 helgrind 日志", helgrind_summary.summarize([], ["x.c"], environ=ZH).text)
 
 
+class ThroughMake(unittest.TestCase):
+    """What a learner types: the title and the verdict of a crash in Chinese."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.repo = make_repo()
+        ini = os.path.join(cls.repo, "exercises", "exercises.ini")
+        with open(ini, encoding="utf-8") as f:
+            text = f.read()
+        with open(ini, "w", encoding="utf-8") as f:
+            f.write(text.replace("title = Sum with two threads\n",
+                                 "title = Sum with two threads\ntitle_zh = 两个线程求和\n"))
+        with open(os.path.join(cls.repo, "exercises", "01-fixture", "work.c"), "w") as f:
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n'
+                    '    return n > 100 ? *(volatile long *)0 : 0;\n}\n')
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.repo, ignore_errors=True)
+
+    def test_status_shows_the_title_in_the_learners_language(self):
+        out = make(self.repo, "status", env=english({"LANG": "zh_CN.UTF-8"}))[1]
+        self.assertIn("两个线程求和", out)
+        out = make(self.repo, "status", env=english())[1]
+        self.assertIn("Sum with two threads", out)
+        self.assertNotIn("两个线程求和", out)
+
+    def test_a_crash_is_told_in_chinese(self):
+        rc, out, _ = make(self.repo, "test", "EX=01", env=english(ZH))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("01-fixture 两个线程求和", out)
+        self.assertIn("测试崩溃了：段错误", out)
+        rc, out, _ = make(self.repo, "test", "EX=01", env=english(EN))
+        self.assertIn("01-fixture Sum with two threads", out)
+        self.assertIn("the test crashed: a segmentation fault: a bad pointer (NULL, freed, or out of "
+                      "bounds)", out)
+
+
 class ChineseText(unittest.TestCase):
     """Every Chinese text of the repository follows CONTRIBUTING.md's rules
     (tests/tools/zh_text.py): the glossary's word, no space between Chinese
@@ -341,44 +379,6 @@ class ChineseText(unittest.TestCase):
             ini_line = len(f.readlines())
         self.assertEqual(wheres, ["exercises/exercises.ini:%d" % ini_line, "tests/09-x/test.c:2",
                                   "tests/09-x/test.c:3"], found)
-
-
-class ThroughMake(unittest.TestCase):
-    """What a learner types: the title and the verdict of a crash in Chinese."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.repo = make_repo()
-        ini = os.path.join(cls.repo, "exercises", "exercises.ini")
-        with open(ini, encoding="utf-8") as f:
-            text = f.read()
-        with open(ini, "w", encoding="utf-8") as f:
-            f.write(text.replace("title = Sum with two threads\n",
-                                 "title = Sum with two threads\ntitle_zh = 两个线程求和\n"))
-        with open(os.path.join(cls.repo, "exercises", "01-fixture", "work.c"), "w") as f:
-            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n'
-                    '    return n > 100 ? *(volatile long *)0 : 0;\n}\n')
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.repo, ignore_errors=True)
-
-    def test_status_shows_the_title_in_the_learners_language(self):
-        out = make(self.repo, "status", env=english({"LANG": "zh_CN.UTF-8"}))[1]
-        self.assertIn("两个线程求和", out)
-        out = make(self.repo, "status", env=english())[1]
-        self.assertIn("Sum with two threads", out)
-        self.assertNotIn("两个线程求和", out)
-
-    def test_a_crash_is_told_in_chinese(self):
-        rc, out, _ = make(self.repo, "test", "EX=01", env=english(ZH))
-        self.assertNotEqual(rc, 0)
-        self.assertIn("01-fixture 两个线程求和", out)
-        self.assertIn("测试崩溃了：段错误", out)
-        rc, out, _ = make(self.repo, "test", "EX=01", env=english(EN))
-        self.assertIn("01-fixture Sum with two threads", out)
-        self.assertIn("the test crashed: a segmentation fault: a bad pointer (NULL, freed, or out of "
-                      "bounds)", out)
 
 
 if __name__ == "__main__":
