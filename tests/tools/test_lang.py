@@ -306,7 +306,7 @@ class ChineseText(unittest.TestCase):
     def test_the_scan_reaches_every_place_chinese_lives(self):
         texts = zh_text.all_texts()
         places = {t.path.split("/")[0] for t in texts}
-        self.assertEqual(places, {"tools", "exercises", "tests", "README.zh-CN.md"})
+        self.assertEqual(places, {"tools", "exercises", "tests", "README.zh-CN.md", "README.md"})
         self.assertEqual(len(zh_text.messages_texts()), len(lang.MESSAGES))
         self.assertEqual(len(zh_text.ini_texts()), len(course.load()))
         paths = {t.path for t in texts}
@@ -355,7 +355,7 @@ class ChineseText(unittest.TestCase):
     def test_the_whole_scan_catches_what_is_planted_in_a_copy(self):
         root = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, root)
-        for rel in ("CONTRIBUTING.md", "README.zh-CN.md", "exercises/exercises.ini", "tools/engine/lang.py"):
+        for rel in ("CONTRIBUTING.md", "README.md", "README.zh-CN.md", "exercises/exercises.ini", "tools/engine/lang.py"):
             os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
             shutil.copy(os.path.join(ROOT, rel), os.path.join(root, rel))
         os.makedirs(os.path.join(root, "tests", "09-x"))
@@ -372,13 +372,17 @@ class ChineseText(unittest.TestCase):
             f.write('\nMESSAGES["x.planted"] = ("x", "y")\n')  # not in the table: not scanned
         with open(os.path.join(root, "exercises", "exercises.ini"), "a", encoding="utf-8") as f:
             f.write("\n[09-x]\ntitle = X\ntitle_zh = 数据竞争与竞争条件\n")
+        with open(os.path.join(root, "README.md"), "a", encoding="utf-8") as f:
+            f.write("\n| race condition | 竞争条件 | a result that depends on the interleaving |\n")
+        with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+            readme_line = len(f.readlines())
         # the names of the C code come from the real course: the copy has none
         found = zh_text.findings(zh_text.all_texts(root), zh_text.glossary(root), zh_text.allowed_words())
         wheres = sorted({where for where, _, _ in found})
         with open(os.path.join(root, "exercises", "exercises.ini"), encoding="utf-8") as f:
             ini_line = len(f.readlines())
-        self.assertEqual(wheres, ["exercises/exercises.ini:%d" % ini_line, "tests/09-x/test.c:2",
-                                  "tests/09-x/test.c:3"], found)
+        self.assertEqual(wheres, ["README.md:%d" % readme_line, "exercises/exercises.ini:%d" % ini_line,
+                                  "tests/09-x/test.c:2", "tests/09-x/test.c:3"], found)
 
 
 if __name__ == "__main__":

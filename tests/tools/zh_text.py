@@ -5,7 +5,8 @@ Where Chinese lives: the Chinese side of lang.MESSAGES (tools/engine/lang.py),
 the `title_zh` keys of exercises/exercises.ini, the string literals with
 Chinese in them in the C tests and harness (adjacent literals joined, as the
 compiler joins them: the second argument of KATA_MSG, KATA_TR and KATA_SKIP),
-and the *.zh-CN.md files (code blocks left out).
+the *.zh-CN.md files (code blocks left out) and the Chinese cells of the
+tables of README.md.
 
     python3 -S -m tests.tools.zh_text      # every finding, as file:line: text
 """
@@ -135,6 +136,17 @@ def markdown_texts(root=ROOT):
     return found
 
 
+def table_texts(root=ROOT):
+    """The Chinese cells of the tables of the English README (its words,
+    with the Chinese term of each)."""
+    found = []
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.startswith("|") and _has_chinese(line):
+                found.append(Text("README.md", n, _chinese_cells(line.rstrip("\n"))))
+    return found
+
+
 def _chinese_cells(line):
     """A table row with its cells that have no Chinese blanked (an English
     column is not a Chinese sentence); any other line as it is."""
@@ -144,7 +156,7 @@ def _chinese_cells(line):
 
 
 def all_texts(root=ROOT):
-    return messages_texts(root) + ini_texts(root) + c_texts(root) + markdown_texts(root)
+    return messages_texts(root) + ini_texts(root) + c_texts(root) + markdown_texts(root) + table_texts(root)
 
 
 # ---- the rules -----------------------------------------------------------
