@@ -346,7 +346,7 @@ class ChineseText(unittest.TestCase):
         })
         self.assertIn("注意:这里", [text for _, _, text in found])
         fixes = {rule.split(": ", 1)[1] for _, rule, _ in found}  # each rule says what to write instead
-        for fix in ("remove it", "write '：' (full-width)", "write 桩代码（一个函数：桩函数）, not 还只是桩代码",
+        for fix in ("remove it", "write '：' (full-width)", "write 仍然是桩代码, not 还只是桩代码",
                     "write '线程 1'", "write \u201c你好\u201d"):
             self.assertIn(fix, fixes)
         self.assertIn("b.md:1: half-width ':' beside Chinese: write '：' (full-width). In: 注意:这里\n",

@@ -162,7 +162,8 @@ def all_texts(root=ROOT):
 # ---- the rules -----------------------------------------------------------
 
 def glossary(root=ROOT):
-    """[(English, Chinese, [banned variants])] from the table of CONTRIBUTING.md."""
+    """[(English, Chinese, [banned variants])] from the table of CONTRIBUTING.md;
+    a variant written `还只是桩代码 → 仍然是桩代码` names its own replacement."""
     with open(os.path.join(root, "CONTRIBUTING.md"), encoding="utf-8") as f:
         text = f.read()
     table = text.split(GLOSSARY_START, 1)[1].split(GLOSSARY_END, 1)[0]
@@ -253,12 +254,13 @@ def _glossary_spots(bare, terms):
     for english, chinese, banned in terms:
         preferred = [(m.start(), m.end()) for w in re.findall("[%s]+" % HAN, chinese)
                      for m in re.finditer(w, bare)]
-        for variant in banned:
+        for entry in banned:
+            variant, _, instead = (x.strip() for x in entry.partition("\u2192"))
             for m in re.finditer(re.escape(variant), bare):
                 if any(a < m.end() and m.start() < b and not m.start() <= a < b <= m.end()
                        for a, b in preferred):
                     continue  # 放掉 inside 释放掉 is not 放掉
-                spots.append((m.start(), m.end(), "%s: write %s, not %s" % (english, chinese, variant)))
+                spots.append((m.start(), m.end(), "%s: write %s, not %s" % (english, instead or chinese, variant)))
     return spots
 
 
