@@ -524,7 +524,7 @@ const char *probe_error(int err)
         const char *words;
         const char *zh;
     } known[] = {
-        {ENOSYS, "ENOSYS: still the stub", "ENOSYS：还是初始代码"},
+        {ENOSYS, "ENOSYS: still the stub", "ENOSYS：仍然是桩代码"},
         {EAGAIN, "EAGAIN: Resource temporarily unavailable", "EAGAIN：资源暂时不可用"},
         {EINVAL, "EINVAL: Invalid argument", "EINVAL：参数无效"},
         {ENOMEM, "ENOMEM: Cannot allocate memory", "ENOMEM：内存分配失败"},

@@ -37,7 +37,7 @@ KATA_TEST(detach, returns_while_the_worker_runs)
     cr_assert(v.finished == 0,
               KATA_MSG("join_detach returned only after the work had finished: a detached "
                        "thread is fire and forget, start it and return (do not join it)",
-                       "join_detach 等 work 做完才返回：分离的线程是\"发出去就不管\"的，启动它"
+                       "join_detach 等 work 做完才返回：分离的线程是“发出去就不管”的，启动它"
                        "然后返回（不要 join 它）"));
     cr_assert(
         arrived == 1,

@@ -87,7 +87,7 @@ KATA_TEST(withdraw, checks_and_subtracts_inside_the_lock)
                  "its subtraction another thread can withdraw too, and the account goes "
                  "below zero. Hold a->lock from before the check until after the "
                  "subtraction",
-                 "race_withdraw 没有加锁：在它检查（\"够不够？\"）和扣款之间，别的线程也可以取钱，"
+                 "race_withdraw 没有加锁：在它检查（“够不够？”）和扣款之间，别的线程也可以取钱，"
                  "账户就会透支。从检查之前到扣款之后，一直持有 a->lock"));
     cr_assert(log.other == NULL && log.watched_locks == 1 && log.watched_unlocks == 1,
               KATA_MSG("race_withdraw locked %d mutex(es) and a->lock %d time(s), and unlocked "
@@ -270,7 +270,7 @@ static long steps_of_one_call(long start, long amount)
                  "withdrawal between every two of them: a load, a check and a "
                  "compare-exchange are a few dozen. Take out printf and any other call",
                  "race_withdraw_cas 执行了 %ld 条指令，太多了，没法在每两条指令之间都试一次"
-                 "另一个线程的取款：一次 load、一次检查、一次 compare-exchange 只有几十条指令。"
+                 "另一个线程的取款：一次 load、一次检查、一次比较并交换，加起来只有几十条指令。"
                  "请去掉 printf 和其他函数调用",
                  plain.steps));
     return plain.steps;
@@ -299,7 +299,7 @@ KATA_TEST(withdraw_cas, check_and_subtract_are_one_step)
                            "variable; retry with that value (check it again), not with the one "
                            "you read first, which will never match again",
                            "另一个线程恰好在 %s 处的指令之前取走 50 之后，race_withdraw_cas(60) "
-                           "再也没有返回：compare-exchange 失败时，已经把当前余额复制进你的 "
+                           "再也没有返回：比较并交换失败时，已经把当前余额复制进你的 "
                            "`expected` 变量；用这个值重新检查、重试，而不是用最早读到的值，"
                            "那个值再也不会相等了",
                            where));
@@ -345,7 +345,7 @@ KATA_TEST(withdraw_cas, retries_after_a_concurrent_deposit)
                            "means \"the balance changed, here is the new one\"; retry with the "
                            "balance it hands back",
                            "另一个线程恰好在 %s 处的指令之前存入 10 之后，race_withdraw_cas(60) "
-                           "再也没有返回：compare-exchange 失败的意思是\"余额变了，这是新的值\"；"
+                           "再也没有返回：比较并交换失败的意思是“余额变了，这是新的值”；"
                            "用它交回的余额重试",
                            where));
         cr_assert(c.result == 1 && left == 100 + 10 * r.interfered - 60,
@@ -356,7 +356,7 @@ KATA_TEST(withdraw_cas, retries_after_a_concurrent_deposit)
                            "balance only with a compare-exchange, and retry when it fails",
                            "余额 100；race_withdraw_cas(60) 返回 %d，同时另一个线程恰好在 %s "
                            "处的指令之前存入 10，现在余额是 %ld，不是 50：这次取款必须成功"
-                           "（钱一直够），存款也不能丢。只能用 compare-exchange 写入新余额，"
+                           "（钱一直够），存款也不能丢。只能用比较并交换写入新余额，"
                            "失败就重试",
                            c.result, where, left));
     }

@@ -228,7 +228,7 @@ static int find_cycle(int t, char *out, size_t size)
         const struct thread_rec *r = &threads[chain[i]];
         used += (size_t)snprintf(
             out + used, size - used,
-            kata_zh() ? "%s%s 持有 %s，在等 %s" : "%s%s holds %s and waits for %s",
+            kata_zh() ? "%s%s 持有%s，在等%s" : "%s%s holds %s and waits for %s",
             k ? (kata_zh() ? "；" : "; ") : "", r->label,
             mutexes[threads[chain[before]].waiting].name, mutexes[r->waiting].name);
     }
@@ -685,7 +685,7 @@ int probe_order_cycle(char *why, size_t size)
     for (int i = start; len && i < len && used < size; i++) {
         int a = path[i], b = path[i + 1 < len ? i + 1 : start];
         used += (size_t)snprintf(why + used, size - used,
-                                 kata_zh() ? "%s先拿 %s 再拿 %s（%s）" : "%s%s before %s (%s)",
+                                 kata_zh() ? "%s先拿%s 再拿%s（%s）" : "%s%s before %s (%s)",
                                  i > start ? (kata_zh() ? "，" : ", then ") : "", mutexes[a].name,
                                  mutexes[b].name, threads[edge_by[a][b]].label);
     }
@@ -767,7 +767,7 @@ static void explain(FILE *out)
             sep = next;
         }
         for (int h = 0; h < t->nheld; h++) {
-            fprintf(out, zh ? "%s持有 %s" : "%sholds %s", sep, mutexes[t->held[h]].name);
+            fprintf(out, zh ? "%s持有%s" : "%sholds %s", sep, mutexes[t->held[h]].name);
             sep = next;
         }
         /* The last attempt it made, if it keeps failing to get a lock. */
@@ -777,7 +777,7 @@ static void explain(FILE *out)
                 last = &t->events[e];
         if (t->waiting >= 0) {
             int holder = mutexes[t->waiting].holder;
-            fprintf(out, zh ? "%s在等 %s（%s%s）" : "%swaits for %s (%s%s)", sep,
+            fprintf(out, zh ? "%s在等%s（%s%s）" : "%swaits for %s (%s%s)", sep,
                     mutexes[t->waiting].name,
                     holder >= 0 ? (zh ? "持有者：" : "held by ") : (zh ? "没人持有" : "free"),
                     holder >= 0 ? threads[holder].label : "");
@@ -806,6 +806,6 @@ const char *probe_said(int r)
 {
     return r == DL_OK         ? "DL_OK"
            : r == DL_NO_FUNDS ? "DL_NO_FUNDS"
-           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+           : r == ENOSYS      ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                               : "?";
 }

@@ -104,7 +104,7 @@ static int serve(void)
     cr_assert(
         r.result == 0,
         KATA_MSG("dl_dine returned %d (%s), not 0", "dl_dine 返回了 %d（%s），不是 0", r.result,
-                 r.result == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                 r.result == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                                     : strerror(r.result)));
     return r.result;
 }

@@ -38,7 +38,7 @@ KATA_TEST(primitive, function_starts_at_the_first_resume)
                   "its function starts at the first coro_resume, with `first` = the value "
                   "given to that resume",
                   "coro_create 只是准备好协程（状态 CORO_SUSPENDED，什么也不运行）；它的函数在"
-                  "第一次 coro_resume 时才开始，`first` 就是这次 resume 传入的值");
+                  "第一次 coro_resume 时才开始，`first` 就是这次 coro_resume 传入的值");
 }
 
 /* ---- values both ways ---------------------------------------------------- */

@@ -672,7 +672,7 @@ const char *probe_errno_name(int err)
     case 0:
         return "0";
     case ENOSYS:
-        return KATA_TR("ENOSYS: still the stub", "ENOSYS：还是桩代码");
+        return KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码");
     case EAGAIN:
         return "EAGAIN";
     case EINTR:

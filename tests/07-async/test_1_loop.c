@@ -40,8 +40,8 @@ KATA_TEST(loop, spawn_does_not_run_the_task)
         norder == 0, "%s",
         KATA_TR("the task ran inside async_spawn: spawn only creates the task and makes it ready; "
                 "the loop starts it, in async_run",
-                "任务在 async_spawn 里面就运行了：spawn 只创建任务并把它标为就绪，由事件循环在 "
-                "async_run 里启动它"));
+                "任务在 async_spawn 里面就运行了：async_spawn 只创建任务并把它标为就绪，"
+                "由事件循环在 async_run 里启动它"));
     probe_run(loop);
     cr_assert(norder == 1, KATA_MSG("the task ran %d times, not once: async_run resumes each "
                                     "ready task and returns when every task has finished",

@@ -28,7 +28,7 @@ static int allowed(int cpus[PAR_MAX_THREADS])
 
 static const char *err_text(int err)
 {
-    return err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+    return err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                          : strerror(err);
 }
 

@@ -49,7 +49,7 @@ static long long sum_ramp(size_t n, int threads)
                  "par_sum(data, %zu, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
                  "join 它们，再把总和存进 *total",
                  n, threads, err,
-                 err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                 err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                                : strerror(err)));
     long long want = (long long)n * ((long long)n + 1) / 2, off = total - want;
     long long outside = (off + (off >= 0 ? OUTSIDE / 2 : -OUTSIDE / 2)) / OUTSIDE;
@@ -216,7 +216,7 @@ KATA_TEST(reduce, no_atomic_per_item)
                  "par_sum(data, %d, %d, &total) 返回 %d（%s），不是 0：启动 threads 个工作线程，"
                  "join 它们，再把总和存进 *total",
                  N, THREADS, err,
-                 err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：还只是桩代码")
+                 err == ENOSYS ? KATA_TR("ENOSYS: still the stub", "ENOSYS：仍然是桩代码")
                                : strerror(err)));
     struct probe_steps s = probe_steps();
     cr_assert(s.workers > 0,

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import unittest
 
+from tests.tools import zh_text
 from tests.tools.minirepo import ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -351,6 +352,98 @@ class ThroughMake(unittest.TestCase):
         self.assertIn("01-fixture Sum with two threads", out)
         self.assertIn("the test crashed: a segmentation fault: a bad pointer (NULL, freed, or out of "
                       "bounds)", out)
+
+
+class ChineseText(unittest.TestCase):
+    """Every Chinese text of the repository follows CONTRIBUTING.md's rules
+    (tests/tools/zh_text.py): the glossary's word, no space between Chinese
+    characters, full-width punctuation, no stray English."""
+
+    def test_every_chinese_text_follows_the_house_rules(self):
+        found = zh_text.findings(zh_text.all_texts(), zh_text.glossary(), zh_text.allowed_words())
+        self.assertEqual(found, [], "\n%s%d findings (python3 -S -m tests.tools.zh_text lists them; the rules: "
+                         "CONTRIBUTING.md, Chinese: one word per idea)" % (zh_text.report(found), len(found)))
+
+    def test_the_scan_reaches_every_place_chinese_lives(self):
+        texts = zh_text.all_texts()
+        places = {t.path.split("/")[0] for t in texts}
+        self.assertEqual(places, {"tools", "exercises", "tests", "README.zh-CN.md", "README.md"})
+        self.assertEqual(len(zh_text.messages_texts()), len(lang.MESSAGES))
+        self.assertEqual(len(zh_text.ini_texts()), len(course.load()))
+        paths = {t.path for t in texts}
+        for path in ("tests/common/kata.c", "exercises/03-race/HINTS.zh-CN.md", "exercises/exercises.ini"):
+            self.assertIn(path, paths)
+        self.assertGreater(len(zh_text.glossary()), 20)
+        self.assertIn("helgrind", zh_text.allowed_words())
+        self.assertIn("pthread_join", zh_text.allowed_words())  # a name of the C code
+
+    def test_c_literals_are_joined_as_the_compiler_joins_them(self):
+        source = 'x = KATA_TR("en",\n    "子进程 "\n    /* c */ "那一支\\"引号\\"");\ny = "二";\n'
+        (en, _), (zh, starts), (two, _) = zh_text.c_literals(source)
+        self.assertEqual((en, zh, two), ("en", '子进程 那一支"引号"', "二"))
+        self.assertEqual(starts, [(0, 2), (4, 3)])
+
+    def test_planted_breaks_of_every_rule_are_caught_with_file_and_line(self):
+        planted = {
+            "a.md": "第一行没有问题，`fork` 之后。\n先拿 账户 0\n",
+            "b.md": "注意:这里\n还只是桩代码\n这里的 bug 多半\n线程1结束\n",
+            "c.md": "他说\"你好\"。\n",
+            "d.md": "```\n先拿 账户 0\n```\n| 中文 | English words here |\n",
+        }
+        texts = []
+        for path, body in planted.items():
+            for n, line in enumerate(body.splitlines(), 1):
+                texts.append(zh_text.Text(path, n, zh_text._chinese_cells(line)))
+        texts = [t for t in texts if not (t.path == "d.md" and t.line <= 3)]  # a code block is left out
+        found = zh_text.findings(texts, zh_text.glossary(), zh_text.allowed_words())
+        rules = {(where, rule.split(":")[0].split(" is ")[0].split(" '")[0]) for where, rule, _ in found}
+        self.assertEqual(rules, {
+            ("a.md:2", "a space between Chinese characters"),
+            ("b.md:1", "half-width"),
+            ("b.md:2", "stub (the code a learner starts from)"),
+            ("b.md:3", "English word"),
+            ("b.md:4", "no space between Chinese and Latin or digits"),
+            ("c.md:1", "a Chinese quotation in half-width quotes"),
+        })
+        self.assertIn("注意:这里", [text for _, _, text in found])
+        fixes = {rule.split(": ", 1)[1] for _, rule, _ in found}  # each rule says what to write instead
+        for fix in ("remove it", "write '：' (full-width)", "write 仍然是桩代码, not 还只是桩代码",
+                    "write '线程 1'", "write \u201c你好\u201d"):
+            self.assertIn(fix, fixes)
+        self.assertIn("b.md:1: half-width ':' beside Chinese: write '：' (full-width). In: 注意:这里\n",
+                      zh_text.report(found))
+
+    def test_the_whole_scan_catches_what_is_planted_in_a_copy(self):
+        root = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, root)
+        for rel in ("CONTRIBUTING.md", "README.md", "README.zh-CN.md", "exercises/exercises.ini", "tools/engine/lang.py"):
+            os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy(os.path.join(ROOT, rel), os.path.join(root, rel))
+        os.makedirs(os.path.join(root, "tests", "09-x"))
+        with open(os.path.join(root, "tests", "09-x", "test.c"), "w", encoding="utf-8") as f:
+            f.write('cr_assert(0, KATA_MSG("the child must _exit",\n'
+                    '                      "所以子进程 "\n'
+                    '                      "那一支必须 _exit()(否则)"));\n')
+        # the engine's fixtures are hostile code, not course text: neither they nor a link is read
+        os.makedirs(os.path.join(root, "tests", "tools", "fixtures"))
+        with open(os.path.join(root, "tests", "tools", "fixtures", "attack.c"), "w", encoding="utf-8") as f:
+            f.write('puts("先拿 账户 0");\n')
+        os.symlink(os.path.join(root, "nowhere"), os.path.join(root, "tests", "09-x", "link.c"))
+        with open(os.path.join(root, "tools", "engine", "lang.py"), "a", encoding="utf-8") as f:
+            f.write('\nMESSAGES["x.planted"] = ("x", "y")\n')  # not in the table: not scanned
+        with open(os.path.join(root, "exercises", "exercises.ini"), "a", encoding="utf-8") as f:
+            f.write("\n[09-x]\ntitle = X\ntitle_zh = 数据竞争与竞争条件\n")
+        with open(os.path.join(root, "README.md"), "a", encoding="utf-8") as f:
+            f.write("\n| race condition | 竞争条件 | a result that depends on the interleaving |\n")
+        with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+            readme_line = len(f.readlines())
+        # the names of the C code come from the real course: the copy has none
+        found = zh_text.findings(zh_text.all_texts(root), zh_text.glossary(root), zh_text.allowed_words())
+        wheres = sorted({where for where, _, _ in found})
+        with open(os.path.join(root, "exercises", "exercises.ini"), encoding="utf-8") as f:
+            ini_line = len(f.readlines())
+        self.assertEqual(wheres, ["README.md:%d" % readme_line, "exercises/exercises.ini:%d" % ini_line,
+                                  "tests/09-x/test.c:2", "tests/09-x/test.c:3"], found)
 
 
 if __name__ == "__main__":

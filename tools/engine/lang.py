@@ -82,9 +82,9 @@ MESSAGES = {
     "test.optional skipped": (", %d skipped on this machine", "，%d 个在这台机器上跳过"),
     "test.exercises pass": ("%d of %d exercises pass.", "%d/%d 个练习通过。"),
     # exercise names
-    "ex.unknown": ("unknown exercise '%s'; valid: %s", "没有练习 '%s'；可用的有：%s"),
+    "ex.unknown": ("unknown exercise '%s'; valid: %s", "没有练习“%s”；可用的有：%s"),
     "ex.did you mean": ("unknown exercise '%s'; did you mean %s? valid: %s",
-                        "没有练习 '%s'；你是不是想要 %s？可用的有：%s"),
+                        "没有练习“%s”；你是不是想要 %s？可用的有：%s"),
     # T=
     "t.only test": ("T=%s: only `make test` runs one part or one test", "T=%s：只有 `make test` 能只运行一个部分或一个测试"),
     "t.needs ex": ("T=%s: say which exercise too, e.g. `make test EX=03 T=2`",
@@ -134,16 +134,16 @@ MESSAGES = {
     "watch.last": ("This is the last exercise.", "这是最后一个练习。"),
     # reset
     "reset.saved": ("Your %s is kept as %s", "你的 %s 已备份为 %s"),
-    "reset.restored": ("%s is the stub again (from %s).", "%s 已恢复为初始代码（来源：%s）。"),
-    "reset.same": ("%s is already the stub: nothing to reset.", "%s 已经是初始代码，无需重置。"),
+    "reset.restored": ("%s is the stub again (from %s).", "%s 已恢复为桩代码（来源：%s）。"),
+    "reset.same": ("%s is already the stub: nothing to reset.", "%s 已经是桩代码，无需重置。"),
     "reset.hints": ("Hints for %s start again from the first.", "%s 的提示将从第一条重新开始。"),
     # compare
     "compare.refused solutions": ("compare: this copy of the course has no reference solutions "
                                   "(solutions/%s is missing), so there is nothing to compare with",
-                                  "compare：这份课程里没有参考答案（缺少 solutions/%s），无从对比"),
+                                  "`make compare`：这份课程里没有参考答案（缺少 solutions/%s），无从对比"),
     "compare.refused failing": ("compare: %s does not pass yet (%s): make `make test EX=%02d` "
                                 "pass first, then compare",
-                                "compare：%s 还没有通过（%s）：先让 `make test EX=%02d` 全部通过，"
+                                "`make compare`：%s 还没有通过（%s）：先让 `make test EX=%02d` 全部通过，"
                                 "再来对比"),
     "compare.checking": ("%s changed since its last test run: running the tests first ...",
                          "%s 自上次测试后有改动：先运行测试……"),
@@ -253,7 +253,7 @@ MESSAGES = {
                              "what they need; not your code): run `make deps`, or see the README's "
                              "Supported platforms for the versions needed:",
                              "测试在这台机器上无法构建（这台机器的 C 库或 Criterion 缺少测试需要的东西，"
-                             "不是你的代码的问题）：运行 `make deps`，或查看 README 的“Supported platforms”一节所需的版本："),
+                             "不是你的代码的问题）：运行 `make deps`，或查看英文 README 的“Supported platforms”一节，那里列出了所需的版本："),
     "run.did not compile": ("did not compile", "没有编译成功"),
     "run.no submission": ("no submission for this exercise: %s", "这个练习没有提交：%s"),
     "run.not submitted": ("not submitted", "未提交"),
@@ -424,16 +424,16 @@ MESSAGES = {
     "hg.misuse.unlock_not_locked": (
         "unlocked {lock} at {line}, but no thread held it. Unlock only a mutex you locked, "
         "exactly once.",
-        "在 {line}解锁了 {lock}，可当时没有任何线程持有它。只解锁你自己锁上的互斥锁，而且只解一次。"),
+        "在 {line}解锁了 {lock}，可当时没有任何线程持有它。只解锁你自己加锁的互斥锁，而且只解锁一次。"),
     "hg.misuse.unlock_invalid": (
         "unlocked {lock} at {line}, which is not a mutex in use (never locked, never initialised, "
         "or already destroyed). Unlock only a mutex you locked, exactly once.",
         "在 {line}解锁了 {lock}，但它并不是一个正在使用的互斥锁（从没锁过、从没初始化，"
-        "或者已经销毁了）。只解锁你自己锁上的互斥锁，而且只解一次。"),
+        "或者已经销毁了）。只解锁你自己加锁的互斥锁，而且只解锁一次。"),
     "hg.misuse.unlock_foreign": (
         "unlocked {lock} at {line} while another thread held it. A mutex must be unlocked by the "
         "thread that locked it.",
-        "在 {line}解锁了 {lock}，而它当时被另一个线程持有。互斥锁必须由锁上它的那个线程来解锁。"),
+        "在 {line}解锁了 {lock}，而它当时被另一个线程持有。互斥锁必须由给它加锁的那个线程来解锁。"),
     "hg.misuse.exit_holding_lock": (
         "ended while still holding a lock. Unlock on every way out of the thread function, "
         "early returns included, or every other thread that wants that lock waits forever.",
@@ -448,12 +448,12 @@ MESSAGES = {
         "signalled a condition variable at {line} while no thread held the mutex its waiters use. "
         "This is legal but helgrind cannot tell a wake-up from a race: change the shared state "
         "and signal while holding the mutex.",
-        "在 {line}对条件变量发了信号，而当时没有线程持有等待者所用的那个互斥锁。"
-        "这样写合法，但 helgrind 分不清这是一次唤醒还是一次竞争：请在持有互斥锁时修改共享状态并发信号。"),
+        "在 {line}通知了条件变量，而当时没有线程持有等待者所用的那个互斥锁。"
+        "这样写合法，但 helgrind 分不清这是一次唤醒还是一次数据竞争：请在持有互斥锁时修改共享状态，再通知条件变量。"),
     "hg.misuse.cond_wait_unlocked": (
         "waited on a condition variable at {line} without holding its mutex. Lock the mutex, "
         "then wait in a while loop that re-checks the condition.",
-        "在 {line}等待条件变量时没有持有它的互斥锁。先锁上互斥锁，"
+        "在 {line}等待条件变量时没有持有它的互斥锁。先给互斥锁加锁，"
         "再在一个反复检查条件的 while 循环里等待。"),
     "hg.misuse.cond_two_mutexes": (
         "used one condition variable at {line} with two different mutexes. Use one mutex per "
