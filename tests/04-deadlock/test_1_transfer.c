@@ -30,7 +30,7 @@ KATA_TEST(transfer, moves_the_money)
         KATA_MSG("after moving 30 from account 0 (100) to account 1 (50) the balances are %ld "
                  "and %ld, not 70 and 80: take the amount from `from` and add it to `to`",
                  "从账户 0（100）转 30 到账户 1（50）之后，余额是 %ld 和 %ld，不是 70 和 80："
-                 "从 from 扣掉金额，加到 to 上",
+                 "从 `from` 扣掉金额，加到 `to` 上",
                  acc[0].balance, acc[1].balance));
 }
 
@@ -269,8 +269,8 @@ KATA_TEST(transfer, opposite_transfers_do_not_deadlock)
                      "every transfer take the two locks in one global order (e.g. lower id "
                      "first), so both start with the same lock and one waits holding nothing",
                      "死锁：%s。每个线程都持有对方在等的锁，谁也走不下去。两个线程都先锁了各自的 "
-                     "from 账户：让每次转账按一个全局顺序拿两把锁（比如 id 小的先拿），这样两个线程"
-                     "先抢同一把锁，等待的那个手里什么都没有",
+                     "`from` 账户：让每次转账按一个全局顺序拿两把锁（比如 id 较小的先拿），这样两个"
+                     "线程先抢同一把锁，等待的那个手里什么都没有",
                      why));
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);

@@ -103,7 +103,7 @@ KATA_TEST(trylock, never_waits_for_a_lock_while_holding_one)
             KATA_MSG("dl_transfer_try waited for %s with pthread_mutex_lock while holding "
                      "another account's lock: that wait is what deadlocks. Take the second "
                      "lock with pthread_mutex_trylock, which never waits",
-                     "dl_transfer_try 在持有另一个账户锁的同时用 pthread_mutex_lock 等 %s：正是"
+                     "dl_transfer_try 在持有另一个账户锁的同时用 pthread_mutex_lock 等%s：正是"
                      "这种等待造成死锁。第二把锁用不会等待的 pthread_mutex_trylock 去拿",
                      ev[i].what));
         tried += (ev[i].kind == PROBE_TRY_OK || ev[i].kind == PROBE_TRY_BUSY) && ev[i].named;
@@ -167,8 +167,8 @@ KATA_TEST(trylock, releases_the_first_lock_when_trylock_fails)
                          "for exactly that lock, so nobody gets anywhere. When trylock "
                          "fails, release what you hold, then start again",
                          "trylock 发现 %s 被占用之后，dl_transfer_try 还拿着第一把锁就又去试："
-                         "持有 %s 的线程可能正等着这把锁，于是谁也走不下去。trylock 失败时，先把"
-                         "手里的锁放掉，再从头来",
+                         "持有%s 的线程可能正等着这把锁，于是谁也走不下去。trylock 失败时，先把"
+                         "手里的锁释放掉，再从头来",
                          ev[i].what, ev[i].what));
             break;
         }
@@ -280,7 +280,7 @@ KATA_TEST(trylock, opposite_transfers_both_finish)
     cr_assert(probe_wait_done(2, why, sizeof why),
               KATA_MSG("Deadlock: %s. A thread that holds one lock must never wait for another: "
                        "trylock the second, and release the first when it is busy",
-                       "死锁：%s。持有一把锁的线程绝不能去等另一把：第二把用 trylock，被占用时放掉"
+                       "死锁：%s。持有一把锁的线程绝不能去等另一把：第二把用 trylock，被占用时释放"
                        "第一把",
                        why));
     for (int i = 0; i < 2; i++)
