@@ -5,9 +5,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from engine import procs  # noqa: E402
 FIXTURES = os.path.join(ROOT, "tests", "tools", "fixtures")
 
 
@@ -37,9 +40,10 @@ MARGIN = 8   # reference runs' worth of time on top of the engine's own limits
 class Pace:
     """Bounds on how long something may take, calibrated in the same run: a
     reference workload (a right answer) is timed beside the runs under test,
-    so that on a loaded machine both are slow, and a bound is twice the
-    engine's own time limits (a run's clock stops while it waits for a CPU
-    that others hold, at most for as long again: procs.starved) plus a
+    so that on a loaded machine both are slow, and a bound is the
+    engine's own time limits with their most for starving (a run's clock
+    stops while it waits for a CPU that others hold, at most for
+    procs.STARVED_LIMITS more limits: procs.starved) plus a
     margin of the slowest reference run; never a fixed number of seconds."""
 
     def __init__(self):
@@ -50,7 +54,7 @@ class Pace:
         return seconds
 
     def bound(self, limits, margin=MARGIN):
-        return 2 * limits + margin * max(self.samples)
+        return (1 + procs.STARVED_LIMITS) * limits + margin * max(self.samples)
 
 
 def make(repo, *args, env=None, timeout=BACKSTOP_SECONDS):

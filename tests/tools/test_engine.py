@@ -544,5 +544,24 @@ class SelfTest(unittest.TestCase):
         self.assertIn("tests that pass on the stub cannot fail", out)
 
 
+class Starved(unittest.TestCase):
+    """A run's clock stops while its threads wait for a CPU others hold;
+    the waits of threads that have ended (Criterion's workers) count too."""
+
+    def test_waits_of_ended_threads_count(self):
+        from engine import procs
+        import subprocess
+        p = subprocess.Popen(["sleep", "30"])
+        try:
+            waits = {1 << 30: 4.0}  # a thread that ended, its last wait read
+            self.assertGreaterEqual(procs.starved(p.pid, 60.0, waits), 4.0)
+            self.assertIn(p.pid, waits)  # the living thread is read into it
+            # never more than the CPU time the run had and did not use
+            self.assertLessEqual(procs.starved(p.pid, 1.0, waits), 1.0)
+        finally:
+            p.kill()
+            p.wait()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -174,10 +174,11 @@ def reap_orphans(name, seconds=SETTLE_SECONDS):
         time.sleep(0.005)
 
 
-def _tree_cpu(pids):
-    """(CPU seconds the processes and their reaped children used, the longest
-    time one of their threads waited, runnable, for a CPU)."""
-    ticks, waited = 0, 0
+def _tree_cpu(pids, waits):
+    """CPU seconds the processes and their reaped children used; `waits`
+    (thread id -> seconds it waited, runnable, for a CPU) gets every living
+    thread's wait, and keeps those of threads that have ended."""
+    ticks = 0
     for pid in pids:
         try:
             with open("/proc/%d/stat" % pid) as f:
@@ -189,36 +190,45 @@ def _tree_cpu(pids):
         for tid in tids:
             try:
                 with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    waited = max(waited, int(f.read().split()[1]))
+                    waits[int(tid)] = int(f.read().split()[1]) / 1e9
             except (OSError, IndexError, ValueError):
                 pass
-    return ticks / os.sysconf("SC_CLK_TCK"), waited / 1e9
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def starved(root, elapsed):
-    """Seconds a run could not run because other programs held the CPUs: the
-    longest wait of one of its threads for a CPU, but no more than the CPU
-    time the machine had and the run did not use (a run that keeps every CPU
-    busy itself, or one that sleeps, waits for no one)."""
+def starved(root, elapsed, waits=None):
+    """Seconds a run could not run because other programs held the CPUs: what
+    its threads, the living and (through `waits`, filled on every call) those
+    that ended, such as Criterion's short-lived workers, waited for a CPU,
+    together; but no more than the CPU time the machine had and the run did
+    not use (a run that keeps every CPU busy itself, or one that sleeps,
+    waits for no one)."""
+    waits = {} if waits is None else waits
     pids = [root] + [p for p, v in descendants(root).items() if v[0] != "Z"]
-    used, waited = _tree_cpu(pids)
+    used = _tree_cpu(pids, waits)
     cpus = len(os.sched_getaffinity(0)) or 1
-    return max(0.0, min(waited, elapsed - used / cpus))
+    return max(0.0, min(sum(waits.values()), elapsed - used / cpus))
+
+
+SAMPLE_SECONDS = 0.25  # how often a run's threads' waits are read
+STARVED_LIMITS = 3     # a starved run gets at most this many more limits
 
 
 def _expire(proc, timeout, start, done, stop):
     """Ends the run after `timeout` seconds in which it could run: the time
     it waited for a CPU that other programs held does not count (at most
-    `timeout` more), so a loaded machine does not turn a slow right answer
-    into a time-out, and a sleeping or spinning run still ends in time."""
-    deadline = start + timeout
-    while not done.wait(max(0.0, deadline - time.monotonic())):
+    STARVED_LIMITS more limits), so a loaded machine does not turn a slow
+    right answer into a time-out, and a sleeping or spinning run still ends
+    in time. The waits are read while the run lasts, so that those of the
+    processes that ended count too."""
+    waits, deadline = {}, start + timeout
+    while not done.wait(max(0.0, min(deadline - time.monotonic(), SAMPLE_SECONDS))):
         now = time.monotonic()
-        later = start + timeout + min(timeout, starved(proc.pid, now - start))
-        if later - now < 0.05:
+        lost = starved(proc.pid, now - start, waits)
+        deadline = start + timeout + min(STARVED_LIMITS * timeout, lost)
+        if deadline - now < 0.05:
             stop()
             return
-        deadline = later
 
 
 def run(argv, timeout, out_path, env=None, cwd=None, file_size=64 << 20, contain=None,
