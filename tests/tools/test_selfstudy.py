@@ -573,7 +573,8 @@ class EditorFiles(unittest.TestCase):
         repo = make_repo()
         self.addCleanup(shutil.rmtree, repo, ignore_errors=True)
         probe = ("import sys; sys.path.insert(0, 'tools'); from engine import course; "
-                 "from engine.course_dev import check; t = check.Tally(); check.run_clang_format(course.load(), t); sys.exit(t.failed)")
+                 "from engine.course_dev import check, style; t = check.Tally(); "
+                 "style.run_clang_format(course.load(), t); sys.exit(t.failed)")
         ok = subprocess.run([sys.executable, "-c", probe], cwd=repo, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
         self.assertEqual(ok.returncode, 0, ok.stdout)
