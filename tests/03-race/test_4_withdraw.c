@@ -69,7 +69,7 @@ KATA_TEST(withdraw, takes_the_whole_balance)
               KATA_MSG("race_withdraw(30) on a balance of exactly 30 returned %d and left %ld: "
                        "\"at least amount\" includes equal, so the account may be emptied to 0 "
                        "(balance >= amount, not balance > amount)",
-                       "余额正好 30 时 race_withdraw(30) 返回 %d，余额剩 %ld：\"至少有 amount\" "
+                       "余额正好 30 时 race_withdraw(30) 返回 %d，余额剩 %ld：“至少有 amount”"
                        "包括相等，账户可以取到正好为 0（balance >= amount，不是 balance > amount）",
                        c.result, account.balance));
 }
@@ -239,14 +239,13 @@ KATA_TEST(withdraw_cas, takes_the_whole_balance)
     struct call c = {30, -1};
     withdraw_cas(&c);
     long left = atomic_load(&balance);
-    cr_assert(
-        c.result == 1 && left == 0,
-        KATA_MSG("race_withdraw_cas(30) on a balance of exactly 30 returned %d and left "
-                 "%ld: \"at least amount\" includes equal, so the balance may go to 0 "
-                 "(seen >= amount, not seen > amount)",
-                 "余额正好 30 时 race_withdraw_cas(30) 返回 %d，余额剩 %ld：\"至少有 amount\" "
-                 "包括相等，余额可以取到正好为 0（seen >= amount，不是 seen > amount）",
-                 c.result, left));
+    cr_assert(c.result == 1 && left == 0,
+              KATA_MSG("race_withdraw_cas(30) on a balance of exactly 30 returned %d and left "
+                       "%ld: \"at least amount\" includes equal, so the balance may go to 0 "
+                       "(seen >= amount, not seen > amount)",
+                       "余额正好 30 时 race_withdraw_cas(30) 返回 %d，余额剩 %ld：“至少有 amount”"
+                       "包括相等，余额可以取到正好为 0（seen >= amount，不是 seen > amount）",
+                       c.result, left));
 }
 
 /* The number of instruction boundaries of one undisturbed call. */

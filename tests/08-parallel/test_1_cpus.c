@@ -312,7 +312,7 @@ KATA_TEST(spread, uses_only_the_cpus_the_process_may_use)
                            "0 .. (CPUs online - 1)",
                            "工作线程 %d 被绑到了 CPU %d 上，而本进程不能用这个 CPU（它只能用 %s，"
                            "就像 taskset 或容器的 cpuset 限定的那样）：要把工作线程分布到 "
-                           "par_allowed_cpus 给出的 CPU 上，而不是 0 .. (在线 CPU 数 - 1)",
+                           "par_allowed_cpus 给出的 CPU 上，而不是 0 到“在线 CPU 数 - 1”的每个 CPU",
                            i, s.mask_first, cpus_text(cpus, count)));
     }
     expect_spread(n, cpus, count, ran_on);
