@@ -121,9 +121,10 @@ def sandbox_mode():
 @unittest.skipUnless(os.geteuid() == 0, "grading as another user needs root")
 class GradedWhere(unittest.TestCase):
     """A graded crash or deadlock: the places (and the mutexes' names) come
-    from addr2line and nm run in the sandbox as the grading user; without
-    the sandbox no tool runs on the graded program and the report goes
-    without them (never a raw token)."""
+    from addr2line and nm run as the grading user, from its box (in the
+    sandbox, or as root in mode users); a grader without a box runs no tool
+    on the graded program and the report goes without them (never a raw
+    token)."""
 
     @classmethod
     def setUpClass(cls):
@@ -157,15 +158,28 @@ class GradedWhere(unittest.TestCase):
         self.assertRegex(out, r"thread \d+, at work\.c:%d in sum_half\(\): waiting for the mutex "
                          r"`(first|second)`" % line_of("dead", "deadlock:"))
 
-    def test_without_the_sandbox_no_tool_runs_and_no_token_stays(self):
+    def test_in_mode_users_the_grading_user_runs_the_tools(self):
+        # without the sandbox, as root: addr2line and nm run from the grading
+        # user's box as that user (build.Box), never as root
         out = self.graded_output("users")
-        self.assertRegex(out, r"thread \d+: it used a NULL pointer")
+        self.assertRegex(out, r"thread \d+, at work\.c:%d in sum_half\(\): it used "
+                         r"a NULL pointer" % line_of("crash", "crash:"))
         self.assertNotIn("kata-at", out)
-        self.assertNotIn("work.c:", out)
         out = self.graded_output("users", "dead")
-        self.assertRegex(out, r"thread \d+: waiting for the mutex at 0x[0-9a-f]+, held by")
+        self.assertRegex(out, r"thread \d+, at work\.c:%d in sum_half\(\): waiting for the mutex "
+                         r"`(first|second)`" % line_of("dead", "deadlock:"))
         self.assertNotIn("kata-", out)
 
+    def test_without_a_box_no_tool_runs_and_no_token_stays(self):
+        # a grader without a box (a non-root grader that opted in) resolves
+        # nothing on the graded program: run.py passes no binary
+        from engine import places, report
+        rep = report.RunReport([report.Result(
+            "s::t", False, "thread 7 {kata-at 0x1139 0x1200}: it used a NULL pointer; "
+            "waiting for the mutex at 0x55d0c0{kata-data 0x40c0}, held by thread 8")])
+        places.in_words(rep, None, ("work.c",))
+        self.assertEqual(rep.results[0].message, "thread 7: it used a NULL pointer; waiting for "
+                         "the mutex at 0x55d0c0, held by thread 8")
 
 if __name__ == "__main__":
     unittest.main()
