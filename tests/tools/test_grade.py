@@ -156,8 +156,12 @@ class Grading(unittest.TestCase):
             cls.pace.note(cls.runs[case][2])
         if os.geteuid() == 0:  # the weaker mode asked for: the same object policy
             users = submission(cls.base, "fake_output_users", cases["fake_output"][0], cls.solution2)
-            cls.runs["fake_output_users"] = cls.grade(users, 0, env=dict(os.environ,
-                                                                         KATA_SANDBOX="users"))
+            os.chmod(cls.base, 0o750)  # mode users grades only a repository shut to others
+            try:
+                cls.runs["fake_output_users"] = cls.grade(users, 0, env=dict(os.environ,
+                                                                             KATA_SANDBOX="users"))
+            finally:
+                os.chmod(cls.base, 0o755)
         time.sleep(0.2)
         cls.left_users = grading_users([r[3] for r in cls.runs.values()], cls.repo)
         cls.left_repo = processes_under(cls.repo)

@@ -182,6 +182,24 @@ class PrivateFolderWithoutNamespaces(unittest.TestCase):
         finally:
             shutil.rmtree(repo, ignore_errors=True)
 
+    def test_grading_as_users_refuses_a_repository_others_can_read(self):
+        # no sandbox: the grading user could read solutions/ and hidden tests like any user
+        repo = make_repo()
+        try:
+            os.chmod(repo, 0o755)
+            if not all(os.stat(d).st_mode & 0o001 for d in (os.path.dirname(repo), "/")):
+                self.skipTest("the folder above %s is shut to others already" % repo)
+            env = dict(os.environ, KATA_SANDBOX="users")
+            rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=BACKSTOP_SECONDS)
+            self.assertNotEqual(rc, 0, out)
+            self.assertIn("chmod o-rwx %s" % repo, out)
+            self.assertNotIn("points", out)
+            os.chmod(repo, 0o750)
+            rc, out, _ = make(repo, "grade", "SRC=solutions", env=env, timeout=BACKSTOP_SECONDS)
+            self.assertEqual(rc, 0, out)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
 
 class ReadBack(unittest.TestCase):
     def setUp(self):
