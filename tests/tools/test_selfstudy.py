@@ -289,6 +289,22 @@ class Watch(unittest.TestCase):
             self.assertRegex(shown, r"thread \d+, at work\.c:%d in sum_half\(\): %s"
                              % (line, says))
 
+    def test_a_narrow_short_terminal_gets_every_line_fitted(self):
+        # the hang report's lines and watch's own sentences wrapped to the width, the cut
+        # counted in the rows the terminal shows
+        with open(self.work, "w") as f:
+            f.write('#include "work.h"\n\nlong work_sum(int n)\n{\n    for (;;) {\n    }\n'
+                    '    return n;\n}\n')
+        for lines in ("200", "16"):
+            shown = self.watch_once(LINES=lines, COLUMNS="60")
+            page = shown.split("running the tests ...", 1)[1].strip().splitlines()
+            wide = [ln for ln in page if len(ln) > 60]
+            self.assertEqual(wide, [], "lines wider than the 60-column terminal")
+            title = page.index("01-fixture Sum with two threads")
+            self.assertIn("(exercises/01-fixture/work.c)", page[title + 1], "the header on two lines")
+        self.assertLessEqual(len(page), 16)
+        self.assertRegex(shown, r"\.\.\. \d+ more lines: `make test EX=01` shows them all")
+
     def watch_once(self, **env):
         proc = subprocess.run([sys.executable, "-S", "tools/kata.py", "watch", "--ex", "01",
                                "--max-runs", "1"], cwd=self.repo, stdout=subprocess.PIPE,

@@ -106,12 +106,15 @@ MESSAGES = {
     "hint.last": ("That was the last hint. `make hint EX=%02d N=1` shows the first again.",
                   "这是最后一条提示。`make hint EX=%02d N=1` 可以重新看第一条。"),
     # watch
-    "watch.watching": ("Watching %s: save to run the tests again. Ctrl-C stops.",
-                       "正在监视 %s：保存即重新运行测试。按 Ctrl-C 退出。"),
+    "watch.watching": ("Watching %s %s: save to run the tests again.",
+                       "正在监视 %s%s，保存即重新运行测试。"),
+    "watch.ctrl-c": ("Ctrl-C stops.", "按 Ctrl-C 退出。"),
     "watch.running": ("%s: running the tests ...", "%s：正在运行测试……"),
     "watch.n pass": ("%d of %d tests pass. Fix the first FAIL in %s and save; stuck? "
                      "`make hint EX=%02d`",
                      "%d/%d 个测试通过。修好 %s 里第一个 FAIL 后保存即可；卡住了？`make hint EX=%02d`"),
+    "watch.n pass keys": ("%d of %d tests pass. Fix the first FAIL in %s and save; stuck? press h",
+                          "%d/%d 个测试通过。修好 %s 里第一个 FAIL 后保存即可；卡住了？按 h"),
     "watch.green": ("%s passes: all %d tests.", "%s 通过了：全部 %d 个测试。"),
     "watch.hg todo": ("Still to do for it: `make helgrind EX=%02d` (helgrind has not passed "
                       "this code yet).",
@@ -123,8 +126,8 @@ MESSAGES = {
     "watch.all done": ("Every exercise's tests pass.", "所有练习的测试都通过了。"),
     "watch.mode": ("(change detection: %s)", "（变化检测方式：%s）"),
     "watch.stopped": ("watch stopped.", "已停止监视。"),
-    "watch.keys": ("Keys: h hint · r run again · n next exercise · q quit",
-                   "按键：h 提示 · r 重新运行 · n 下一个练习 · q 退出"),
+    "watch.keys": ("Keys: h hint · r run again · n next exercise · q quit (or Ctrl-C)",
+                   "按键：h 提示 · r 重新运行 · n 下一个练习 · q 退出（或 Ctrl-C）"),
     "watch.where": ("exercise %d of %d", "第 %d 个练习，共 %d 个"),
     "watch.progress": ("%d/%d done", "已完成 %d/%d"),
     "watch.first error": ("first error: %s", "第一个错误：%s"),

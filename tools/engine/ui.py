@@ -29,6 +29,15 @@ def _wide(ch):
     return unicodedata.east_asian_width(ch) in "WF"
 
 
+ANSI = re.compile(r"\033\[[0-9;]*m")
+
+
+def columns_of(line):
+    """The columns a line takes on a terminal: colour codes take none, a
+    Chinese character two."""
+    return sum(2 if _wide(c) else 1 for c in ANSI.sub("", line))
+
+
 # Chinese punctuation that must not start a line, and that may not end one.
 _NO_START = set("，。、；：！？）》」』”’…%,.;:!?)")
 _NO_END = set("（《「『“‘(")

@@ -53,6 +53,24 @@ class Screen:
         rows = shutil.get_terminal_size((100, 40)).lines
         return rows if rows > 0 else 40
 
+    @staticmethod
+    def width():
+        """The width prose is wrapped to: the terminal's (COLUMNS when set),
+        at most 100 columns; 100 when unknown."""
+        cols = shutil.get_terminal_size((100, 40)).columns
+        return min(cols, 100) if cols > 20 else 100
+
+
+def rows_of(line, width):
+    """The rows a line takes once the terminal wraps it."""
+    return max(1, -(-ui.columns_of(line) // width))
+
+
+def prose(text, colour=None, indent=""):
+    """One of watch's own sentences, wrapped to the screen, then painted."""
+    lines = ui.wrap(text, indent, width=Screen.width()).splitlines()
+    return [ui.paint(ln, colour) if colour else ln for ln in lines]
+
 
 class Keys:
     """Keys pressed, one at a time; none when there is no input (or, with
@@ -120,20 +138,27 @@ def failure_lines(ex, rep):
     failed = [r for r in rep.results if not r.passed]
     if failed:
         lines.append("  %s %s" % (ui.paint("FAIL", "red"), failed[0].test))
-        lines += ui.wrap(failed[0].message, "       ").splitlines()
+        lines += ui.wrap(failed[0].message, "       ", width=Screen.width()).splitlines()
         if len(failed) > 1:
-            lines.append(ui.paint("       " + lang.t("test.more", len(failed) - 1, ex.number), "dim"))
+            lines += prose(lang.t("test.more", len(failed) - 1, ex.number), "dim", "       ")
     if rep.problem and not (failed and failed[0].message == rep.problem):
-        lines += ui.wrap(rep.problem, "  ").splitlines()
+        lines += ui.wrap(rep.problem, "  ", width=Screen.width()).splitlines()
     return lines
 
 
 def cut(lines, room, ex):
-    """At most room lines; a last line says how many more and where they are."""
-    if len(lines) <= room:
-        return lines
-    keep = max(room - 1, 1)
-    return lines[:keep] + [ui.paint(lang.t("watch.cut", len(lines) - keep, ex.number), "yellow")]
+    """What fits in room rows of the terminal (a line longer than the screen
+    is wide takes more than one); a last line says how many more lines there
+    are and where they all are."""
+    width = Screen.width()
+    used = 0
+    for i, line in enumerate(lines):
+        used += rows_of(line, width)
+        if used > room:
+            keep = max(i - 1, 1) if used - rows_of(line, width) >= room else max(i, 1)
+            return lines[:keep] + [ui.paint(lang.t("watch.cut", len(lines) - keep, ex.number),
+                                            "yellow")]
+    return lines
 
 
 def progress(exercises):
@@ -143,15 +168,19 @@ def progress(exercises):
 
 
 def header(ex, exercises):
+    """The exercise, its file, where it stands: one line, or two when the
+    screen is too narrow for one."""
     where = lang.t("watch.where", exercises.index(ex) + 1, len(exercises))
-    return "%s %s  %s  %s" % (ui.paint(ex.name, "bold"), ex.shown_title(lang.zh()),
-                              ui.paint("(" + status.student_label(ex, None) + ")", "dim"),
-                              ui.paint(where + " · " + progress(exercises), "dim"))
+    title = "%s %s" % (ui.paint(ex.name, "bold"), ex.shown_title(lang.zh()))
+    rest = "%s  %s" % (ui.paint("(" + status.student_label(ex, None) + ")", "dim"),
+                       ui.paint(where + " · " + progress(exercises), "dim"))
+    one = title + "  " + rest
+    return [one] if ui.columns_of(one) <= Screen.width() else [title, "  " + rest]
 
 
 def page(ex, rep, exercises):
     """The lines of a run's page, before the footer."""
-    lines = [header(ex, exercises)]
+    lines = header(ex, exercises)
     if not rep.ok:
-        lines += cut(failure_lines(ex, rep), Screen.rows() - FOOTER - 1, ex)
+        lines += cut(failure_lines(ex, rep), Screen.rows() - FOOTER - len(lines), ex)
     return lines

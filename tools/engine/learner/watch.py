@@ -21,6 +21,7 @@ from engine import course, lang, procs, ui
 from engine.learner import hints, status, views
 from engine.learner.screen import Keys, Screen
 from engine.learner.screen import page as screen_page
+from engine.learner.screen import prose
 from engine.learner.status import helgrind_clean
 from engine.report import Outcome
 
@@ -176,15 +177,15 @@ def make_watcher(folder, environ=None):
 # ---- the loop -------------------------------------------------------------
 
 def green_lines(ex, rep, exercises):
-    lines = [ui.paint(lang.t("watch.green", ex.name, len(rep.results)), "green")]
-    lines.append(lang.t("watch.hg ok") if helgrind_clean(ex) else
-                 ui.paint(lang.t("watch.hg todo", ex.number), "yellow"))
+    lines = prose(lang.t("watch.green", ex.name, len(rep.results)), "green")
+    lines += (prose(lang.t("watch.hg ok")) if helgrind_clean(ex) else
+              prose(lang.t("watch.hg todo", ex.number), "yellow"))
     later = exercises.index(ex) + 1
     if later < len(exercises):
         nxt = exercises[later]
-        lines.append(ui.paint(lang.t("watch.press n", nxt.name, nxt.shown_title(lang.zh())), "bold"))
+        lines += prose(lang.t("watch.press n", nxt.name, nxt.shown_title(lang.zh())), "bold")
     else:
-        lines.append(lang.t("watch.last"))
+        lines += prose(lang.t("watch.last"))
     return lines
 
 
@@ -199,14 +200,17 @@ def footer(ex, rep, exercises, paths, watcher, keys):
     if rep.ok:
         lines = green_lines(ex, rep, exercises)
     elif rep.outcome is Outcome.COMPILE_ERROR_STUDENT or rep.passed == len(rep.results):
-        lines = [ui.paint(views.next_step(ex, None, rep, exercises), "yellow")]
+        lines = prose(views.next_step(ex, None, rep, exercises), "yellow")
     else:
-        lines = [ui.paint(lang.t("watch.n pass", rep.passed, len(rep.results),
-                                 status.student_label(ex, None), ex.number), "yellow")]
-    lines.append(ui.paint(lang.t("watch.watching", ", ".join(course.shown(p) for p in paths)) + " "
-                          + lang.t("watch.mode", watcher.mode), "dim"))
+        label = status.student_label(ex, None)
+        lines = prose(lang.t("watch.n pass keys", rep.passed, len(rep.results), label) if keys.live
+                      else lang.t("watch.n pass", rep.passed, len(rep.results), label, ex.number),
+                      "yellow")
+    watching = lang.t("watch.watching", ", ".join(course.shown(p) for p in paths),
+                      lang.t("watch.mode", watcher.mode))
+    lines += prose(watching if keys.live else watching + " " + lang.t("watch.ctrl-c"), "dim")
     if keys.live:
-        lines.append(ui.paint(lang.t("watch.keys"), "dim"))
+        lines += prose(lang.t("watch.keys"), "dim")
     return lines
 
 
