@@ -4,12 +4,12 @@ schema (Settings: every key, its type, its default, its check; a key it
 does not know, or a bad value, is refused with the file, section and key
 named). What the katas need from the machine is engine/machine.py."""
 
+from __future__ import annotations  # the fields' types stay words: no typing import
+
 import configparser
 import dataclasses
-import fractions
 import os
 import re
-from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COURSE_FILE = os.path.join("exercises", "exercises.ini")
@@ -75,13 +75,13 @@ class Exercise:
     # run and shown, never counted in the verdict or the grade.
     optional: list = _key("test files whose tests do not count", kind=_words, factory=list)
     test_ldflags: list = _key("link flags of the test program only", kind=_words, factory=list)
-    helgrind_points: Optional[float] = _key("the part of points the helgrind check is worth "
+    helgrind_points: float | None = _key("the part of points the helgrind check is worth "
                                             "(default: a fifth)", None, float, _share)
     memory_mb: int = _key("address space of each graded process, MB", 1024, int, _positive)
     processes: int = _key("processes a graded run may have at once", 256, int, _positive)
     # The library calls a graded object may leave undefined (policy.judge_object);
     # None: no list, only the harness's names are refused.
-    calls: Optional[list] = _key("library calls graded code may make", None, _words)
+    calls: list | None = _key("library calls graded code may make", None, _words)
 
     def shown_title(self, zh=False):
         """The title in the learner's language: title_zh in Chinese when the
@@ -172,6 +172,7 @@ class Exercise:
         evenly go one each to the largest remainders (the first tests on a
         tie): 10 points, 2 for helgrind, 7 tests -> 1.15 1.15 1.14 x5, 2."""
         hg = self.graded_helgrind_points()
+        import fractions  # only for points: 20 ms of imports every other command skips
         weights = [fractions.Fraction(self.points - hg) / (tests or 1)] * tests + [fractions.Fraction(hg)]
         cents = round(self.points * 100) if tests else round(hg * 100)
         exact = [cents * w / sum(weights) if sum(weights) else 0 for w in weights]
