@@ -332,6 +332,7 @@ class Watch(unittest.TestCase):
         self.assertIn("\033[?25h", out[out.rindex("\033[?25l"):], "the cursor is shown again")
         self.assertNotIn("Traceback", out[stop:])
         self.assertIn("(change detection: inotify)", out)
+        self.assertIn("stuck? press h", out, "with keys, watch names the key, not a command")
 
     def test_the_status_follows_what_watch_ran(self):
         # --max-runs: one run and out, for scripts

@@ -99,6 +99,8 @@ MESSAGES = {
     "hint.title": ("%s, hint %d of %d: %s", "%s，提示 %d/%d：%s"),
     "hint.more": ("Still stuck? `make hint EX=%02d` again shows the next hint.",
                   "还是卡住？再运行一次 `make hint EX=%02d` 看下一条提示。"),
+    "hint.more keys": ("Still stuck? Press h again for the next hint.",
+                       "还是卡住？再按一次 h 看下一条提示。"),
     "hint.for part": ("Part %d fails first (%s): a hint for that part.",
                       "第 %d 部分最先失败（%s）：这是该部分的提示。"),
     "hint.all done": ("every exercise is done: say which one's hints to see, e.g. `make hint EX=01`",
@@ -108,6 +110,8 @@ MESSAGES = {
     # watch
     "watch.watching": ("Watching %s %s: save to run the tests again.",
                        "正在监视 %s%s，保存即重新运行测试。"),
+    "watch.no compile": ("Your code does not compile: fix the first error above and save.",
+                         "你的代码无法编译：修好上面的第一个错误后保存即可。"),
     "watch.ctrl-c": ("Ctrl-C stops.", "按 Ctrl-C 退出。"),
     "watch.running": ("%s: running the tests ...", "%s：正在运行测试……"),
     "watch.n pass": ("%d of %d tests pass. Fix the first FAIL in %s and save; stuck? "

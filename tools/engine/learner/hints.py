@@ -73,7 +73,9 @@ def cmd_hint(args):
     print(ui.paint(lang.t("hint.title", ex.name, n, len(hints), title), "bold"))
     print(ui.wrap(body, "  ", reflow=True))
     if n < len(hints):
-        print(ui.paint(lang.t("hint.more", ex.number), "dim"))
+        more = lang.t("hint.more keys") if getattr(args, "in_watch", False) else \
+            lang.t("hint.more", ex.number)
+        print(ui.paint(more, "dim"))
     else:
         print(ui.paint(lang.t("hint.last", ex.number), "dim"))
     return 0

@@ -199,6 +199,8 @@ def footer(ex, rep, exercises, paths, watcher, keys):
     """What to do next, what is watched, the keys."""
     if rep.ok:
         lines = green_lines(ex, rep, exercises)
+    elif rep.outcome is Outcome.COMPILE_ERROR_STUDENT and keys.live:
+        lines = prose(lang.t("watch.no compile"), "yellow")
     elif rep.outcome is Outcome.COMPILE_ERROR_STUDENT or rep.passed == len(rep.results):
         lines = prose(views.next_step(ex, None, rep, exercises), "yellow")
     else:
@@ -234,7 +236,7 @@ def wait_for(watcher, keys, paths):
 def show_hint(ex):
     print()
     try:
-        hints.cmd_hint(argparse.Namespace(ex=ex.name, n=None))
+        hints.cmd_hint(argparse.Namespace(ex=ex.name, n=None, in_watch=True))
     except course.UsageError as e:
         ui.error(str(e))
     sys.stdout.flush()
