@@ -221,9 +221,9 @@ static struct {
 static int hyg_nmutexes;
 
 /* Where the code under test made each descriptor, when the exercise links
- * its test program with -Wl,--wrap=pipe (or dup, dup2): the caller's return
- * address, shown as "function+0xNN" and turned into file:line after the
- * run.  Without the flag __wrap_ is never called and __real_ stays unset. */
+ * its test program with -Wl,--wrap=pipe (pipe2, socketpair, eventfd, dup, dup2): the caller's
+ * return address, shown as "function+0xNN" and turned into file:line after the run.  Without the
+ * flag __wrap_ is never called and __real_ stays unset. */
 #define HYG_MAX_MADE 64
 static struct {
     int fd;
@@ -232,6 +232,9 @@ static struct {
 static int hyg_nmade;
 
 int __real_pipe(int fds[2]) __attribute__((weak));
+int __real_pipe2(int fds[2], int flags) __attribute__((weak));
+int __real_socketpair(int domain, int type, int protocol, int fds[2]) __attribute__((weak));
+int __real_eventfd(unsigned int initval, int flags) __attribute__((weak));
 int __real_dup(int fd) __attribute__((weak));
 int __real_dup2(int fd, int to) __attribute__((weak));
 
@@ -255,6 +258,34 @@ int __wrap_pipe(int fds[2])
         hyg_note_made(fds[0], __builtin_return_address(0));
         hyg_note_made(fds[1], __builtin_return_address(0));
     }
+    return r;
+}
+
+int __wrap_pipe2(int fds[2], int flags)
+{
+    int r = __real_pipe2(fds, flags);
+    if (r == 0) {
+        hyg_note_made(fds[0], __builtin_return_address(0));
+        hyg_note_made(fds[1], __builtin_return_address(0));
+    }
+    return r;
+}
+
+int __wrap_socketpair(int domain, int type, int protocol, int fds[2])
+{
+    int r = __real_socketpair(domain, type, protocol, fds);
+    if (r == 0) {
+        hyg_note_made(fds[0], __builtin_return_address(0));
+        hyg_note_made(fds[1], __builtin_return_address(0));
+    }
+    return r;
+}
+
+int __wrap_eventfd(unsigned int initval, int flags)
+{
+    int r = __real_eventfd(initval, flags);
+    if (r >= 0)
+        hyg_note_made(r, __builtin_return_address(0));
     return r;
 }
 

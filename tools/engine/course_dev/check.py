@@ -41,8 +41,9 @@ class Tally:
 
 def read_mistake(path):
     """The preamble of a wrong solution's patch, before the first '--- ':
-    {'what': str, 'fail': [tests], 'helgrind': str|None, 'files': [names]}."""
-    info = {"what": "", "fail": [], "helgrind": None, "files": []}
+    {'what': str, 'fail': [tests], 'says': [words], 'helgrind': str|None,
+    'files': [names]}."""
+    info = {"what": "", "fail": [], "says": [], "helgrind": None, "files": []}
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     in_patch = False
@@ -56,8 +57,8 @@ def read_mistake(path):
             continue
         key, _, value = line.partition(":")
         key, value = key.strip(), value.strip()
-        if key == "fail":
-            info["fail"].append(value)
+        if key in ("fail", "says"):
+            info[key].append(value)
         elif key in ("what", "helgrind"):
             info[key] = value
     return info
@@ -248,6 +249,7 @@ def report_exercise(ex, wrongs, jobs, tally):
                  else "%s rejected by helgrind" % name)
         tally.record(not slipped, label,
                      "%s (%s) passed: %s" % (name, info["what"], ", ".join(slipped)))
+        check_says(name, info, [by_test[t] for t in caught], tally)
         if info["helgrind"]:
             hgw = jobs[w + "-hg"].result()
             if info["helgrind"] == "stuck":  # the scenario hangs: its watchdog says where
@@ -260,6 +262,17 @@ def report_exercise(ex, wrongs, jobs, tally):
             got_ok = hgw.get("clean", False) if want_ok else not hgw.get("reported", 0)
             tally.record(got_ok == want_ok, "%s: helgrind %s" % (name, "clean" if want_ok else "reports it"),
                          hgw["text"])
+
+
+def check_says(name, info, failed, tally):
+    """Each `says:` of a wrong solution is in the message of a test that
+    caught it: the words that name the mistake (or where it is) reach the
+    learner."""
+    for words in info["says"]:
+        said = [r for r in failed if words in r.get("message", "")]
+        tally.record(bool(said), "%s: its failure says \"%s\"" % (name, words),
+                     "\n".join("%s: %s" % (r["test"], r.get("message", "")) for r in failed)
+                     or "no test caught it")
 
 
 def run_tool_tests(tally):
