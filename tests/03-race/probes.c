@@ -215,7 +215,8 @@ void probe_thread_join(struct probe_thread *t)
 
 /* ---- 2. held workers ---------------------------------------------------- */
 
-static int holding, created, joined, join_called;
+static int holding, created, joined, join_called, join_calls;
+static int join_fails_at = -1; /* the pthread_join call that reports EINVAL; < 0: none */
 
 struct held_start {
     void *(*fn)(void *);
@@ -241,6 +242,21 @@ int probe_joined(void)
 {
     p_lock();
     int n = joined;
+    p_unlock();
+    return n;
+}
+
+void probe_fail_join_at(int n)
+{
+    p_lock();
+    join_fails_at = n < 0 ? -1 : join_calls + n;
+    p_unlock();
+}
+
+int probe_join_calls(void)
+{
+    p_lock();
+    int n = join_calls;
     p_unlock();
     return n;
 }
@@ -301,9 +317,12 @@ int __wrap_pthread_join(pthread_t t, void **ret)
 {
     p_lock();
     join_called = 1;
+    int fail = join_calls++ == join_fails_at;
     kata_gate_wake(&gate);
     p_unlock();
     int r = __real_pthread_join(t, ret);
+    if (r == 0 && fail)
+        return EINVAL; /* the thread is gone all the same: only the report fails */
     if (r == 0) {
         p_lock();
         joined++;

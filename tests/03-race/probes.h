@@ -106,6 +106,10 @@ int probe_created(void); /* pthread_create calls that succeeded */
  * EAGAIN; n < 0: never fails. */
 void probe_fail_create_after(int n);
 int probe_joined(void); /* pthread_join calls that returned 0 */
+/* From now on, pthread_join call number n (0 the next one) joins its thread
+ * all the same but reports EINVAL; n < 0: none does. */
+void probe_fail_join_at(int n);
+int probe_join_calls(void); /* pthread_join calls, failed ones too */
 
 /* ---- 3. single-stepping ------------------------------------------------- */
 

@@ -166,6 +166,39 @@ KATA_TEST(shards, shards_sit_on_separate_cache_lines)
     race_shards_free(s);
 }
 
+KATA_TEST(shards, failed_join_still_joins_the_other_threads)
+{
+    struct race_shards *s = new_shards(THREADS);
+    long total = -1;
+    probe_hold_workers(1); /* counts the threads started */
+    probe_fail_join_at(1); /* the second pthread_join reports EINVAL */
+    int calls_before = probe_join_calls();
+    int err = race_shards_run(s, PER_THREAD, &total);
+    probe_fail_join_at(-1);
+    probe_hold_workers(0);
+    int created = probe_created(), calls = probe_join_calls() - calls_before;
+    cr_assert(
+        calls == created,
+        KATA_MSG("the test made the second pthread_join report EINVAL, and race_shards_run "
+                 "then called pthread_join %d time(s) for the %d threads it started: one "
+                 "failed join is no reason to leave the other threads unjoined (they are "
+                 "still running and counting), so join every thread, remember the first "
+                 "error, and return it at the end",
+                 "测试让第二次 pthread_join 报告 EINVAL，之后 race_shards_run 为它启动的 %2$d "
+                 "个线程一共调用了 %1$d 次 pthread_join：一次 join 失败不是放着其他线程不 "
+                 "join 的理由（它们还在跑、还在计数）；要 join 每一个线程，记下第一个错误，"
+                 "最后再返回它",
+                 calls, created));
+    cr_assert(err == EINVAL,
+              KATA_MSG("the second pthread_join reported EINVAL, and race_shards_run returned %d: "
+                       "return the error number pthread_join gave (pthread functions return it, "
+                       "they do not set errno)",
+                       "第二次 pthread_join 报告了 EINVAL，race_shards_run 却返回了 %d：要返回 "
+                       "pthread_join 给出的错误号（pthread 函数返回错误号，不设置 errno）",
+                       err));
+    race_shards_free(s);
+}
+
 KATA_TEST(shards, failed_create_joins_the_threads_already_started)
 {
     struct race_shards *s = new_shards(THREADS);
