@@ -348,6 +348,8 @@ class OptionalTests(unittest.TestCase):
         import importlib.util
         spec = importlib.util.spec_from_file_location("course_copy", os.path.join(self.repo, "tools", "engine", "course.py"))
         course = importlib.util.module_from_spec(spec)
+        sys.modules["course_copy"] = course  # as an import would (dataclasses looks it up)
+        self.addCleanup(sys.modules.pop, "course_copy", None)
         spec.loader.exec_module(course)
         ex = course.load(self.repo)[0]
         self.assertEqual(ex.optional, ["test_extra.c"])

@@ -280,16 +280,35 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None, judge=F
     jobs += [(s, _shared_obj(ex, shared, s), flags, False) for s in others + support]
     _compile_all(jobs)
     objs = {s: o for s, o, _, _ in jobs}
-    problems = policy.check_symbols([j[1] for j in jobs if j[3]], [objs[s] for s in others],
-                                    [objs[s] for s in support])
-    if problems:
-        raise BuildError("\n".join(problems), True)
-    if judge:
-        _judge_plain(ex, [(j[0], j[1]) for j in jobs if j[3]], [objs[s] for s in support])
     ldflags = ex.ldflags + ([] if helgrind else ex.test_ldflags)
     common = os.path.join(ROOT, "tests", "common")
-    _link([j[1] for j in jobs], out, ldflags, libs,
-          [objs[s] for s in others if os.path.dirname(os.path.abspath(s)) == common])
+
+    def link():
+        _link([j[1] for j in jobs], out, ldflags, libs,
+              [objs[s] for s in others if os.path.dirname(os.path.abspath(s)) == common])
+
+    def symbols():
+        return policy.check_symbols([j[1] for j in jobs if j[3]], [objs[s] for s in others],
+                                    [objs[s] for s in support])
+    if judge:  # graded: nothing is linked before the objects are judged
+        problems = symbols()
+        if not problems:
+            _judge_plain(ex, [(j[0], j[1]) for j in jobs if j[3]], [objs[s] for s in support])
+            link()
+    else:  # the learner's loop: the check beside the link, the link's file unused when refused
+        def link_error():
+            try:
+                link()
+            except BuildError as e:
+                return e
+            return None
+        failed, problems = _in_parallel(lambda f: f(), [link_error, symbols], 2)
+        if problems and os.path.exists(out):
+            os.remove(out)
+        if failed and not problems:
+            raise failed
+    if problems:
+        raise BuildError("\n".join(problems), True)
     return out
 
 
