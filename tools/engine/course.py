@@ -306,7 +306,6 @@ def resolve(query, exercises=None):
     """Finds an exercise from '03-race', '3-race', '03', '3' or 'race', in any
     case, with or without leading zeros ('003-Race'); an unknown name gets the
     valid ones and the nearest of them ("did you mean")."""
-    import difflib
     from engine import lang
     exercises = load() if exercises is None else exercises
     q = (query or "").strip().strip("/").lower()
@@ -319,6 +318,7 @@ def resolve(query, exercises=None):
             return ex
     valid = ", ".join(ex.name for ex in exercises)
     names = {s: ex.name for ex in exercises for s in _spellings(ex) if not s.isdigit()}
+    import difflib  # only for a name not found
     near = difflib.get_close_matches(q, list(names), n=1, cutoff=0.6)
     if near:
         raise UsageError(lang.t("ex.did you mean", query, names[near[0]], valid))
