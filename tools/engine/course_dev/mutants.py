@@ -2,10 +2,20 @@
 the tests catch (for contributors; slow, so not part of `make check`).
 
 Each mutant is the reference solution with one concurrency-relevant line
-deleted or weakened: a call to lock, unlock, signal, broadcast, join, close
-or an atomic operation deleted; `while` made `if` around a condition wait;
-`broadcast` made `signal`; a memory order made relaxed; a `volatile` or
-`_Atomic` removed. Each runs the exercise's tests; one they let live runs
+deleted or weakened: a call to lock, unlock, signal, broadcast, join, close,
+an atomic operation, getcontext / makecontext / swapcontext / setcontext,
+coro_resume / coro_yield / coro_await, read, write, poll or fcntl deleted (or
+its value made 0); `while` made `if` around a condition wait, or around a
+read, write or poll (one try: a short read is taken for all); `broadcast`
+made `signal`; a memory order made relaxed; a `volatile` or `_Atomic`
+removed; `errno == EINTR` made false (no retry) and `errno != EINTR` true (an
+error); a `== -1` test made false (the error ignored); a boundary moved by
+one, `<` and `<=`, `>` and `>=` (not in a `for` header: those walk arrays);
+one flag dropped from an `|` (O_NONBLOCK, O_CLOEXEC, POLLHUP...); a store of
+a state, a flag or an errno (`co->state = CORO_FINISHED;`), of a ucontext
+field (`uc_link`), of a count (`left++;`, `done += n;`) or of a file-scope
+variable (the current coroutine) deleted; `[n++]` made `[++n]`. Each runs
+the exercise's tests; one they let live runs
 helgrind too. A mutant nothing kills is a survivor, unless
 tests/<ex>/mutants-equivalent.txt lists it with the reason it is no mistake:
 
@@ -43,7 +53,6 @@ MINUS_ONE = re.compile(r"==\s*-1\b")
 RELATION = re.compile(r"(?<![<>=!-])(<=|>=|<|>)(?![<>=])")
 FLIPPED = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
 FLAG = r"(?:O|POLL|SOCK|MAP|PROT|FD|SA|MSG|EPOLL)_[A-Z0-9_]+"
-DROPPED_FLAG = re.compile(r"(?<!\|)\|\s*(%s)\b|\b(%s)\s*\|(?!\|)" % (FLAG, FLAG))
 # a store of a state, a flag or an error number: `co->state = CORO_FINISHED;`
 # (or a field of a ucontext_t set before makecontext: `ctx.uc_link = &back;`)
 STORE = re.compile(r"^\s*([A-Za-z_][\w.\[\]>-]*)\s*=\s*([A-Z][A-Z0-9_]*|0|1|true|false|NULL);"
@@ -141,10 +150,17 @@ def _test_mutants(lines, i, code):
 
 def _flag_mutants(lines, i, code):
     """One flag dropped from an `|` of flags: O_NONBLOCK, O_CLOEXEC, POLLHUP..."""
-    found = []
-    for m in DROPPED_FLAG.finditer(_mask_strings(code)):
-        found.append(("drop %s" % (m.group(1) or m.group(2)),
-                      lines[i][:m.start()] + lines[i][m.end():]))
+    found, masked = [], _mask_strings(code)
+    for m in re.finditer(r"\b%s\b" % FLAG, masked):
+        before = re.search(r"\s*(?<!\|)\|\s*$", masked[:m.start()])
+        after = re.match(r"\s*\|(?!\|)\s*", masked[m.end():])
+        if before:
+            start, end = before.start(), m.end()
+        elif after:
+            start, end = m.start(), m.end() + after.end()
+        else:
+            continue
+        found.append(("drop %s" % m.group(0), lines[i][:start] + lines[i][end:]))
     return found
 
 
