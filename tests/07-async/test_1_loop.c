@@ -464,13 +464,15 @@ KATA_TEST(loop, its_descriptors_are_close_on_exec)
             leaky = fd;
     }
     async_loop_free(loop);
-    cr_assert(leaky < 0,
-              KATA_MSG("async_loop_new opened descriptor %d without close-on-exec: a program "
-                       "this process starts later (fork + exec) would inherit it, and a wake-up "
-                       "pipe held open elsewhere never sees its end. Make the pipe with "
-                       "pipe2(fds, O_CLOEXEC | O_NONBLOCK)",
-                       "async_loop_new 打开描述符 %d 时没有设 close-on-exec：这个进程以后启动的程序"
-                       "（fork + exec）会继承它，而一个在别处开着的唤醒管道永远看不到结束。请用 "
-                       "pipe2(fds, O_CLOEXEC | O_NONBLOCK) 建管道",
-                       leaky));
+    cr_assert(
+        leaky < 0,
+        KATA_MSG("async_loop_new opened descriptor %d without close-on-exec: a program "
+                 "this process starts later (fork + exec) would inherit it, and a wake-up "
+                 "pipe held open elsewhere never sees its end. Make the pipe with "
+                 "pipe2(fds, O_CLOEXEC | O_NONBLOCK)",
+                 "async_loop_new 打开描述符 %d 时没有设 FD_CLOEXEC（执行新程序时自动关闭）：这个"
+                 "进程以后启动的程序（先 fork "
+                 "再执行别的程序）会继承它，而一个在别处开着的唤醒管道永远看不到结束。请用 "
+                 "pipe2(fds, O_CLOEXEC | O_NONBLOCK) 建管道",
+                 leaky));
 }
