@@ -69,7 +69,8 @@ enum blk_status blk_read_available(int fd, void *buf, size_t cap, size_t *got);
  * or every writer has closed the pipe (POLLHUP: read() returns 0 at once),
  * or an error is pending (POLLERR).  Sets ready[i] to 1 for each readable
  * descriptor and 0 for the others, and returns how many are readable, or 0
- * when the time ran out, or -1 on error.
+ * when the time ran out, or -1 on error (errno EINVAL when n is below 0 or
+ * above BLK_MAX_FDS; n == 0 only waits out the timeout).
  * If a signal interrupts poll (EINTR), call it again, for the time that is
  * left, not the whole timeout_ms again: measure with
  * clock_gettime(CLOCK_MONOTONIC). */

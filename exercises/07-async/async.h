@@ -30,7 +30,9 @@ typedef void (*async_task_fn)(void *arg);
 long async_now_ms(void);
 
 /* A new loop with no tasks, or NULL if out of memory.  The loop owns what it
- * opens (e.g. its wake-up pipe) until async_loop_free. */
+ * opens (e.g. its wake-up pipe) until async_loop_free; its descriptors are
+ * close-on-exec (O_CLOEXEC), so that a program the process runs later never
+ * inherits them. */
 struct async_loop *async_loop_new(void);
 
 /* Frees the loop (after async_run has returned), and closes every

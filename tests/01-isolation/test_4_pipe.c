@@ -323,6 +323,41 @@ static void run_large(void *arg, void *out)
     free(buf);
 }
 
+#define EXACT_CAP 64
+
+/* A result of exactly cap bytes: the buffer is full, and nothing more comes. */
+static size_t exact_work(void *buf, size_t cap)
+{
+    memset(buf, 'x', cap);
+    return cap;
+}
+
+static void run_exact(void *arg, void *out)
+{
+    (void)arg;
+    char buf[EXACT_CAP];
+    *(ssize_t *)out = compute_in_child(exact_work, buf, sizeof buf);
+}
+
+KATA_TEST(pipe_result, result_that_fills_buf_exactly_arrives)
+{
+    ssize_t got = -2;
+    struct kata_proc p = kata_run_in_child(run_exact, NULL, &got, sizeof got, helper_seconds());
+    assert_helper_completed(p, "compute_in_child");
+    cr_assert(
+        got == EXACT_CAP,
+        KATA_MSG("the work filled all %d bytes of buf (a result of exactly cap bytes) and "
+                 "compute_in_child returned %zd, not %d: a result of cap bytes fits, only "
+                 "more than cap is too much. Mind < against <= where the child checks the "
+                 "length, and where the parent, with buf full, tells end of file (read "
+                 "returns 0) from one byte more",
+                 "work 填满了 buf 的全部 %d 字节（结果恰好 cap 字节），compute_in_child 却返回"
+                 "了 %zd，而不是 %d：cap 字节的结果放得下，只有超过 cap 才算太多。子进程检查"
+                 "长度的地方，以及父进程在 buf 满了之后分辨文件结束（read 返回 0）和多出一个"
+                 "字节的地方，都要注意 < 和 <= 的区别",
+                 EXACT_CAP, got, EXACT_CAP));
+}
+
 KATA_TEST(pipe_result, large_result_arrives_whole)
 {
     struct large_run r = {0, 0, 0};

@@ -81,6 +81,35 @@ KATA_TEST(shared_memory, parent_reads_the_total)
                        r.total, CHILDREN * INCREMENTS));
 }
 
+static void run_bounds(void *arg, void *out)
+{
+    (void)arg;
+    long *totals = out;
+    struct slot slots[ISO_MAX_CHILDREN];
+    totals[0] = count_in_children(1, 10, slots);
+    totals[1] = count_in_children(ISO_MAX_CHILDREN, 10, slots);
+    totals[2] = count_in_children(2, 0, slots);
+}
+
+KATA_TEST(shared_memory, one_to_iso_max_children_and_no_increments_are_valid)
+{
+    long totals[3] = {-2, -2, -2};
+    struct kata_proc p =
+        kata_run_in_child(run_bounds, NULL, totals, sizeof totals, helper_seconds());
+    assert_helper_completed(p, "count_in_children");
+    cr_assert(
+        totals[0] == 10 && totals[1] == 10L * ISO_MAX_CHILDREN && totals[2] == 0,
+        KATA_MSG("count_in_children returned %ld for 1 child, %ld for ISO_MAX_CHILDREN (%d) "
+                 "children and %ld for 0 increments, not 10, %d and 0: children may be "
+                 "anything from 1 to ISO_MAX_CHILDREN and increments anything from 0, both "
+                 "ends included; mind < against <= in the checks of the arguments",
+                 "count_in_children 对 1 个子进程返回了 %1$ld，对 ISO_MAX_CHILDREN（%3$d）个子进程"
+                 "返回了 %2$ld，对 0 次累加返回了 %4$ld，而不是 10、%5$d 和 0：子进程数可以是 1 到 "
+                 "ISO_MAX_CHILDREN 之间的任何值，累加次数可以是 0 以上的任何值，两端都包括在内；"
+                 "检查参数时注意 < 和 <= 的区别",
+                 totals[0], totals[1], ISO_MAX_CHILDREN, totals[2], 10 * ISO_MAX_CHILDREN));
+}
+
 KATA_TEST(shared_memory, each_child_has_its_own_slot)
 {
     struct shared_run r = count();

@@ -316,3 +316,33 @@ KATA_TEST(start, failed_create_joins_the_workers_already_started)
                        "已经没了的 team",
                        N - 1, left));
 }
+
+/* Starts n workers of joined_work and finishes them; 1 when every result came back. */
+static int team_of(int n)
+{
+    long results[JOIN_MAX_WORKERS];
+    struct join_team *team = join_start(n, joined_work, &token);
+    if (team == NULL)
+        return 0;
+    if (join_finish(team, results) != 0)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (results[i] != PROBE_RESULT(i))
+            return 0;
+    return 1;
+}
+
+KATA_TEST(start, teams_of_one_to_join_max_workers)
+{
+    int one = team_of(1), full = team_of(JOIN_MAX_WORKERS);
+    cr_assert(
+        one && full,
+        KATA_MSG("a team of 1 worker %s, a team of JOIN_MAX_WORKERS (%d) %s: any n from 1 to "
+                 "JOIN_MAX_WORKERS is valid, both ends included; mind < against <= where "
+                 "join_start checks n",
+                 "1 个工作线程的 team %s，JOIN_MAX_WORKERS（%d）个工作线程的 team %s：n 从 1 到 "
+                 "JOIN_MAX_WORKERS 都是合法的，两端都包括在内；join_start 检查 n 时注意 < 和 "
+                 "<= 的区别",
+                 one ? KATA_TR("worked", "正常") : KATA_TR("failed", "失败"), JOIN_MAX_WORKERS,
+                 full ? KATA_TR("worked", "正常") : KATA_TR("failed", "失败")));
+}

@@ -234,3 +234,21 @@ KATA_TEST(shards, failed_create_joins_the_threads_already_started)
                        err));
     race_shards_free(s);
 }
+
+KATA_TEST(shards, a_single_thread_has_one_shard)
+{
+    struct race_shards *s = race_shards_new(1);
+    cr_assert(s != NULL,
+              KATA_MSG("race_shards_new(1) returned NULL: one thread is a valid count (1 <= "
+                       "threads <= RACE_MAX_THREADS, both ends included); mind < against <= "
+                       "where the count is checked",
+                       "race_shards_new(1) 返回了 NULL：一个线程是合法的数目（1 <= threads <= "
+                       "RACE_MAX_THREADS，两端都包括在内）；检查数目时注意 < 和 <= 的区别"));
+    long total = -1;
+    run_held(s, &total);
+    cr_assert(total == PER_THREAD,
+              KATA_MSG("with one thread of %ld increments the total is %ld, not %ld",
+                       "一个线程累加 %ld 次，总数却是 %ld，而不是 %ld", PER_THREAD, total,
+                       PER_THREAD));
+    race_shards_free(s);
+}

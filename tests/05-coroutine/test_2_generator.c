@@ -65,6 +65,32 @@ KATA_TEST(generator, empty_range_ends_at_once)
                   "`from` 不小于 `to` 的范围没有任何值：第一次 gen_next 就返回 0");
 }
 
+static void sc_count(void)
+{
+    struct gen_range r = {10, 20, 4};
+    struct coro *g;
+    NEW(g, gen_range_fn, &r);
+    for (int i = 0; i < 5 && coro_status(g) != CORO_FINISHED; i++) {
+        long out = -1;
+        coro_resume(g, 0, &out);
+        ev("%s%ld", coro_status(g) == CORO_FINISHED ? "result=" : "", out);
+    }
+    coro_free(g);
+}
+
+KATA_TEST(generator, range_returns_how_many_values_it_yielded)
+{
+    run_or_fail(sc_count, KATA_TR("The range {10, 20, 4} is walked with coro_resume, up to "
+                                  "the generator's return.",
+                                  "用 coro_resume 遍历范围 {10, 20, 4}，直到生成器返回。"));
+    expect_events("10 14 18 result=3 ",
+                  "gen_range_fn yields 10, 14, 18 and then returns how many values it "
+                  "yielded (3): count each one as it is yielded, the caller of coro_resume "
+                  "gets that count as the result",
+                  "gen_range_fn 依次 yield 10、14、18，然后返回它 yield 了多少个值（3）：每 yield "
+                  "一个就数一个，coro_resume 的调用者会拿到这个数作为结果");
+}
+
 /* Records when it makes each value, so the test sees who runs when. */
 static long noisy(void *arg, long first)
 {

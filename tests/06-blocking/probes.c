@@ -44,6 +44,7 @@ static int event_count;
 static struct probe_stats stats = {.other_clock = -1};
 static enum probe_stop stop_reason = PROBE_RAN;
 static int eagain_streak, poll_streak, clock_streak;
+static int polls_to_fail, poll_fail_err, setfl_fail_err;
 
 /* The virtual clock and its script. */
 static long long vnow_ns;
@@ -85,6 +86,21 @@ void probe_interrupt_reads(int fd, int count)
     probe_watch(fd);
     pthread_mutex_lock(&lock);
     find(fd)->interrupted = count;
+    pthread_mutex_unlock(&lock);
+}
+
+void probe_fail_polls(int count, int err)
+{
+    pthread_mutex_lock(&lock);
+    polls_to_fail = count;
+    poll_fail_err = err;
+    pthread_mutex_unlock(&lock);
+}
+
+void probe_fail_setfl(int err)
+{
+    pthread_mutex_lock(&lock);
+    setfl_fail_err = err;
     pthread_mutex_unlock(&lock);
 }
 
@@ -323,6 +339,12 @@ static int poll_on_virtual_clock(struct pollfd *fds, nfds_t n, int timeout)
         stats.poll_timeout[i] = timeout;
         stats.poll_nfds[i] = (int)n;
     }
+    if (polls_to_fail > 0) {
+        polls_to_fail--;
+        no_progress(&poll_streak, PROBE_BUSY_LIMIT, PROBE_BUSY_POLL);
+        errno = poll_fail_err;
+        return -1;
+    }
     long long start = vnow_ns;
     long long wake = timeout < 0 ? FOREVER : vnow_ns + timeout * NS_PER_MS;
     for (;;) {
@@ -376,13 +398,20 @@ int __wrap_fcntl(int fd, int cmd, ...)
     va_end(ap);
     if (role != 0) {
         pthread_mutex_lock(&lock);
+        int fail = 0;
         if (find(fd) != NULL && cmd == F_SETFL) {
             stats.setfl_calls++;
             stats.setfl_arg = (long)(intptr_t)arg;
+            fail = setfl_fail_err;
+            setfl_fail_err = 0;
         }
         if (find(fd) != NULL && cmd == F_GETFL)
             stats.getfl_calls++;
         pthread_mutex_unlock(&lock);
+        if (fail != 0) {
+            errno = fail;
+            return -1;
+        }
     }
     return __real_fcntl(fd, cmd, arg);
 }
@@ -683,6 +712,10 @@ const char *probe_errno_name(int err)
         return "EINVAL";
     case EMSGSIZE:
         return "EMSGSIZE";
+    case ENOMEM:
+        return "ENOMEM";
+    case EPERM:
+        return "EPERM";
     }
     snprintf(other, sizeof other, "errno %d", err);
     return other;

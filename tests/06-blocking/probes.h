@@ -68,6 +68,13 @@ void probe_chunk(int fd, size_t bytes);
  * they read anything, as when a signal arrives just then. */
 void probe_interrupt_reads(int fd, int count);
 
+/* The next `count` polls on the virtual clock fail with errno `err` at once,
+ * as poll may (ENOMEM: the kernel has no memory for its tables). */
+void probe_fail_polls(int count, int err);
+/* The next fcntl(F_SETFL) on a watched descriptor fails with errno `err`
+ * and changes nothing. */
+void probe_fail_setfl(int err);
+
 /* ---- the ordered log (part 1) ---- */
 enum probe_kind {
     PROBE_READ_ENTER,  /* a read() on a watched fd began */

@@ -299,3 +299,23 @@ KATA_TEST(nonblocking, a_read_that_fails_is_an_error)
                        "BLK_ERROR，errno 保持 read() 设的值，否则调用者会去等永远不会来的东西",
                        probe_status_name(c.status), c.got, probe_errno_name(c.err)));
 }
+
+KATA_TEST(nonblocking, set_nonblocking_reports_a_failed_setfl)
+{
+    int p[2];
+    probe_pipe(p);
+    probe_watch(p[0]);
+    probe_fail_setfl(EPERM);
+    struct call c = {.fd = p[0], .ret = -2};
+    run(call_set, &c, "blk_set_nonblocking");
+    cr_assert(
+        c.ret == -1 && c.err == EPERM,
+        KATA_MSG("fcntl(fd, F_SETFL, ...) failed with EPERM, and blk_set_nonblocking "
+                 "returned %d (errno %s), not -1 with errno EPERM: the descriptor is still "
+                 "blocking, and a caller told 0 would go on to read it as if it were not. "
+                 "Check what F_SETFL returns, as you do for F_GETFL",
+                 "fcntl(fd, F_SETFL, ...) 以 EPERM 失败，blk_set_nonblocking 却返回了 %d"
+                 "（errno %s），而不是 -1 且 errno 为 EPERM：描述符仍是阻塞的，得到 0 的调用者"
+                 "会把它当成非阻塞的去读。要检查 F_SETFL 的返回值，就像检查 F_GETFL 的一样",
+                 c.ret, probe_errno_name(c.err)));
+}

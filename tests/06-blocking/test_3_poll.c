@@ -238,3 +238,101 @@ KATA_TEST(poll, after_a_signal_waits_only_for_the_time_left)
                        "减现在”",
                        at, s.polls >= 2 ? s.poll_timeout[1] : -1));
 }
+
+KATA_TEST(poll, a_poll_that_fails_is_an_error)
+{
+    struct call c = setup(1000);
+    probe_fail_polls(1, ENOMEM);
+    struct probe_outcome o = probe_run(call_wait, &c);
+    cr_assert(o.returned, KATA_MSG("blk_wait_readable did not return: %s",
+                                   "blk_wait_readable 没有返回：%s", probe_outcome_words(&o)));
+    cr_assert(
+        c.ret == -1 && c.err == ENOMEM,
+        KATA_MSG("poll failed with ENOMEM, and blk_wait_readable returned %d (errno %s), "
+                 "not -1 with errno ENOMEM: when poll returns -1 (other than EINTR), the "
+                 "revents it left say nothing, and 0 would tell the caller the time ran "
+                 "out; return -1",
+                 "poll 以 ENOMEM 失败，blk_wait_readable 却返回了 %d（errno %s），而不是 -1 且 "
+                 "errno 为 ENOMEM：poll 返回 -1（EINTR 之外）时，它留下的 revents 什么也说明不了，"
+                 "返回 0 会让调用者以为时间到了；应返回 -1",
+                 c.ret, probe_errno_name(c.err)));
+}
+
+struct many {
+    int fds[BLK_MAX_FDS + 1], wfds[BLK_MAX_FDS + 1];
+    int n;
+    int ready[BLK_MAX_FDS + 1];
+    int ret;
+    int err;
+};
+
+static void call_many(void *p)
+{
+    struct many *m = p;
+    errno = 0;
+    m->ret = blk_wait_readable(m->fds, m->n, 0, m->ready);
+    m->err = errno;
+}
+
+/* n pipes (more than the hygiene check's allowance: closed by the test); the
+ * last one holds a byte. */
+static void many_pipes(struct many *m, int n)
+{
+    *m = (struct many){.n = n, .ret = -2};
+    for (int i = 0; i < n; i++) {
+        int q[2];
+        cr_assert(pipe(q) == 0, "the test could not make a pipe");
+        m->fds[i] = q[0];
+        m->wfds[i] = q[1];
+        m->ready[i] = -1;
+    }
+    if (n > 0)
+        cr_assert(write(m->wfds[n - 1], "x", 1) == 1, "the test could not write to its pipe");
+}
+
+static void close_pipes(struct many *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        close(m->fds[i]);
+        close(m->wfds[i]);
+    }
+}
+
+KATA_TEST(poll, watches_from_none_to_blk_max_fds_descriptors)
+{
+    struct many none, full;
+    many_pipes(&none, 0);
+    probe_run(call_many, &none);
+    many_pipes(&full, BLK_MAX_FDS);
+    probe_run(call_many, &full);
+    close_pipes(&full);
+    cr_assert(none.ret == 0 && full.ret == 1 && full.ready[BLK_MAX_FDS - 1] == 1,
+              KATA_MSG("with no descriptor blk_wait_readable returned %d (errno %s), and with "
+                       "BLK_MAX_FDS (%d) descriptors, the last one readable, %d (errno %s): any "
+                       "n from 0 to BLK_MAX_FDS is a valid call (0 descriptors: nothing is "
+                       "ready, 0), and only more than BLK_MAX_FDS is refused: mind < against "
+                       "<= in the check of n",
+                       "没有描述符时 blk_wait_readable 返回了 %d（errno %s），有 BLK_MAX_FDS（%d）"
+                       "个描述符、最后一个可读时返回了 %d（errno %s）：n 从 0 到 BLK_MAX_FDS "
+                       "都是合法的调用（0 个描述符：什么都没就绪，返回 0），只有超过 BLK_MAX_FDS "
+                       "才拒绝：检查 n 时注意 < 和 <= 的区别",
+                       none.ret, probe_errno_name(none.err), BLK_MAX_FDS, full.ret,
+                       probe_errno_name(full.err)));
+}
+
+KATA_TEST(poll, more_than_blk_max_fds_is_refused)
+{
+    struct many m;
+    many_pipes(&m, BLK_MAX_FDS + 1);
+    probe_run(call_many, &m);
+    close_pipes(&m);
+    cr_assert(m.ret == -1 && m.err == EINVAL,
+              KATA_MSG("blk_wait_readable was given BLK_MAX_FDS + 1 (%d) descriptors and returned "
+                       "%d (errno %s), not -1 with errno EINVAL: its struct pollfd array has room "
+                       "for BLK_MAX_FDS only; refuse more, and set errno, since the caller reads "
+                       "it to learn why",
+                       "blk_wait_readable 收到 BLK_MAX_FDS + 1（%d）个描述符，返回了 %d（errno "
+                       "%s），而不是 -1 且 errno 为 EINVAL：它的 struct pollfd 数组只放得下 "
+                       "BLK_MAX_FDS 个；多了就拒绝，并设好 errno，调用者要靠它知道原因",
+                       BLK_MAX_FDS + 1, m.ret, probe_errno_name(m.err)));
+}

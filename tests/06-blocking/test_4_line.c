@@ -372,3 +372,42 @@ KATA_TEST(line, a_read_that_fails_is_an_error)
                        "为 EBADF：只有 BLK_AGAIN 才表示“再等等”；失败的读，等多久都还会失败",
                        probe_status_name(c.status), probe_errno_name(c.err), at));
 }
+
+KATA_TEST(line, init_starts_from_an_empty_buffer)
+{
+    /* The reader held another stream's state before: a struct on the stack, or
+     * reused, is not all zero. */
+    reader.eof = 1;
+    reader.len = 4;
+    memcpy(reader.buf, "old\n", 4);
+    setup();
+    send("new\n");
+    struct call c;
+    read_line(&c, 100);
+    expect_line(&c, "new",
+                KATA_TR("blk_reader_init was given a reader that held the state of another "
+                        "stream (eof 1, \"old\\n\" buffered), then the pipe got \"new\\n\": init "
+                        "must set every field, eof to 0 and len to 0, not trust the memory to "
+                        "be zero",
+                        "交给 blk_reader_init 的 reader 里还留着另一个流的状态（eof 为 1，缓冲着 "
+                        "\"old\\n\"），随后管道里来了 \"new\\n\"：初始化必须设好每个字段，eof 设为 "
+                        "0、len 设为 0，不能指望那块内存本来就是 0"));
+}
+
+KATA_TEST(line, a_poll_that_fails_is_an_error)
+{
+    setup();
+    probe_fail_polls(1000, ENOMEM); /* every poll fails */
+    struct call c;
+    long at = read_line(&c, 100);
+    cr_assert(c.status == BLK_ERROR && c.err == ENOMEM && at == 0,
+              KATA_MSG("nothing was there and poll failed with ENOMEM, and blk_read_line returned "
+                       "%s (errno %s) at %ld ms, not BLK_ERROR with errno ENOMEM at once: when "
+                       "blk_wait_readable returns -1, nothing was waited for, so going round "
+                       "again only spins until the deadline; return BLK_ERROR",
+                       "管道里什么都没有，poll 以 ENOMEM 失败，blk_read_line 在 %3$ld ms 返回了 "
+                       "%1$s（errno %2$s），而不是立刻返回 BLK_ERROR 且 errno 为 ENOMEM："
+                       "blk_wait_readable 返回 -1 时什么也没等到，再绕一圈只会空转到截止时间；"
+                       "应返回 BLK_ERROR",
+                       probe_status_name(c.status), probe_errno_name(c.err), at));
+}

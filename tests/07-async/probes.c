@@ -83,6 +83,17 @@ void probe_progress(void)
 
 static void advance_to(long until);
 static int eintr_pending, eintr_done;
+static int wait_fail_err, eintr_reads;
+
+void probe_fail_next_wait(int err)
+{
+    wait_fail_err = err;
+}
+
+void probe_interrupt_reads(int count)
+{
+    eintr_reads = count;
+}
 
 void probe_interrupt_next_wait(void)
 {
@@ -618,6 +629,11 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
     long early = check_timeout(timeout);
     if (coro_self() != NULL)
         stats.polls_in_task++;
+    if (wait_fail_err != 0 && timeout != 0 && coro_self() == NULL) {
+        errno = wait_fail_err;
+        wait_fail_err = 0;
+        return -1;
+    }
     if (eintr_pending && timeout != 0 && coro_self() == NULL) {
         eintr_pending = 0;
         eintr_done = 1;
@@ -768,6 +784,11 @@ ssize_t __wrap_read(int fd, void *buf, size_t size)
     }
     if (!on_loop_thread() || !is_fed(fd))
         return __real_read(fd, buf, size);
+    if (eintr_reads > 0) {
+        eintr_reads--;
+        errno = EINTR;
+        return -1;
+    }
     struct pollfd p = {fd, POLLIN, 0};
     int flags = fcntl(fd, F_GETFL);
     if (__real_poll(&p, 1, 0) == 0 && flags >= 0 && !(flags & O_NONBLOCK)) {

@@ -133,6 +133,12 @@ void probe_progress(void);
  * with EINTR, as when a signal arrives meanwhile (probe_run names a loop
  * that then gives up). */
 void probe_interrupt_next_wait(void);
+/* The next poll of the loop that may wait fails with errno `err` (say
+ * ENOMEM), an error that waiting again does not cure. */
+void probe_fail_next_wait(int err);
+/* The next `count` reads of the pipes the probes feed fail with EINTR
+ * before they read anything, as when a signal arrives just then. */
+void probe_interrupt_reads(int count);
 /* From inside a task: the task computes for ms milliseconds of the virtual
  * clock (not a wait, not a blocking call: it really works that long). */
 void probe_busy(long ms);

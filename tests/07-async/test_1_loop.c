@@ -4,6 +4,7 @@
 
 #include "kata.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 KATA_SUITE(loop);
@@ -448,4 +449,30 @@ KATA_TEST(loop, poll_interrupted_by_a_signal_is_called_again)
                        "时间",
                        norder > 0 ? woke[0] : -1L, norder));
     async_loop_free(loop);
+}
+
+KATA_TEST(loop, its_descriptors_are_close_on_exec)
+{
+    int open_before[256];
+    for (int fd = 0; fd < 256; fd++)
+        open_before[fd] = fcntl(fd, F_GETFD) != -1;
+    struct async_loop *loop = probe_loop();
+    int leaky = -1;
+    for (int fd = 0; fd < 256 && leaky < 0; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (!open_before[fd] && flags != -1 && !(flags & FD_CLOEXEC))
+            leaky = fd;
+    }
+    async_loop_free(loop);
+    cr_assert(
+        leaky < 0,
+        KATA_MSG("async_loop_new opened descriptor %d without close-on-exec: a program "
+                 "this process starts later (fork + exec) would inherit it, and a wake-up "
+                 "pipe held open elsewhere never sees its end. Make the pipe with "
+                 "pipe2(fds, O_CLOEXEC | O_NONBLOCK)",
+                 "async_loop_new 打开描述符 %d 时没有设 FD_CLOEXEC（执行新程序时自动关闭）：这个"
+                 "进程以后启动的程序（先 fork "
+                 "再执行别的程序）会继承它，而一个在别处开着的唤醒管道永远看不到结束。请用 "
+                 "pipe2(fds, O_CLOEXEC | O_NONBLOCK) 建管道",
+                 leaky));
 }

@@ -5,7 +5,11 @@
 
 #include "kata.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 KATA_SUITE(fetch);
 
@@ -180,4 +184,189 @@ KATA_TEST(fetch, async_waits_for_every_source_in_one_poll)
                  "让事件循环醒来扑个空。没有定时器时 poll 的超时是 -1：某个描述符就绪时 poll "
                  "就会返回",
                  st.early_polls, st.early_timeout, st.early_at));
+}
+
+/* ---- what goes wrong on the way: signals, failures, limits ---- */
+
+KATA_TEST(fetch, sync_reads_again_after_a_signal)
+{
+    probe_virtual_start();
+    probe_interrupt_reads(2); /* the first two reads: EINTR */
+    struct async_answer a[PROBE_SOURCES];
+    memset(a, 0, sizeof a);
+    int r = fetch_sync(PROBE_SOURCES, probe_open, NULL, a);
+    expect_answers(KATA_TR("fetch_sync (its first two reads failed with EINTR: a signal came)",
+                           "fetch_sync（它的头两次 read 以 EINTR 失败：来了一个信号）"),
+                   r, a);
+}
+
+KATA_TEST(fetch, async_reads_again_after_a_signal)
+{
+    probe_virtual_start();
+    probe_interrupt_reads(2);
+    struct async_answer a[PROBE_SOURCES];
+    memset(a, 0, sizeof a);
+    int r = fetch_async(PROBE_SOURCES, probe_open, NULL, a);
+    expect_answers(KATA_TR("fetch_async (its first two reads failed with EINTR: a signal came; "
+                           "like EAGAIN, that is no error: wait and read again)",
+                           "fetch_async（它的头两次 read 以 EINTR 失败：来了一个信号；和 EAGAIN "
+                           "一样，这不是错误：等一等再读）"),
+                   r, a);
+}
+
+/* fetch_async really sent the requests: sources 0 and 2 were opened. */
+static void expect_requests_sent(void)
+{
+    cr_assert(probe_opened(0).opened == 1 && probe_opened(2).opened == 1,
+              KATA_MSG("fetch_async opened source 0 %d time(s) and source 2 %d time(s), not once "
+                       "each: start one task per source, and let each task open its source",
+                       "fetch_async 打开来源 0 %d 次、来源 2 %d 次，而不是各一次：每个来源启动一个"
+                       "任务，由每个任务打开自己的来源",
+                       probe_opened(0).opened, probe_opened(2).opened));
+}
+
+/* Like probe_open, but source 1 cannot be opened. */
+static int open_all_but_one(int index, void *arg)
+{
+    return index == 1 ? -1 : probe_open(index, arg);
+}
+
+KATA_TEST(fetch, async_reports_a_source_that_cannot_be_opened)
+{
+    probe_virtual_start();
+    struct async_answer a[PROBE_SOURCES];
+    int r = fetch_async(PROBE_SOURCES, open_all_but_one, NULL, a);
+    expect_requests_sent();
+    cr_assert(r == -1,
+              KATA_MSG("source 1 could not be opened (open returned -1), yet fetch_async returned "
+                       "%d: a task whose open fails must leave a mark the caller sees, and "
+                       "fetch_async then returns -1",
+                       "来源 1 打不开（open 返回了 -1），fetch_async 却返回了 %d：open 失败的任务"
+                       "必须留下调用者看得见的标记，fetch_async 这时返回 -1",
+                       r));
+}
+
+/* Like probe_open, but source 1 is a directory: poll says it is readable, and
+ * read fails (EISDIR). */
+static int open_a_directory(int index, void *arg)
+{
+    return index == 1 ? open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : probe_open(index, arg);
+}
+
+KATA_TEST(fetch, async_reports_a_read_that_fails)
+{
+    probe_virtual_start();
+    struct async_answer a[PROBE_SOURCES];
+    int r = fetch_async(PROBE_SOURCES, open_a_directory, NULL, a);
+    expect_requests_sent();
+    cr_assert(r == -1,
+              KATA_MSG("reading source 1 failed (EISDIR), yet fetch_async returned %d: only EINTR "
+                       "and EAGAIN mean \"read again\"; any other failed read is an error of "
+                       "that task, and fetch_async returns -1",
+                       "读来源 1 失败了（EISDIR），fetch_async 却返回了 %d：只有 EINTR 和 EAGAIN "
+                       "表示“再读一次”；其他失败的 read 都是这个任务出错了，fetch_async 返回 -1",
+                       r));
+}
+
+KATA_TEST(fetch, async_reports_a_loop_that_fails)
+{
+    probe_virtual_start();
+    probe_fail_next_wait(ENOMEM);
+    struct async_answer a[PROBE_SOURCES];
+    int r = fetch_async(PROBE_SOURCES, probe_open, NULL, a);
+    for (int i = 0; i < PROBE_SOURCES; i++)
+        close(probe_opened(i).fd); /* the tasks that never ended still held them */
+    expect_requests_sent();
+    cr_assert(r == -1,
+              KATA_MSG("the loop's poll failed (ENOMEM), so async_run could not finish the "
+                       "fetches, yet fetch_async returned %d: when async_run fails, so does "
+                       "fetch_async (-1)",
+                       "循环的 poll 失败了（ENOMEM），async_run 没法把取数据做完，fetch_async 却"
+                       "返回了 %d：async_run 失败时，fetch_async 也失败（返回 -1）",
+                       r));
+}
+
+/* Sources whose answer is there already: answer i is "<i>", then the end. */
+static int ready_open(int index, void *arg)
+{
+    (void)arg;
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    char text[16];
+    int len = snprintf(text, sizeof text, "<%d>", index);
+    ssize_t put = write(p[1], text, (size_t)len);
+    close(p[1]);
+    if (put != len) {
+        close(p[0]);
+        return -1;
+    }
+    return p[0];
+}
+
+KATA_TEST(fetch, async_takes_async_max_tasks_sources)
+{
+    probe_virtual_start();
+    static struct async_answer a[ASYNC_MAX_TASKS];
+    memset(a, 0, sizeof a);
+    int r = fetch_async(ASYNC_MAX_TASKS, ready_open, NULL, a);
+    int right = 0;
+    for (int i = 0; i < ASYNC_MAX_TASKS; i++) {
+        char text[16];
+        int len = snprintf(text, sizeof text, "<%d>", i);
+        right += a[i].len == (size_t)len && memcmp(a[i].data, text, (size_t)len) == 0;
+    }
+    cr_assert(
+        r == 0 && right == ASYNC_MAX_TASKS,
+        KATA_MSG("fetch_async(ASYNC_MAX_TASKS = %d, ...) returned %d with %d answers right: "
+                 "one task per source fits up to ASYNC_MAX_TASKS sources, both ends "
+                 "included; mind > against >= where n is checked",
+                 "fetch_async(ASYNC_MAX_TASKS = %d, ...) 返回了 %d，答对了 %d 个：每个来源一个"
+                 "任务，最多可以有 ASYNC_MAX_TASKS 个来源，两端都包括在内；检查 n 时注意 > "
+                 "和 >= 的区别",
+                 ASYNC_MAX_TASKS, r, right));
+}
+
+/* One source, on descriptor 0 (as when the process has no standard input). */
+static int open_on_0(int index, void *arg)
+{
+    int fd = ready_open(index, arg);
+    if (fd > 0) {
+        dup2(fd, 0);
+        close(fd);
+        fd = 0;
+    }
+    return fd;
+}
+
+typedef int (*fetch_fn)(int n, async_open_fn open, void *arg, struct async_answer answers[]);
+
+static void expect_read_from_0(fetch_fn fetch, const char *name)
+{
+    probe_virtual_start();
+    int saved = dup(0);
+    struct async_answer a[1];
+    memset(a, 0, sizeof a);
+    int r = fetch(1, open_on_0, NULL, a);
+    dup2(saved, 0);
+    close(saved);
+    cr_assert(
+        r == 0 && a[0].len == 3 && memcmp(a[0].data, "<0>", 3) == 0,
+        KATA_MSG("the source's pipe was descriptor 0, and %s returned %d with %zu bytes: "
+                 "0 is a descriptor like any other (standard input's, when it is open); "
+                 "only -1 says open failed, so test fd < 0, not fd <= 0",
+                 "来源的管道是描述符 0，%s 返回了 %d，读到 %zu 字节：0 和其他描述符一样"
+                 "（标准输入开着时就是它）；只有 -1 表示 open 失败，所以要判断 fd < 0，而不是 "
+                 "fd <= 0",
+                 name, r, a[0].len));
+}
+
+KATA_TEST(fetch, sync_reads_a_source_on_descriptor_0)
+{
+    expect_read_from_0(fetch_sync, "fetch_sync");
+}
+
+KATA_TEST(fetch, async_reads_a_source_on_descriptor_0)
+{
+    expect_read_from_0(fetch_async, "fetch_async");
 }

@@ -317,3 +317,40 @@ KATA_TEST(spread, uses_only_the_cpus_the_process_may_use)
     }
     expect_spread(n, cpus, count, ran_on);
 }
+
+static void no_work(int index, void *arg)
+{
+    (void)index;
+    (void)arg;
+}
+
+#define BOUNDS_MSG(fn, n, cpu, err)                                                                                             \
+    KATA_MSG(                                                                                                                   \
+        "%s(%d, %d, ...) returned %d (%s), not 0: n may be anything from 1 to "                                                 \
+        "PAR_MAX_THREADS (%d), both ends included, and any CPU the process may use, CPU "                                       \
+        "0 included, is a valid cpu; mind < against <= where the arguments are checked",                                        \
+        "%s(%d, %d, ...) 返回 %d（%s），不是 0：n 可以是 1 到 PAR_MAX_THREADS（%d）之间的任何"               \
+        "值，两端都包括在内；进程可用的任何 CPU（包括 CPU 0）都是合法的 cpu；检查参数时注意 " \
+        "< 和 <= 的区别",                                                                                                       \
+        fn, n, cpu, err, err_text(err), PAR_MAX_THREADS)
+
+KATA_TEST(pinned, one_to_par_max_threads_workers_on_the_first_cpu)
+{
+    int cpus[PAR_MAX_THREADS], ran_on[PAR_MAX_THREADS];
+    allowed(cpus); /* cpus[0] is CPU 0 wherever the process may use CPU 0 */
+    int ns[2] = {1, PAR_MAX_THREADS};
+    for (int k = 0; k < 2; k++) {
+        int err = par_run_pinned(ns[k], cpus[0], no_work, NULL, ran_on);
+        cr_assert(err == 0, BOUNDS_MSG("par_run_pinned", ns[k], cpus[0], err));
+    }
+}
+
+KATA_TEST(spread, one_to_par_max_threads_workers)
+{
+    int ran_on[PAR_MAX_THREADS];
+    int ns[2] = {1, PAR_MAX_THREADS};
+    for (int k = 0; k < 2; k++) {
+        int err = par_run_spread(ns[k], no_work, NULL, ran_on);
+        cr_assert(err == 0, BOUNDS_MSG("par_run_spread", ns[k], -1, err));
+    }
+}

@@ -109,6 +109,17 @@ KATA_TEST(reduce, sums_when_the_threads_do_not_divide_the_input)
             "分给两个工作线程就多算一次。第 t 段从 n*t/threads 到 n*(t+1)/threads，正好全部覆盖");
 }
 
+KATA_TEST(reduce, sums_with_par_max_threads_workers)
+{
+    EXPECT_SUM(1000, PAR_MAX_THREADS,
+               "the sum of 1 .. %zu with %d workers (PAR_MAX_THREADS, the most allowed) came out "
+               "as %lld, not %lld: threads may be anything from 1 to PAR_MAX_THREADS, both ends "
+               "included; mind < against <= where threads is checked",
+               "求 1 .. %zu 的和（%d 个工作线程，即允许的最大数 PAR_MAX_THREADS），得到 %lld，"
+               "而不是 %lld：threads 可以是 1 到 PAR_MAX_THREADS 之间的任何值，两端都包括在内；"
+               "检查 threads 时注意 < 和 <= 的区别");
+}
+
 KATA_TEST(reduce, sums_with_more_threads_than_items)
 {
     EXPECT_SUM(3, 8,

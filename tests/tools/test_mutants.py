@@ -24,13 +24,28 @@ def tiny():
         return mutants.mutants_of("tiny.c", f.read())
 
 
+def io():
+    """(the lines of io.c, its mutants)"""
+    with open(os.path.join(FIXTURE, "io.c"), encoding="utf-8") as f:
+        text = f.read()
+    return text.splitlines(keepends=True), mutants.mutants_of("io.c", text)
+
+
+def changed_line(original, m):
+    """What mutant m made of its line, None when it deleted it."""
+    if len(m.lines) < len(original):
+        return None
+    return m.lines[m.line - 1].strip()
+
+
 class MakesMutants(unittest.TestCase):
     def test_one_of_each_kind(self):
         ops = sorted(m.op for m in tiny())
         self.assertEqual(ops, sorted([
             "remove volatile", "remove _Atomic",
             "delete pthread_mutex_lock", "while->if", "delete pthread_mutex_unlock",
-            "delete pthread_mutex_lock", "broadcast->signal", "delete pthread_cond_broadcast",
+            "delete pthread_mutex_lock", "delete store", "broadcast->signal",
+            "delete pthread_cond_broadcast",
             "delete pthread_mutex_unlock", "delete atomic_fetch_add_explicit",
             "release->relaxed", "pthread_join->0", "delete close", "delete close"]))
 
@@ -56,6 +71,46 @@ class MakesMutants(unittest.TestCase):
         lines = ["/* pthread_mutex_lock(&m); while (x) */\n",
                  "static int close_all(int fd);\n", "// close(fd);\n"]
         self.assertEqual(mutants.mutants_of("x.c", "".join(lines)), [])
+
+
+class MakesMutantsOfCoroutinesAndBlockingIO(unittest.TestCase):
+    def test_each_operator_and_what_it_makes(self):
+        original, found = io()
+        got = [(m.line, m.op, changed_line(original, m)) for m in found]
+        self.assertEqual(got, [
+            (16, "delete getcontext", None),
+            (17, "delete store", None),  # uc_link: the coroutine's return goes nowhere
+            (18, "delete makecontext", None),
+            (19, "delete store to current", None),  # a __thread variable of the file
+            (20, "delete swapcontext", None),
+            (21, "delete store", None),  # the state FINISHED never set
+            (22, "delete count", None),
+            (28, "loop->once", "if (done < len) {"),  # a short read is the end
+            (28, "< made <=", "while (done <= len) {"),
+            (29, "read->0", "ssize_t r = 0;"),
+            (30, "EINTR == made 0", "if (r == -1 && 0)"),
+            (30, "-1 ignored", "if (r == -1 && 0 && errno == EINTR)"),
+            (32, "<= made <", 'if (r < 0) /* "a < b" in a comment is no operator */'),
+            (34, "delete count", None),
+            (36, "fcntl->0", "queue[t->steps++] = 0;"),
+            (36, "drop O_NONBLOCK", "queue[t->steps++] = fcntl(fd, F_SETFL, O_CLOEXEC);"),
+            (36, "drop O_CLOEXEC", "queue[t->steps++] = fcntl(fd, F_SETFL, O_NONBLOCK);"),
+            (36, "[x++]->[++x]", "queue[++t->steps] = fcntl(fd, F_SETFL, O_NONBLOCK | O_CLOEXEC);"),
+        ])
+
+    def test_no_boundary_mutant_of_a_loop_header_an_include_or_a_string(self):
+        lines = ["#include <unistd.h>\n", "void f(int n)\n", "{\n",
+                 "    for (int i = 0; i < n; i++)\n", '        puts("a < b | O_APPEND");\n',
+                 "    if (n || O_APPEND)\n", "        return;\n", "}\n"]
+        self.assertEqual([m.id for m in mutants.mutants_of("x.c", "".join(lines))], [])
+
+    def test_a_definition_is_no_call(self):
+        lines = ["int read(int fd)\n", "{\n", "    return fd;\n", "}\n"]
+        self.assertEqual(mutants.mutants_of("x.c", "".join(lines)), [])
+
+    def test_file_globals_are_the_file_scope_variables(self):
+        original, _ = io()
+        self.assertEqual(mutants.file_globals(original), {"current"})
 
 
 class ReadsTheEquivalentList(unittest.TestCase):

@@ -2,10 +2,20 @@
 the tests catch (for contributors; slow, so not part of `make check`).
 
 Each mutant is the reference solution with one concurrency-relevant line
-deleted or weakened: a call to lock, unlock, signal, broadcast, join, close
-or an atomic operation deleted; `while` made `if` around a condition wait;
-`broadcast` made `signal`; a memory order made relaxed; a `volatile` or
-`_Atomic` removed. Each runs the exercise's tests; one they let live runs
+deleted or weakened: a call to lock, unlock, signal, broadcast, join, close,
+an atomic operation, getcontext / makecontext / swapcontext / setcontext,
+coro_resume / coro_yield / coro_await, read, write, poll or fcntl deleted (or
+its value made 0); `while` made `if` around a condition wait, or around a
+read, write or poll (one try: a short read is taken for all); `broadcast`
+made `signal`; a memory order made relaxed; a `volatile` or `_Atomic`
+removed; `errno == EINTR` made false (no retry) and `errno != EINTR` true (an
+error); a `== -1` test made false (the error ignored); a boundary moved by
+one, `<` and `<=`, `>` and `>=` (not in a `for` header: those walk arrays);
+one flag dropped from an `|` (O_NONBLOCK, O_CLOEXEC, POLLHUP...); a store of
+a state, a flag or an errno (`co->state = CORO_FINISHED;`), of a ucontext
+field (`uc_link`), of a count (`left++;`, `done += n;`) or of a file-scope
+variable (the current coroutine) deleted; `[n++]` made `[++n]`. Each runs
+the exercise's tests; one they let live runs
 helgrind too. A mutant nothing kills is a survivor, unless
 tests/<ex>/mutants-equivalent.txt lists it with the reason it is no mistake:
 
@@ -26,12 +36,31 @@ from engine.course_dev import check
 MUTANTS_DIR = os.path.join(build.BUILD, "mutants")
 EQUIVALENT = "mutants-equivalent.txt"
 
+# Calls whose loss is a mistake of its own: locking, waking, joining,
+# closing, atomics; switching coroutines (ucontext and the course's own
+# resume / yield / await); the blocking I/O calls and fcntl.
 DELETED_CALLS = re.compile(
     r"\b(pthread_mutex_lock|pthread_mutex_unlock|pthread_cond_signal|pthread_cond_broadcast|"
-    r"pthread_join|close|atomic_\w+)\s*\(")
+    r"pthread_join|close|atomic_\w+|getcontext|makecontext|swapcontext|setcontext|"
+    r"coro_resume|coro_yield|coro_await|read|write|poll|fcntl)\s*\(")
 COND_WAIT = re.compile(r"\bpthread_cond_(timed)?wait\s*\(")
+IO_CALL = re.compile(r"\b(read|write|recv|send|poll|select)\s*\(")
 ORDERS = re.compile(r"\bmemory_order_(seq_cst|acq_rel|acquire|release|consume)\b")
 QUALIFIERS = re.compile(r"\b(volatile|_Atomic)\b\s*")
+EINTR_TEST = re.compile(r"\berrno\s*(==|!=)\s*EINTR\b")
+MINUS_ONE = re.compile(r"==\s*-1\b")
+# <, <=, >, >= (not <<, >>, ->, nor part of a longer operator)
+RELATION = re.compile(r"(?<![<>=!-])(<=|>=|<|>)(?![<>=])")
+FLIPPED = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
+FLAG = r"(?:O|POLL|SOCK|MAP|PROT|FD|SA|MSG|EPOLL)_[A-Z0-9_]+"
+# a store of a state, a flag or an error number: `co->state = CORO_FINISHED;`
+# (or a field of a ucontext_t set before makecontext: `ctx.uc_link = &back;`)
+STORE = re.compile(r"^\s*([A-Za-z_][\w.\[\]>-]*)\s*=\s*([A-Z][A-Z0-9_]*|0|1|true|false|NULL);"
+                   r"|^\s*[A-Za-z_][\w.>-]*\buc_\w+(\.\w+)*\s*=[^=]")
+COUNT = re.compile(r"^\s*([A-Za-z_][\w.\[\]>-]*)\s*(\+\+|--|[+-]=[^=].*);")
+POST_INDEX = re.compile(r"\[([A-Za-z_][\w.>-]*)\+\+\]")
+GLOBAL = re.compile(r"^(?:static\s+)?(?:__thread\s+|_Thread_local\s+)?[A-Za-z_][\w\s]*?[\s*]"
+                    r"([A-Za-z_]\w*)\s*(?:=[^;]*)?;")
 
 
 class Mutant:
@@ -67,22 +96,110 @@ def _strip_comment(line):
     return line.split("//")[0].split("/*")[0]
 
 
-def line_mutants(file, lines, i):
+def _mask_strings(code):
+    """code with the inside of its string and character literals blanked,
+    so that a `<` or a `|` in a message is never taken for an operator."""
+    return re.sub(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'',
+                  lambda m: m.group(0)[0] + "_" * (len(m.group(0)) - 2) + m.group(0)[-1], code)
+
+
+def _call_mutants(lines, i, code):
+    """A call deleted (a statement of its own) or not made (its value 0)."""
+    m = DELETED_CALLS.search(code)
+    if not m or code[:1] not in (" ", "\t"):
+        return []  # a declaration or a definition, not a call
+    if _is_statement(code):
+        return [("delete %s" % m.group(1), None)]
+    end = _call_end(lines[i], m.end())  # inside an expression: its value is 0
+    return [("%s->0" % m.group(1), lines[i][:m.start()] + "0" + lines[i][end:])] if end else []
+
+
+def _loop_mutants(lines, i, code):
+    """`while` made `if`: around a condition wait (a spurious wake-up goes
+    through), around a read, write or poll (one try: a short read, an EINTR
+    or the rest of a message is not waited for)."""
+    if not re.match(r"\s*while\s*\(", code):
+        return []
+    near = [_strip_comment(lines[j]) for j in range(i, min(i + 3, len(lines)))]
+    if any(COND_WAIT.search(c) for c in near):
+        return [("while->if", lines[i].replace("while", "if", 1))]
+    if any(IO_CALL.search(c) for c in near):
+        return [("loop->once", lines[i].replace("while", "if", 1))]
+    return []
+
+
+def _test_mutants(lines, i, code):
+    """Weakened tests: EINTR not retried (or taken for an error), a -1
+    return ignored, a boundary moved by one (`<` and `<=`, `>` and `>=`)."""
+    found = []
+    masked = _mask_strings(code)
+    for m in EINTR_TEST.finditer(masked):
+        new = "0" if m.group(1) == "==" else "1"
+        found.append(("EINTR %s made %s" % (m.group(1), new),
+                      lines[i][:m.start()] + new + lines[i][m.end():]))
+    for m in MINUS_ONE.finditer(masked):
+        found.append(("-1 ignored", lines[i][:m.end()] + " && 0" + lines[i][m.end():]))
+    if re.match(r"\s*(#|for\s*\()", masked):
+        return found  # a loop's bound over an array, an #include: not a test of state
+    for m in RELATION.finditer(masked):
+        op = m.group(1)
+        found.append(("%s made %s" % (op, FLIPPED[op]),
+                      lines[i][:m.start()] + FLIPPED[op] + lines[i][m.end():]))
+    return found
+
+
+def _flag_mutants(lines, i, code):
+    """One flag dropped from an `|` of flags: O_NONBLOCK, O_CLOEXEC, POLLHUP..."""
+    found, masked = [], _mask_strings(code)
+    for m in re.finditer(r"\b%s\b" % FLAG, masked):
+        before = re.search(r"\s*(?<!\|)\|\s*$", masked[:m.start()])
+        after = re.match(r"\s*\|(?!\|)\s*", masked[m.end():])
+        if before:
+            start, end = before.start(), m.end()
+        elif after:
+            start, end = m.start(), m.end() + after.end()
+        else:
+            continue
+        found.append(("drop %s" % m.group(0), lines[i][:start] + lines[i][end:]))
+    return found
+
+
+def _store_mutants(lines, i, code, globals_):
+    """A statement of bookkeeping deleted: a state or flag stored (`co->state
+    = CORO_FINISHED;`), a count moved (`left++;`, `done += n;`), a variable of
+    the file's (say the current coroutine) set. An index `[n++]` made
+    `[++n]`: one slot skipped."""
+    found = []
+    for m in POST_INDEX.finditer(code):
+        found.append(("[x++]->[++x]", lines[i][:m.start()] + "[++%s]" % m.group(1)
+                      + lines[i][m.end():]))
+    if code[:1] not in (" ", "\t") or not code.strip().endswith(";"):
+        return found  # only statements inside a function
+    store, count = STORE.match(code), COUNT.match(code)
+    name = re.match(r"\s*([A-Za-z_]\w*)\s*=[^=]", code)
+    if store:
+        found.append(("delete store", None))
+    elif count:
+        found.append(("delete count", None))
+    elif name and name.group(1) in globals_:
+        found.append(("delete store to %s" % name.group(1), None))
+    return found
+
+
+def file_globals(lines):
+    """The names of the variables a file declares outside its functions."""
+    names = set()
+    for line in lines:
+        m = GLOBAL.match(line)
+        if m and "(" not in line and not line.startswith(("typedef", "extern", "struct", "enum")):
+            names.add(m.group(1))
+    return names
+
+
+def line_mutants(file, lines, i, globals_=frozenset()):
     """(operator, new text of line i, or None to delete it) for one line."""
     code = _strip_comment(lines[i])
-    found = []
-    m = DELETED_CALLS.search(code)
-    if m and not code.lstrip().startswith(("static", "extern")):
-        if _is_statement(code):
-            found.append(("delete %s" % m.group(1), None))
-        else:  # inside an expression: the call is not made, its value is 0
-            end = _call_end(lines[i], m.end())
-            if end:
-                found.append(("%s->0" % m.group(1), lines[i][:m.start()] + "0" + lines[i][end:]))
-    near_wait = any(COND_WAIT.search(_strip_comment(lines[j]))
-                    for j in range(i, min(i + 3, len(lines))))
-    if near_wait and re.match(r"\s*while\s*\(", code):
-        found.append(("while->if", lines[i].replace("while", "if", 1)))
+    found = _call_mutants(lines, i, code) + _loop_mutants(lines, i, code)
     if "pthread_cond_broadcast" in code:
         found.append(("broadcast->signal",
                       lines[i].replace("pthread_cond_broadcast", "pthread_cond_signal")))
@@ -91,15 +208,19 @@ def line_mutants(file, lines, i):
         found.append(("%s->relaxed" % m.group(1), new))
     for m in QUALIFIERS.finditer(code):
         found.append(("remove %s" % m.group(1), lines[i][:m.start()] + lines[i][m.end():]))
+    found += _test_mutants(lines, i, code) + _flag_mutants(lines, i, code)
+    if not any(new is None for _, new in found):  # one way to delete a line is enough
+        found += _store_mutants(lines, i, code, globals_)
     return found
 
 
 def mutants_of(file, text):
     """Every mutant of one source file, in line order; ids made unique."""
     lines = text.splitlines(keepends=True)
+    globals_ = file_globals(lines)
     out, seen = [], {}
     for i in range(len(lines)):
-        for op, new in line_mutants(file, lines, i):
+        for op, new in line_mutants(file, lines, i, globals_):
             mutated = lines[:i] + ([] if new is None else [new]) + lines[i + 1:]
             m = Mutant(file, i + 1, op, lines[i], mutated)
             seen[m.id] = seen.get(m.id, 0) + 1
