@@ -194,6 +194,11 @@ def libc_needs_libdl():
     return name == "glibc" and bool(m) and (int(m.group(1)), int(m.group(2))) < (2, 34)
 
 
+def libdl_flags():
+    """The link flags the harness (stuck.c's dladdr) needs on this C library."""
+    return ["-ldl"] if libc_needs_libdl() else []
+
+
 LD_OBJECT = re.compile(r"^(?:\S*ld\S*: )?(\S+?\.(?:o|a|so[.\d]*))(?:: in function|:\(|: undefined reference)")
 
 
@@ -266,12 +271,11 @@ def build(ex, src=None, helgrind=False, test_sources=None, variant=None, judge=F
         if not ex.helgrind_source():
             raise UsageError("%s has no helgrind check (tests/%s/helgrind.c)" % (ex.name, ex.name))
         others = [ex.helgrind_source()] + _common_sources(False)
-        out, libs = os.path.join(var_dir, "helgrind-driver"), []
+        out, libs = os.path.join(var_dir, "helgrind-driver"), libdl_flags()
     else:
         others = (test_sources or ex.test_sources()) + ex.helper_sources() + _common_sources(True)
         # -rdynamic: the watchdog can name a global mutex in a deadlock report.
-        out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"] + (
-            ["-ldl"] if libc_needs_libdl() else [])
+        out, libs = os.path.join(var_dir, "test"), ["-rdynamic", "-lcriterion"] + libdl_flags()
         if test_sources and sorted(test_sources) != ex.test_sources():  # a program of its own
             out += "-" + hashlib.sha1("\n".join(sorted(test_sources)).encode()).hexdigest()[:8]
     # The exercise's support code (exercises.ini `support`) is the tree's own,
@@ -578,9 +582,10 @@ def build_boxed(ex, src, box, test_sources=None, helgrind=False, calls=None):
     problems = _policy(box, student_objs, calls, taken, support_names)
     if problems:
         raise BuildError("\n".join(problems), True, refused=True)
-    programs = {"test": (tests + support, ex.ldflags + ex.test_ldflags + ["-rdynamic", "-lcriterion"])}
+    programs = {"test": (tests + support, ex.ldflags + ex.test_ldflags + ["-rdynamic", "-lcriterion"]
+                         + libdl_flags())}
     if hg:
-        programs["helgrind"] = (hg + support, ex.ldflags)
+        programs["helgrind"] = (hg + support, ex.ldflags + libdl_flags())
     script = ["set -e"]
     for what, (others, flags) in programs.items():
         out = box.inside("out", what + "-program")
