@@ -15,6 +15,8 @@ import tempfile
 import unittest
 from unittest import mock
 
+from tests.tools.minirepo import BACKSTOP_SECONDS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FIXTURES = os.path.join(HERE, "fixtures", "helgrind")
@@ -352,7 +354,8 @@ class Live(unittest.TestCase):
             cmd = ["valgrind", "--tool=helgrind", "--log-file=helgrind.%p.log", "./helgrind-driver"]
             if suppressions:
                 cmd.insert(2, "--suppressions=" + SUPP)
-            subprocess.run(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            subprocess.run(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=BACKSTOP_SECONDS)
             logs = []
             for name in sorted(os.listdir(d)):
                 if name.startswith("helgrind.") and name.endswith(".log"):

@@ -94,7 +94,8 @@ class Sandbox(unittest.TestCase):
                                uid=UID if os.geteuid() == 0 else None, rw_dir=(self.out, "/out"),
                                tmp_mb=8, cwd="/out", env={"PATH": "/usr/bin:/bin"})
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, preexec_fn=_drop, timeout=60, pass_fds=(w,))
+                           stderr=subprocess.DEVNULL, preexec_fn=_drop, timeout=BACKSTOP_SECONDS,
+                           pass_fds=(w,))
         os.close(w)
         with os.fdopen(r, "rb") as f:
             return p.returncode, sandbox.guard_verdict(f.read())

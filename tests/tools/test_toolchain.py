@@ -12,7 +12,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from tests.tools.minirepo import ROOT, make, make_repo
+from tests.tools.minirepo import BACKSTOP_SECONDS, ROOT, make, make_repo
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
@@ -38,7 +38,7 @@ class CriterionVersion(unittest.TestCase):
 
     def run_script(self, script):
         proc = subprocess.run(["sh", os.path.join(ROOT, script)], env=self.env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=60)
+                              stderr=subprocess.STDOUT, timeout=BACKSTOP_SECONDS)
         return proc.returncode, proc.stdout.decode(errors="replace")
 
     def test_deps_stops_with_one_line_on_an_old_or_missing_criterion(self):
@@ -81,7 +81,8 @@ class CriterionVersion(unittest.TestCase):
         for version, rc in (("2.2.2", 2), ("2.3.3", 0), ("2.4.1", 0)):
             fake_pkg_config(self.bin, version)
             proc = subprocess.run(["sh", "-eu", "-c", text[start:end]], env=self.env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=BACKSTOP_SECONDS)
             self.assertEqual(proc.returncode, rc, proc.stdout)
 
 

@@ -140,7 +140,7 @@ class GradedWhere(unittest.TestCase):
         env = dict(os.environ, KATA_SANDBOX=mode, KATA_LANG="en")
         src = os.path.join(self.repo, "submitted", case)
         status, out, _ = minirepo.make(self.repo, "grade", "EX=01", "SRC=" + src, env=env,
-                                       timeout=300)
+                                       timeout=minirepo.BACKSTOP_SECONDS)
         self.assertNotEqual(status, 0, out)
         self.assertIn("(sandbox: %s)" % mode, out)
         with open(os.path.join(self.repo, "build", "grade", "results.json")) as f:
