@@ -53,7 +53,8 @@ def build_bench(ex, src=None):
                      if f.endswith(".c") and f != "kata.c")
     out = os.path.join(where, "bench")
     cmd = ([CC] + CFLAGS + ["-I", ex.path("exercises"), "-I", common] + staged
-           + [bench_source(ex)] + ex.support_paths() + support + ex.ldflags + ["-o", out])
+           + [bench_source(ex)] + ex.support_paths() + support + ex.ldflags + build.libdl_flags()
+           + ["-o", out])
     status, output = procs.run_capture(cmd, BUILD_SECONDS, cwd=ROOT)
     if status != 0:
         lines = (output or "").strip().splitlines()
