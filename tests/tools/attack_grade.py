@@ -353,6 +353,7 @@ class Runner:
         self.user = None
         self.planted = []       # paths this runner made in shared places
         self.held = []          # lock files held open
+        self._users = None      # mode users (users_mode), once known
 
     # -- set-up and clean-up
 
@@ -374,15 +375,12 @@ class Runner:
     def users_mode(self):
         """Grading as root without namespaces: asked for (KATA_SANDBOX=users)
         or all this machine allows (bubblewrap without --disable-userns, as
-        on Debian 11), as the repository's engine decides."""
-        if self.user:
-            return False
-        if getattr(self, "_users", None) is not None:
-            return self._users
-        probe = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path.insert(0, 'tools'); "
-                                "from engine import sandbox; print(sandbox.mode())"],
-                               cwd=self.repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self._users = probe.stdout.decode().strip() == "users"
+        on Debian 11), as the repository's engine decides; asked once."""
+        if self._users is None:
+            probe = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path.insert(0, 'tools'); "
+                                    "from engine import sandbox; print(sandbox.mode())"],
+                                   cwd=self.repo, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            self._users = not self.user and probe.stdout.decode().strip() == "users"
         return self._users
 
     def cleanup(self):

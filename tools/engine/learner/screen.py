@@ -151,14 +151,15 @@ def cut(lines, room, ex):
     is wide takes more than one); a last line says how many more lines there
     are and where they all are."""
     width = Screen.width()
-    used = 0
-    for i, line in enumerate(lines):
-        used += rows_of(line, width)
-        if used > room:
-            keep = max(i - 1, 1) if used - rows_of(line, width) >= room else max(i, 1)
-            return lines[:keep] + [ui.paint(lang.t("watch.cut", len(lines) - keep, ex.number),
-                                            "yellow")]
-    return lines
+    rows = [rows_of(line, width) for line in lines]
+    if sum(rows) <= room:
+        return lines
+    keep = used = 0
+    while keep < len(lines) and used + rows[keep] <= room - 1:  # a row left for the cut line
+        used += rows[keep]
+        keep += 1
+    keep = max(keep, 1)
+    return lines[:keep] + [ui.paint(lang.t("watch.cut", len(lines) - keep, ex.number), "yellow")]
 
 
 def progress(exercises):
